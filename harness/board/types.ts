@@ -1,0 +1,74 @@
+// What a board can do, split the labgrid way: a protocol interface per capability, one small
+// driver module per backend. Nothing here knows about scenarios or the runner.
+
+export interface ConsoleLine {
+  /** Sequence number; `mark()` returns the next one, so "output since step start" is lines with seq >= mark. */
+  seq: number;
+  /** ms since the console's clock origin (the run start) */
+  t: number;
+  /** the line with ANSI escapes stripped, no line terminator: what patterns match against */
+  text: string;
+}
+
+export interface ExpectOptions {
+  withinMs: number;
+  /** Only lines with seq >= since are considered; "boot" = every line since the console opened. Default: now. */
+  since?: number | "boot";
+  /** Text shown in the timeout message ("awaited …"). */
+  description?: string;
+}
+
+export interface ExpectMatch {
+  line: ConsoleLine;
+  match: RegExpExecArray;
+  groups: Record<string, string>;
+}
+
+/** Console protocol (Golioth's Board: wait_for_regex_in_line, send_cmd). */
+export interface ConsoleProtocol {
+  readonly port: string;
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /** Writes raw bytes; while the port is away (re-enumeration) waits for it rather than losing the write. */
+  write(data: string | Buffer): Promise<void>;
+  /** Sends a command line with the configured line ending (and optional per-character delay). */
+  send(command: string, options?: { lineEnding?: string; charDelayMs?: number }): Promise<void>;
+  /** The seq the next line will get. */
+  mark(): number;
+  /** Waits for a line (or an unterminated prompt) matching `pattern`. Throws TestFailure on timeout. */
+  expect(pattern: RegExp, options: ExpectOptions): Promise<ExpectMatch>;
+  /** Fails (TestFailure) if `pattern` appears in lines since `since` or within `forMs`. */
+  expectNot(pattern: RegExp, options: { forMs: number; since?: number | "boot" }): Promise<void>;
+  /** Waits until the board has printed nothing for `quietMs` (max `withinMs`). */
+  settle(quietMs: number, withinMs: number): Promise<void>;
+  /** The last `n` lines (ANSI stripped), for error messages and JUnit. */
+  tail(n: number): string[];
+  onLine(listener: (line: ConsoleLine) => void): () => void;
+}
+
+export interface PowerProtocol {
+  on(): Promise<void>;
+  off(): Promise<void>;
+  cycle(offMs: number): Promise<void>;
+}
+
+export interface ResetProtocol {
+  reset(): Promise<void>;
+}
+
+export interface FlashProtocol {
+  /** Writes `image` to the board. `onProgress` gets the flasher's progress (0..1) where it reports it. */
+  program(image: string, onProgress?: (fraction: number, line: string) => void): Promise<void>;
+}
+
+/** A board: what a scenario's steps act on. Capabilities a rig does not give are absent. */
+export interface Board {
+  readonly name: string;
+  readonly serialNumber: string;
+  readonly console: ConsoleProtocol;
+  readonly power?: PowerProtocol;
+  readonly reset?: ResetProtocol;
+  readonly flash?: FlashProtocol;
+  /** Fields a scenario reads as ${boards.<name>.<field>}: serial, port, profile, … */
+  readonly fields: Record<string, string>;
+}

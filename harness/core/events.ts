@@ -1,0 +1,82 @@
+// The one typed event stream of a run. Every reporter (terminal, JSON, JUnit, HTML) consumes
+// these and nothing else, so a new output is a new subscriber, never a change to the runner.
+import type { FailureClass } from "./errors.ts";
+
+export type StepStatus = "passed" | "failed" | "skipped";
+export type RunStatus = "passed" | "failed" | "interrupted";
+
+interface Stamped {
+  /** Milliseconds since the run started. */
+  t: number;
+}
+
+export type RunEvent = Stamped &
+  (
+    | { type: "run.start"; scenario: string; file: string; runDir: string; boards: string[] }
+    | { type: "step.start"; path: string; name: string; label: string; board?: string }
+    | {
+        type: "step.end";
+        path: string;
+        name: string;
+        label: string;
+        board?: string;
+        status: StepStatus;
+        durationMs: number;
+        error?: { failureClass: FailureClass; message: string; consoleTail?: string[] };
+        /** e.g. the console line an `expect` matched */
+        detail?: string;
+      }
+    | { type: "console.line"; board: string; text: string }
+    | { type: "console.gap"; board: string; message: string }
+    | { type: "match"; board: string; path: string; pattern: string; line: string }
+    | { type: "progress"; path: string; board?: string; message: string; fraction?: number }
+    | { type: "server.log"; line: string }
+    | { type: "log"; level: "info" | "warn" | "error"; source: string; message: string }
+    | { type: "retry"; path: string; attempt: number; of: number; reason: string }
+    | {
+        type: "run.end";
+        status: RunStatus;
+        failureClass?: FailureClass;
+        durationMs: number;
+        exitCode: number;
+        failedStep?: string;
+        message?: string;
+      }
+  );
+
+export type RunEventType = RunEvent["type"];
+export type EventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
+/** An event before the bus stamps it with its time. */
+export type UnstampedEvent = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, "t"> : never) : never;
+
+export type Listener = (event: RunEvent) => void;
+
+export class EventBus {
+  private readonly listeners: Listener[] = [];
+  readonly startedAt = performance.now();
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  now(): number {
+    return Math.round(performance.now() - this.startedAt);
+  }
+
+  emit(event: UnstampedEvent): RunEvent {
+    const stamped = { ...event, t: this.now() } as RunEvent;
+    for (const l of this.listeners) {
+      try {
+        l(stamped);
+      } catch (err) {
+        // A broken reporter must never take the run down with it.
+        process.stderr.write(`otarig: reporter error: ${String(err)}\n`);
+      }
+    }
+    return stamped;
+  }
+}

@@ -1,0 +1,60 @@
+// Every step a scenario may use, with the schema of its parameters. The loader validates
+// against these; the runner implements each name (harness/runner/steps/). Adding a step means
+// a schema here, an implementation there, and a line in the README's step table.
+import { z } from "zod";
+
+/** A duration as written in YAML: "20s", "500ms", "2m", or a number of seconds. */
+export const duration = z.union([z.string(), z.number().nonnegative()]);
+const board = z.string().min(1);
+const text = z.string();
+
+export const stepSchemas = {
+  flash: z.strictObject({ board, image: text }),
+  power: z.strictObject({ board, action: z.enum(["on", "off", "cycle"]), off: duration.optional() }),
+  reset: z.strictObject({ board }),
+  "console.send": z.strictObject({
+    board,
+    line: text,
+    line_ending: z.string().optional(),
+    char_delay: duration.optional(),
+  }),
+  expect: z.strictObject({
+    board,
+    pattern: text,
+    within: duration.optional(),
+    /** the pattern must NOT appear (within `within`, and in output since the step started) */
+    not: z.boolean().optional(),
+    /** "boot": also search what the board printed before this step started */
+    since: z.enum(["step", "boot"]).optional(),
+  }),
+  settle: z.strictObject({ board, quiet: duration, within: duration.optional() }),
+  wait: z.union([duration, z.strictObject({ for: duration })]),
+  set: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+
+  "device.configure": z.strictObject({ board, settings: z.record(z.string(), z.union([z.string(), z.number()])) }),
+  "device.activate": z.strictObject({ board, within: duration.optional(), expect: z.enum(["activated", "error"]).optional() }),
+  "device.check": z.strictObject({
+    board,
+    within: duration.optional(),
+    expect: z.enum(["update-available", "up-to-date", "error"]).optional(),
+  }),
+  "device.download": z.strictObject({ board, within: duration.optional(), expect: z.enum(["done", "error"]).optional() }),
+  "device.install": z.strictObject({ board, within: duration.optional(), expect: z.enum(["done", "error"]).optional() }),
+  "device.confirm": z.strictObject({ board, within: duration.optional() }),
+  "device.reboot": z.strictObject({ board, within: duration.optional() }),
+
+  /** ota-backend (seed 001) vendor actions */
+  "backend.create": z.strictObject({ as: z.string().regex(/^[A-Za-z_][\w]*$/, "a variable name") }),
+  "backend.allow": z.strictObject({ firmware: text, device: text }),
+  "backend.deny": z.strictObject({ firmware: text, device: text }),
+  "backend.upload": z.strictObject({ firmware: text, file: text }),
+
+  "assert.hash": z.strictObject({ board, equals: text }),
+} as const;
+
+export type StepName = keyof typeof stepSchemas;
+export const STEP_NAMES = Object.keys(stepSchemas) as StepName[];
+export type StepParams<N extends StepName> = z.infer<(typeof stepSchemas)[N]>;
+
+/** Keys allowed beside the step key in a step's mapping. */
+export const STEP_COMMON_KEYS = ["name", "timeout"] as const;
