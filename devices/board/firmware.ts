@@ -1,0 +1,274 @@
+// The application the virtual board runs: the `ota> ` shell of docs/virtual-board.md. Commands
+// run one at a time, in the order they arrived, each ending with a fresh prompt.
+import { existsSync, readFileSync } from "node:fs";
+import { sha256, verifyImage } from "../firmware-image.ts";
+import type { RunningImage, UpdateOutcome } from "./bootloader.ts";
+import { boot } from "./bootloader.ts";
+import type { BoardConfig, MessageKey, SettingKey } from "./config.ts";
+import { SETTING_KEYS, format } from "./config.ts";
+import type { Console } from "./console.ts";
+import { DigestMismatch, downloadImage } from "./download.ts";
+import type { Flash } from "./flash.ts";
+import { otherSlot } from "./flash.ts";
+import type { ServerSettings, UpdateState } from "./ota-client.ts";
+import { activate, checkForUpdate, networkReason, otaHeaders, reportStatus, url } from "./ota-client.ts";
+
+/** A command's failure: printed as `error: <message>`. */
+class CommandError extends Error {}
+
+export class Firmware {
+  private running: RunningImage | undefined;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly flash: Flash,
+    private readonly config: BoardConfig,
+    private readonly serial: string,
+    private readonly console: Console,
+    private readonly log: (msg: string) => void = () => {},
+  ) {}
+
+  /** Power-on: boot, then serve commands. */
+  start(): Promise<void> {
+    return this.enqueue(() => this.bootSequence());
+  }
+
+  /** A command line from the console. */
+  onLine(line: string): void {
+    void this.enqueue(() => this.run(line));
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    this.queue = this.queue.then(task).catch((err: unknown) => this.log(`internal error: ${err instanceof Error ? err.stack : String(err)}`));
+    return this.queue;
+  }
+
+  private say(key: MessageKey, fields: Record<string, string | number> = {}): void {
+    this.console.print(format(this.config.messages[key], fields));
+  }
+
+  private async bootSequence(): Promise<void> {
+    const result = boot(this.flash, this.config, (line) => this.console.print(line));
+    this.running = result.running;
+    this.console.deaf = !this.running;
+    if (!this.running) return; // nothing to run: no prompt, as on a bricked board
+    if (result.outcome) await this.reportOutcome(result.outcome);
+    this.console.prompt();
+  }
+
+  // The app reports what the bootloader did with the update it was trying.
+  private async reportOutcome(outcome: UpdateOutcome): Promise<void> {
+    if (!outcome.hash) return;
+    if (outcome.kind === "failed") await this.report(outcome.hash, "failure", outcome.message);
+    else await this.report(outcome.hash, "success", `booted slot ${this.running?.slot} on trial`);
+  }
+
+  private async run(line: string): Promise<void> {
+    if (!this.running) return;
+    const [command = "", ...args] = line.trim().split(/\s+/);
+    let reboot = false;
+    try {
+      switch (command) {
+        case "":
+          break;
+        case "set":
+          this.set(args);
+          break;
+        case "activate":
+          await this.activate();
+          break;
+        case "check":
+          await this.check();
+          break;
+        case "download":
+          await this.download(args[0]);
+          break;
+        case "install":
+          await this.install();
+          reboot = true;
+          break;
+        case "confirm":
+          await this.confirm();
+          break;
+        case "status":
+          this.status();
+          break;
+        case "reboot":
+          reboot = true;
+          break;
+        default:
+          this.say("unknown_command", { command: line.trim() });
+      }
+    } catch (err) {
+      if (!(err instanceof CommandError)) throw err;
+      this.say("error", { message: err.message });
+    }
+    if (reboot) {
+      this.say("rebooting");
+      await this.bootSequence();
+    } else {
+      this.console.prompt();
+    }
+  }
+
+  // --- settings -------------------------------------------------------------------------------
+
+  private setting(key: SettingKey | "cik"): string | undefined {
+    const nvs = this.flash.readNvs();
+    return nvs[key] ?? (key === "cik" ? undefined : this.config.defaultSettings[key]);
+  }
+
+  private set(args: string[]): void {
+    const [key, ...rest] = args;
+    if (!key || rest.length === 0) throw new CommandError("usage: set <key> <value>");
+    if (!(SETTING_KEYS as readonly string[]).includes(key)) throw new CommandError(`unknown setting '${key}' (one of ${SETTING_KEYS.join(", ")})`);
+    this.flash.writeNvs({ ...this.flash.readNvs(), [key]: rest.join(" ") });
+    this.say("configured", { key });
+  }
+
+  /** Server coordinates, or undefined when no server is set (status reports are then skipped). */
+  private serverSettings(): ServerSettings | undefined {
+    const server = this.setting("server");
+    if (!server) return undefined;
+    const s: ServerSettings = { server, serial: this.serial };
+    const firmwareId = this.setting("firmware_id");
+    const secret = this.setting("secret");
+    const cik = this.setting("cik");
+    if (firmwareId) s.firmwareId = firmwareId;
+    if (secret) s.secret = secret;
+    if (cik) s.cik = cik;
+    return s;
+  }
+
+  private requireServer(what: string): ServerSettings {
+    const s = this.serverSettings();
+    if (!s) throw new CommandError(`${what}: server not set (set server <url>)`);
+    return s;
+  }
+
+  private async report(hash: string, state: UpdateState, message: string): Promise<void> {
+    const s = this.serverSettings();
+    if (s) await reportStatus(s, hash, state, message);
+  }
+
+  // --- commands -------------------------------------------------------------------------------
+
+  private async activate(): Promise<void> {
+    const s = this.requireServer("activation failed");
+    const vendor = this.setting("vendor");
+    const model = this.setting("model");
+    if (!vendor || !model) throw new CommandError("activation failed: vendor and model must be set");
+    try {
+      const cik = await activate(s, vendor, model, this.config.httpTimeoutMs);
+      this.flash.writeNvs({ ...this.flash.readNvs(), cik }); // kept, never printed
+    } catch (err) {
+      throw new CommandError(`activation failed: ${networkReason(err)}`);
+    }
+    this.say("activated");
+  }
+
+  private async check(): Promise<void> {
+    const s = this.requireServer("check failed");
+    let hash: string | undefined;
+    try {
+      hash = await checkForUpdate(s, this.running!.sha256, this.config.httpTimeoutMs);
+    } catch (err) {
+      throw new CommandError(`check failed: ${networkReason(err)}`);
+    }
+    if (hash) {
+      this.flash.updateState({ available: hash });
+      this.say("update_available", { hash });
+    } else {
+      this.flash.updateState({ available: undefined });
+      this.say("up_to_date");
+    }
+  }
+
+  private async download(requested: string | undefined): Promise<void> {
+    const s = this.requireServer("download failed");
+    const hash = (requested ?? this.flash.readState().available)?.toLowerCase();
+    if (!hash) throw new CommandError("download failed: no update known (run check first)");
+    if (!/^[0-9a-f]{64}$/.test(hash)) throw new CommandError(`download failed: not a sha256 hash: ${hash}`);
+    await this.report(hash, "downloading", "download started");
+    let lastDecade = -1;
+    try {
+      await downloadImage({
+        flash: this.flash,
+        url: url(s, `/v1/download/${hash}`),
+        headers: otaHeaders(s),
+        hash,
+        pageSize: this.config.downloadChunkSize,
+        pageDelayMs: this.config.downloadChunkDelayMs,
+        retries: this.config.downloadRetries,
+        stallTimeoutMs: this.config.httpTimeoutMs,
+        onResume: (offset) => this.say("download_resume", { offset }),
+        onProgress: (done, total) => {
+          const percent = Number.isFinite(total) && total > 0 ? Math.floor((done * 100) / total) : 0;
+          const decade = Math.floor(percent / 10);
+          if (decade <= lastDecade) return;
+          lastDecade = decade;
+          this.say("download_progress", { percent, done, total: Number.isFinite(total) ? total : "?" });
+        },
+        onRetry: (err, attempt) => this.log(`download: ${networkReason(err)}, retry ${attempt}`),
+      });
+    } catch (err) {
+      const reason = err instanceof DigestMismatch ? err.message : networkReason(err);
+      await this.report(hash, "failure", `download failed: ${reason}`);
+      throw new CommandError(`download failed: ${reason}`);
+    }
+    this.say("download_done", { sha256: hash });
+  }
+
+  private async install(): Promise<void> {
+    const state = this.flash.readState();
+    const hash = state.downloadHash;
+    const refuse = async (reason: string): Promise<never> => {
+      if (hash) await this.report(hash, "failure", `install refused: ${reason}`);
+      throw new CommandError(`install refused: ${reason}`);
+    };
+    if (!hash || !state.downloadComplete || !existsSync(this.flash.downloadPath)) {
+      throw new CommandError("install refused: no verified download (run download first)");
+    }
+    const image = readFileSync(this.flash.downloadPath);
+    const actual = sha256(image);
+    if (actual !== hash) {
+      this.flash.clearDownload();
+      await refuse(`sha256 mismatch: expected ${hash}, got ${actual}`);
+    }
+    const verified = verifyImage(image);
+    if (!verified.ok) await refuse(verified.reason);
+
+    const target = otherSlot(this.running!.slot);
+    await this.report(hash, "installing", `writing slot ${target}`);
+    // Erase first, then point the boot state at the slot on trial, then write: a power cut at any
+    // point leaves a slot the bootloader will find torn (and fall back from).
+    this.flash.eraseSlot(target);
+    this.flash.updateState({ active: target, trial: true, trialBooted: false, updateHash: hash, available: undefined });
+    let lastDecade = -1;
+    await this.flash.writeSlot(target, image, this.config.flashChunkSize, this.config.flashChunkDelayMs, (written) => {
+      const percent = Math.floor((written * 100) / image.length);
+      if (Math.floor(percent / 10) <= lastDecade) return;
+      lastDecade = Math.floor(percent / 10);
+      this.say("install_progress", { percent });
+    });
+    this.flash.clearDownload();
+    this.flash.updateState({ downloadHash: undefined, downloadComplete: undefined });
+    this.say("install_done", { slot: target });
+    await this.report(hash, "rebooting", `installed in slot ${target}`);
+  }
+
+  private async confirm(): Promise<void> {
+    const running = this.running!;
+    if (running.trial) {
+      const { updateHash } = this.flash.updateState({ trial: false, trialBooted: false });
+      running.trial = false;
+      if (updateHash) await this.report(updateHash, "success", `confirmed slot ${running.slot}`);
+    }
+    this.say("confirmed", { slot: running.slot });
+  }
+
+  private status(): void {
+    const r = this.running!;
+    this.say("status", { slot: r.slot, version: r.version, sha256: r.sha256, trial: r.trial ? 1 : 0, activated: this.setting("cik") ? "yes" : "no" });
+  }
+}

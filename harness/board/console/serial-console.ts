@@ -1,0 +1,557 @@
+// A board's serial console: captures every byte into the board log from open to close, assembles
+// lines, and answers expect / expectNot / settle against them. It survives the port vanishing
+// (USB re-enumeration after a reset or power cycle): it marks the gap in the log, waits for the
+// path to come back, reopens it and carries on. Writes made while the port is away wait for it.
+import { createWriteStream, existsSync, mkdirSync, type WriteStream } from "node:fs";
+import { dirname } from "node:path";
+import { SerialPort, SerialPortMock } from "serialport";
+import { InfraError, TestFailure } from "../../core/errors.ts";
+import { formatDuration } from "../../core/duration.ts";
+import type { ConsoleLine, ConsoleProtocol, ExpectMatch, ExpectOptions } from "../types.ts";
+import { stripAnsi } from "./ansi.ts";
+import { LineAssembler, type RawLine } from "./line-assembler.ts";
+
+type Port = SerialPort | SerialPortMock;
+/** A serialport binding (tests pass `SerialPortMock.binding` or a wrapper around it). */
+export type PortBinding = typeof SerialPortMock.binding | typeof SerialPort.binding;
+
+export interface SerialConsoleOptions {
+  board: string;
+  port: string;
+  baud: number;
+  lineEnding: string;
+  /** how long to wait for a vanished port to come back before failing waits and writes */
+  reconnectTimeoutMs: number;
+  logFile: string;
+  /** performance.now() at run start: log stamps and line times count from here */
+  clockOrigin: number;
+  /** serialport binding; default: the native one. For tests. */
+  binding?: PortBinding;
+  /** lines kept for matching (older ones are only in the log). Default 10,000. */
+  maxLines?: number;
+  /** how often to look for a vanished port. Default 100 ms. */
+  pollIntervalMs?: number;
+}
+
+export type ConsoleState = "idle" | "open" | "away" | "released" | "closed";
+
+interface Waiter {
+  line(line: ConsoleLine, partial: boolean): void;
+  /** the console gave up on the port, or was closed */
+  abort(err: Error): void;
+}
+
+const LINES_IN_MESSAGE = 10;
+const LINES_IN_TAIL = 20;
+
+export class SerialConsole implements ConsoleProtocol {
+  readonly port: string;
+  private readonly opts: SerialConsoleOptions;
+  private readonly maxLines: number;
+  private serial: Port | undefined;
+  private _state: ConsoleState = "idle";
+  private log: WriteStream | undefined;
+  private readonly assembler = new LineAssembler();
+  private lines: ConsoleLine[] = [];
+  private nextSeq = 0;
+  private partialCache: ConsoleLine | undefined;
+  private partialDirty = false;
+  /** text offset into a line that was still unterminated when mark() returned its seq (see mark()) */
+  private readonly markOffsets = new Map<number, number>();
+  private lastByteAt = 0;
+  private readonly waiters = new Set<Waiter>();
+  private readonly lineListeners = new Set<(line: ConsoleLine) => void>();
+  private readonly gapListeners = new Set<(message: string) => void>();
+  private readonly backListeners = new Set<() => void>();
+  private awaySince = 0;
+  private gaveUp = false;
+  private pollTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: SerialConsoleOptions) {
+    this.opts = options;
+    this.port = options.port;
+    this.maxLines = options.maxLines ?? 10_000;
+  }
+
+  get state(): ConsoleState {
+    return this._state;
+  }
+
+  /** ms since the run started */
+  private now(): number {
+    return performance.now() - this.opts.clockOrigin;
+  }
+
+  async open(): Promise<void> {
+    if (this._state !== "idle" && this._state !== "closed") return;
+    if (!this.opts.binding && !existsSync(this.port)) {
+      throw new InfraError(`console of board ${this.opts.board}: serial port ${this.port} does not exist`);
+    }
+    try {
+      await this.openPort();
+    } catch (err) {
+      throw new InfraError(`console of board ${this.opts.board}: cannot open serial port ${this.port}: ${errorText(err)}`, {
+        cause: err,
+      });
+    }
+    mkdirSync(dirname(this.opts.logFile), { recursive: true });
+    this.log = createWriteStream(this.opts.logFile, { flags: "a" });
+    this.log.on("error", (err) => process.stderr.write(`otarig: cannot write ${this.opts.logFile}: ${err.message}\n`));
+    this._state = "open";
+    this.gaveUp = false;
+    this.lastByteAt = this.now();
+  }
+
+  async close(): Promise<void> {
+    if (this._state === "closed" || this._state === "idle") return;
+    this.stopPolling();
+    this.endPartial();
+    this.marker(`--- console closed ---`);
+    this._state = "closed";
+    await this.closePort();
+    this.abortWaiters(new InfraError(`console of board ${this.opts.board} was closed while waiting`));
+    const log = this.log;
+    this.log = undefined;
+    if (log) await new Promise<void>((resolve) => log.end(resolve));
+  }
+
+  /**
+   * Lets go of the port so another program (a flasher) can open it; the log stays open.
+   * `reacquire()` opens it again.
+   */
+  async release(reason = "released to another program"): Promise<void> {
+    if (this._state !== "open" && this._state !== "away") return;
+    this.stopPolling();
+    this.endPartial();
+    this.marker(`--- console ${reason} ---`);
+    this._state = "released";
+    this.awaySince = this.now();
+    await this.closePort();
+  }
+
+  /** Reopens the port after `release()`, retrying while it re-enumerates (up to reconnectTimeoutMs). */
+  async reacquire(): Promise<void> {
+    if (this._state !== "released") return;
+    const deadline = performance.now() + this.opts.reconnectTimeoutMs;
+    for (;;) {
+      try {
+        await this.openPort();
+        this.comeBack();
+        return;
+      } catch (err) {
+        if (performance.now() >= deadline) {
+          // Keep looking in the background, as after a loss, so a later step can still use it.
+          this.goneAway(`could not reopen after release: ${errorText(err)}`, true);
+          this.abortWaiters(this.lostError());
+          throw new InfraError(
+            `console of board ${this.opts.board}: serial port ${this.port} did not come back within ${formatDuration(this.opts.reconnectTimeoutMs)}: ${errorText(err)}`,
+          );
+        }
+        await sleep(this.opts.pollIntervalMs ?? 100);
+      }
+    }
+  }
+
+  async write(data: string | Buffer): Promise<void> {
+    const port = await this.openPortForUse("write");
+    await new Promise<void>((resolve, reject) => {
+      port.write(data, (err) => (err ? reject(err) : port.drain((e) => (e ? reject(e) : resolve()))));
+    }).catch((err: unknown) => {
+      throw new InfraError(`console of board ${this.opts.board}: write to ${this.port} failed: ${errorText(err)}`, { cause: err });
+    });
+  }
+
+  async send(command: string, options?: { lineEnding?: string; charDelayMs?: number }): Promise<void> {
+    const text = command + (options?.lineEnding ?? this.opts.lineEnding);
+    const delay = options?.charDelayMs ?? 0;
+    if (delay <= 0) return this.write(text);
+    // Some boards' UARTs have tiny receive buffers and drop characters typed at full speed.
+    for (const ch of text) {
+      await this.write(ch);
+      await sleep(delay);
+    }
+  }
+
+  /** Sets the modem control lines on the open port (DTR/RTS reset sequences). */
+  async setSignals(signals: { dtr: boolean; rts: boolean }): Promise<void> {
+    const port = await this.openPortForUse("set DTR/RTS on");
+    await new Promise<void>((resolve, reject) => port.set(signals, (err) => (err ? reject(err) : resolve()))).catch(
+      (err: unknown) => {
+        throw new InfraError(`console of board ${this.opts.board}: cannot set DTR/RTS on ${this.port}: ${errorText(err)}`, {
+          cause: err,
+        });
+      },
+    );
+  }
+
+  /**
+   * The seq the next line will get. If a line is still unterminated (a prompt), the text it holds
+   * now is treated as before the mark: a prompt that an earlier step already matched must not
+   * match again for the next step, whether or not the board echoes the next command after it.
+   */
+  mark(): number {
+    const partial = this.partialLine();
+    if (partial) this.markOffsets.set(partial.seq, partial.text.length);
+    return this.nextSeq;
+  }
+
+  expect(pattern: RegExp, options: ExpectOptions): Promise<ExpectMatch> {
+    if (this._state === "idle" || this._state === "closed") return Promise.reject(this.notOpen());
+    const re = plain(pattern);
+    const since = this.resolveSince(options.since);
+    const what = `/${pattern.source}/${options.description ? ` (${options.description})` : ""}`;
+    const test = (line: ConsoleLine): ExpectMatch | undefined => {
+      if (line.seq < since) return undefined;
+      const offset = line.seq === since ? (this.markOffsets.get(since) ?? 0) : 0;
+      const match = re.exec(offset > 0 ? line.text.slice(offset) : line.text);
+      if (!match) return undefined;
+      return { line, match, groups: { ...match.groups } };
+    };
+    for (const line of this.linesSince(since)) {
+      const m = test(line);
+      if (m) return Promise.resolve(m);
+    }
+    const partial = this.partialLine();
+    const m = partial && test(partial);
+    if (m) return Promise.resolve(m);
+
+    return new Promise<ExpectMatch>((resolve, reject) => {
+      const started = performance.now();
+      const finish = (fn: () => void) => {
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        fn();
+      };
+      const waiter: Waiter = {
+        line: (line) => {
+          const found = test(line);
+          if (found) finish(() => resolve(found));
+        },
+        abort: (err) => finish(() => reject(err)),
+      };
+      const timer = setTimeout(() => {
+        const waited = formatDuration(performance.now() - started);
+        finish(() => reject(this.timeoutError(`timed out after ${waited} waiting for ${what}`)));
+      }, options.withinMs);
+      this.waiters.add(waiter);
+      if (this.gaveUp) this.abortIfStillAway(waiter, what);
+    });
+  }
+
+  expectNot(pattern: RegExp, options: { forMs: number; since?: number | "boot" }): Promise<void> {
+    if (this._state === "idle" || this._state === "closed") return Promise.reject(this.notOpen());
+    const re = plain(pattern);
+    const since = this.resolveSince(options.since);
+    const seen = (line: ConsoleLine): boolean => {
+      if (line.seq < since) return false;
+      const offset = line.seq === since ? (this.markOffsets.get(since) ?? 0) : 0;
+      return re.test(offset > 0 ? line.text.slice(offset) : line.text);
+    };
+    const failure = (line: ConsoleLine) =>
+      new TestFailure(`board ${this.opts.board} printed /${pattern.source}/, which must not appear: "${line.text}"`, {
+        consoleTail: this.tail(LINES_IN_TAIL),
+      });
+    for (const line of this.linesSince(since)) if (seen(line)) return Promise.reject(failure(line));
+    const partial = this.partialLine();
+    if (partial && seen(partial)) return Promise.reject(failure(partial));
+    if (options.forMs <= 0) return Promise.resolve();
+
+    return new Promise<void>((resolve, reject) => {
+      const finish = (fn: () => void) => {
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        fn();
+      };
+      const waiter: Waiter = {
+        line: (line) => {
+          if (seen(line)) finish(() => reject(failure(line)));
+        },
+        abort: (err) => finish(() => reject(err)),
+      };
+      const timer = setTimeout(() => finish(resolve), options.forMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  async settle(quietMs: number, withinMs: number): Promise<void> {
+    const started = performance.now();
+    for (;;) {
+      const quietFor = this.now() - this.lastByteAt;
+      if (quietFor >= quietMs) return;
+      const elapsed = performance.now() - started;
+      if (elapsed >= withinMs) {
+        throw new TestFailure(
+          `board ${this.opts.board} did not go quiet for ${formatDuration(quietMs)} within ${formatDuration(withinMs)}`,
+          { consoleTail: this.tail(LINES_IN_TAIL) },
+        );
+      }
+      await sleep(Math.min(quietMs - quietFor, withinMs - elapsed) + 1);
+    }
+  }
+
+  /** The last `n` lines (ANSI stripped), including an unterminated prompt at the end. */
+  tail(n: number): string[] {
+    const partial = this.partialLine();
+    const fromLines = partial ? n - 1 : n;
+    const out = fromLines > 0 ? this.lines.slice(-fromLines).map((l) => l.text) : [];
+    if (partial) out.push(partial.text);
+    return out.slice(-n);
+  }
+
+  onLine(listener: (line: ConsoleLine) => void): () => void {
+    this.lineListeners.add(listener);
+    return () => this.lineListeners.delete(listener);
+  }
+
+  /** Called with the marker text when the console loses the port, gets it back, or gives up. */
+  onGap(listener: (message: string) => void): () => void {
+    this.gapListeners.add(listener);
+    return () => this.gapListeners.delete(listener);
+  }
+
+  // ---- port handling ----
+
+  private async openPort(): Promise<void> {
+    const options = { path: this.port, baudRate: this.opts.baud, autoOpen: false };
+    // The binding option is accepted at runtime by both classes; their typings hide it.
+    const port: Port = this.opts.binding
+      ? new SerialPortMock({ ...options, binding: this.opts.binding } as ConstructorParameters<typeof SerialPortMock>[0])
+      : new SerialPort(options);
+    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    port.on("data", (chunk: Buffer) => {
+      if (port === this.serial) this.onData(chunk);
+    });
+    port.on("close", (err: Error | null) => {
+      if (port === this.serial) {
+        this.serial = undefined;
+        this.goneAway(err ? errorText(err) : "port closed");
+      }
+    });
+    // An 'error' without a listener would crash the process; real losses also arrive as 'close'.
+    port.on("error", () => {});
+    this.serial = port;
+  }
+
+  private async closePort(): Promise<void> {
+    const port = this.serial;
+    this.serial = undefined;
+    if (!port?.isOpen) return;
+    await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+
+  /** The port to write to; while it is away, waits for it (up to reconnectTimeoutMs). */
+  private async openPortForUse(action: string): Promise<Port> {
+    if (this._state === "away" || this._state === "released") {
+      const back = await this.waitBack(this.opts.reconnectTimeoutMs);
+      if (!back) {
+        throw new InfraError(
+          `console of board ${this.opts.board}: cannot ${action} ${this.port}: the port has been away for ${formatDuration(this.now() - this.awaySince)}`,
+        );
+      }
+    }
+    const port = this.serial;
+    if (this._state !== "open" || !port) {
+      throw new InfraError(`console of board ${this.opts.board}: cannot ${action} ${this.port}: console is ${this._state}`);
+    }
+    return port;
+  }
+
+  private waitBack(timeoutMs: number): Promise<boolean> {
+    if (this._state === "open") return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.backListeners.delete(onBack);
+        resolve(ok);
+      };
+      const onBack = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.backListeners.add(onBack);
+    });
+  }
+
+  /** The port vanished (or could not be reopened): mark the gap and look for it until it returns. */
+  private goneAway(reason: string, alreadyGaveUp = false): void {
+    if (this._state !== "open" && this._state !== "released") return;
+    this.endPartial();
+    if (this._state === "open") {
+      this.awaySince = this.now();
+      this.gap(`--- console lost: ${reason} ---`);
+    }
+    this._state = "away";
+    this.gaveUp = alreadyGaveUp;
+    const interval = this.opts.pollIntervalMs ?? 100;
+    const poll = async () => {
+      this.pollTimer = undefined;
+      if (this._state !== "away") return;
+      if (this.opts.binding || existsSync(this.port)) {
+        try {
+          await this.openPort();
+        } catch {
+          // still re-enumerating (or permissions not applied yet by udev): try again
+        }
+        if (this._state !== "away") {
+          // closed or released while we were opening
+          await this.closePort();
+          return;
+        }
+        if (this.serial) return this.comeBack();
+      }
+      if (!this.gaveUp && this.now() - this.awaySince >= this.opts.reconnectTimeoutMs) {
+        this.gaveUp = true;
+        this.gap(`--- console not back after ${formatDuration(this.now() - this.awaySince)}: still looking ---`);
+        this.abortWaiters(this.lostError());
+      }
+      this.pollTimer = setTimeout(() => void poll(), interval);
+    };
+    this.pollTimer = setTimeout(() => void poll(), interval);
+  }
+
+  private comeBack(): void {
+    this._state = "open";
+    this.gaveUp = false;
+    this.lastByteAt = this.now();
+    this.gap(`--- console back after ${formatDuration(this.now() - this.awaySince)} ---`);
+    for (const l of [...this.backListeners]) l();
+  }
+
+  private stopPolling(): void {
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = undefined;
+  }
+
+  private notOpen(): InfraError {
+    return new InfraError(`console of board ${this.opts.board} (${this.port}) is not open`);
+  }
+
+  private lostError(): InfraError {
+    return new InfraError(
+      `console of board ${this.opts.board}: serial port ${this.port} vanished ${formatDuration(this.now() - this.awaySince)} ago and has not come back`,
+      { consoleTail: this.tail(LINES_IN_TAIL) },
+    );
+  }
+
+  /** A wait started after the console gave up: give the port one more reconnect window, then fail. */
+  private abortIfStillAway(waiter: Waiter, what: string): void {
+    void this.waitBack(this.opts.reconnectTimeoutMs).then((back) => {
+      if (!back && this.waiters.has(waiter)) {
+        const err = this.lostError();
+        err.message += ` (while waiting for ${what})`;
+        waiter.abort(err);
+      }
+    });
+  }
+
+  private timeoutError(message: string): Error {
+    const tail = this.tail(LINES_IN_TAIL);
+    if (this._state === "away" || this._state === "released") {
+      return new InfraError(`${message} on board ${this.opts.board}; the console port ${this.port} is away`, {
+        consoleTail: tail,
+      });
+    }
+    const last = tail.slice(-LINES_IN_MESSAGE);
+    const shown = last.length ? `; last ${last.length} lines:\n${last.map((l) => `  | ${l}`).join("\n")}` : "; the board printed nothing";
+    return new TestFailure(`${message} on board ${this.opts.board}${shown}`, { consoleTail: tail });
+  }
+
+  private abortWaiters(err: Error): void {
+    for (const w of [...this.waiters]) w.abort(err);
+  }
+
+  // ---- capture ----
+
+  private onData(chunk: Buffer): void {
+    const t = this.now();
+    this.lastByteAt = t;
+    const done = this.assembler.push(chunk, t);
+    if (done.length) {
+      this.writeLog(done);
+      for (const raw of done) this.addLine(raw);
+    }
+    this.partialDirty = true;
+    this.partialCache = undefined;
+    if (this.waiters.size) {
+      const partial = this.partialLine();
+      if (partial) for (const w of [...this.waiters]) w.line(partial, true);
+    }
+  }
+
+  private addLine(raw: RawLine): void {
+    const line: ConsoleLine = { seq: this.nextSeq++, t: raw.t, text: stripAnsi(raw.raw.toString("utf8")) };
+    this.lines.push(line);
+    if (this.lines.length > this.maxLines + 1000) {
+      // Trim in batches so the array is not shifted on every line.
+      this.lines.splice(0, this.lines.length - this.maxLines);
+      const first = this.lines[0]!.seq;
+      for (const seq of this.markOffsets.keys()) if (seq < first) this.markOffsets.delete(seq);
+    }
+    for (const l of this.lineListeners) l(line);
+    for (const w of [...this.waiters]) w.line(line, false);
+  }
+
+  /** The unterminated tail as a line with the seq it will get when it ends. */
+  private partialLine(): ConsoleLine | undefined {
+    if (!this.partialDirty) return this.partialCache;
+    this.partialDirty = false;
+    const raw = this.assembler.partial();
+    this.partialCache = raw && { seq: this.nextSeq, t: raw.t, text: stripAnsi(raw.raw.toString("utf8")) };
+    return this.partialCache;
+  }
+
+  /** Ends an unterminated line (before a gap or close) so the log and the lines keep it. */
+  private endPartial(): void {
+    const raw = this.assembler.flush();
+    this.partialDirty = true;
+    this.partialCache = undefined;
+    if (raw) {
+      this.writeLog([raw]);
+      this.addLine(raw);
+    }
+  }
+
+  private *linesSince(since: number): Iterable<ConsoleLine> {
+    const first = this.lines[0]?.seq ?? this.nextSeq;
+    for (let i = Math.max(0, since - first); i < this.lines.length; i++) yield this.lines[i]!;
+  }
+
+  private resolveSince(since: number | "boot" | undefined): number {
+    if (since === "boot") return 0;
+    return since ?? this.mark();
+  }
+
+  private writeLog(lines: RawLine[]): void {
+    if (!this.log) return;
+    const parts: Buffer[] = [];
+    for (const l of lines) parts.push(Buffer.from(stamp(l.t)), l.raw, NEWLINE);
+    this.log.write(Buffer.concat(parts));
+  }
+
+  private marker(text: string): void {
+    this.log?.write(`${stamp(this.now())}${text}\n`);
+  }
+
+  private gap(text: string): void {
+    this.marker(text);
+    for (const l of this.gapListeners) l(text);
+  }
+}
+
+const NEWLINE = Buffer.from("\n");
+
+/** `[   12.345] `: seconds since run start, aligned so logs read as columns. */
+export function stamp(ms: number): string {
+  return `[${(Math.max(0, ms) / 1000).toFixed(3).padStart(9)}] `;
+}
+
+/** A copy without g/y flags: exec() on those keeps lastIndex state between calls. */
+function plain(re: RegExp): RegExp {
+  return re.global || re.sticky ? new RegExp(re.source, re.flags.replace(/[gy]/g, "")) : re;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,137 @@
+// One virtual board on the harness side: a socat PTY pair for its console and the board program
+// (devices/board/main.ts) as its power. Power on spawns the program, power off SIGKILLs it
+// wherever it is (mid-install too), reset is off + on, as pulling EN low would be.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { InfraError } from "../../core/errors.ts";
+import type { PowerProtocol, ResetProtocol } from "../types.ts";
+import { openPtyPair, requireSocat, SOCAT_INSTALL, type PtyPair } from "./pty-pair.ts";
+
+export { requireSocat, SOCAT_INSTALL };
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+/** The board program, by absolute path so the harness can run from any directory. */
+export const BOARD_PROGRAM = join(REPO_ROOT, "devices", "board", "main.ts");
+/** The virtual flasher, for rigs' `flash: { command: [...] }`. */
+export const FLASHER_PROGRAM = join(REPO_ROOT, "devices", "flasher.ts");
+
+export interface VirtualBoardOptions {
+  name: string;
+  serialNumber: string;
+  /** holds the PTY links (`console`, `device`), `flash/` and the board's config file */
+  workDir: string;
+  /** the rig's `virtual: { config }`: formats and settings of the virtual firmware */
+  config?: Record<string, unknown>;
+  /** what the board program prints on stdout/stderr (not the console), line by line */
+  onOutput?: (line: string) => void;
+}
+
+export interface VirtualBoard {
+  readonly name: string;
+  /** the harness end of the console PTY pair: open it as any serial port */
+  readonly consolePort: string;
+  /** the board's end (its UART) */
+  readonly devicePort: string;
+  readonly flashDir: string;
+  readonly power: PowerProtocol;
+  readonly reset: ResetProtocol;
+  /** whether the board program is running ("powered") */
+  isPowered(): boolean;
+  /** Powers the board off and removes the PTY pair. */
+  stop(): Promise<void>;
+}
+
+export async function startVirtualBoard(opts: VirtualBoardOptions): Promise<VirtualBoard> {
+  const workDir = resolve(opts.workDir);
+  const flashDir = join(workDir, "flash");
+  mkdirSync(flashDir, { recursive: true });
+  const output = opts.onOutput ?? (() => {});
+  let configFile: string | undefined;
+  if (opts.config && Object.keys(opts.config).length > 0) {
+    configFile = join(workDir, "board-config.json");
+    writeFileSync(configFile, JSON.stringify(opts.config, null, 2));
+  }
+
+  const pty: PtyPair = await openPtyPair(join(workDir, "console"), join(workDir, "device"), { onOutput: (line) => output(`socat: ${line}`) });
+  const args = ["--import", "tsx", BOARD_PROGRAM, "--tty", pty.b, "--flash-dir", flashDir, "--serial", opts.serialNumber];
+  if (configFile) args.push("--config", configFile);
+  const program = new BoardProcess(args, output);
+
+  const power: PowerProtocol = {
+    on: () => program.start(),
+    off: () => program.kill(),
+    cycle: async (offMs) => {
+      await program.kill();
+      await sleep(offMs);
+      await program.start();
+    },
+  };
+  return {
+    name: opts.name,
+    consolePort: pty.a,
+    devicePort: pty.b,
+    flashDir,
+    power,
+    reset: {
+      reset: async () => {
+        await program.kill();
+        await program.start();
+      },
+    },
+    isPowered: () => program.running,
+    stop: async () => {
+      await program.kill();
+      await pty.close();
+    },
+  };
+}
+
+/** The board program as a child process: at most one at a time. */
+class BoardProcess {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly args: string[],
+    private readonly output: (line: string) => void,
+  ) {}
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  async start(): Promise<void> {
+    if (this.child) return; // already on
+    // A stdin pipe ties the board's life to ours: the board exits when the pipe closes.
+    const child = spawn(process.execPath, this.args, { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    this.child = child;
+    this.exited = new Promise((done) => {
+      child.once("exit", (code, signal) => {
+        if (this.child === child) this.child = undefined;
+        if (signal !== "SIGKILL") this.output(`board program exited (${signal ?? `code ${code}`})`);
+        done();
+      });
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream) createInterface({ input: stream }).on("line", this.output);
+    }
+    await new Promise<void>((ok, fail) => {
+      child.once("spawn", ok);
+      child.once("error", (err) => {
+        this.child = undefined;
+        fail(new InfraError(`cannot start the virtual board program ${BOARD_PROGRAM}: ${err.message}`, { cause: err }));
+      });
+    });
+  }
+
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    child.kill("SIGKILL");
+    await this.exited;
+  }
+}

@@ -1,0 +1,112 @@
+// Folds a run's events into the result model that result.json, junit.xml and the summary print.
+import type { FailureClass } from "../core/errors.ts";
+import type { EventOf, RunEvent, RunStatus, StepStatus } from "../core/events.ts";
+
+export interface StepResult {
+  path: string;
+  name: string;
+  label: string;
+  board?: string;
+  status: StepStatus;
+  startedMs: number;
+  durationMs: number;
+  detail?: string;
+  error?: { failureClass: FailureClass; message: string; consoleTail?: string[] };
+}
+
+export interface RunResult {
+  scenario: string;
+  file: string;
+  runDir: string;
+  boards: string[];
+  status: RunStatus | "running";
+  exitCode?: number;
+  failureClass?: FailureClass;
+  failedStep?: string;
+  message?: string;
+  startedAt: string;
+  durationMs: number;
+  steps: StepResult[];
+  retries: EventOf<"retry">[];
+  server?: ServerInfo;
+  /** the last lines each board printed, kept for failure reports */
+  consoleTail: Record<string, string[]>;
+}
+
+export interface ServerInfo {
+  mode: string;
+  url: string;
+  containerId?: string;
+  image?: string;
+}
+
+const TAIL = 20;
+
+export class ResultCollector {
+  readonly result: RunResult;
+  private readonly open = new Map<string, { event: EventOf<"step.start"> }>();
+
+  constructor(scenario: string, file: string, runDir: string) {
+    this.result = {
+      scenario,
+      file,
+      runDir,
+      boards: [],
+      status: "running",
+      startedAt: new Date().toISOString(),
+      durationMs: 0,
+      steps: [],
+      retries: [],
+      consoleTail: {},
+    };
+  }
+
+  readonly listener = (e: RunEvent): void => {
+    const r = this.result;
+    switch (e.type) {
+      case "run.start":
+        r.boards = e.boards;
+        break;
+      case "step.start":
+        this.open.set(e.path, { event: e });
+        break;
+      case "step.end": {
+        const start = this.open.get(e.path)?.event;
+        this.open.delete(e.path);
+        r.steps.push({
+          path: e.path,
+          name: e.name,
+          label: e.label,
+          ...(e.board ? { board: e.board } : {}),
+          status: e.status,
+          startedMs: start?.t ?? e.t - e.durationMs,
+          durationMs: e.durationMs,
+          ...(e.detail ? { detail: e.detail } : {}),
+          ...(e.error ? { error: e.error } : {}),
+        });
+        break;
+      }
+      case "console.line": {
+        const tail = (r.consoleTail[e.board] ??= []);
+        tail.push(e.text);
+        if (tail.length > TAIL) tail.shift();
+        break;
+      }
+      case "retry":
+        r.retries.push(e);
+        break;
+      case "run.end":
+        r.status = e.status;
+        r.exitCode = e.exitCode;
+        r.durationMs = e.durationMs;
+        if (e.failureClass) r.failureClass = e.failureClass;
+        if (e.failedStep) r.failedStep = e.failedStep;
+        if (e.message) r.message = e.message;
+        break;
+    }
+  };
+
+  setServer(info: ServerInfo): void {
+    this.result.server = info;
+  }
+}

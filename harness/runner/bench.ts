@@ -1,0 +1,168 @@
+// Turns the rig's board specs into live boards for one run: locks first, then virtual parts,
+// consoles (capturing from the moment they open), power, reset and flash drivers.
+import { join } from "node:path";
+import { InfraError } from "../core/errors.ts";
+import type { EventBus } from "../core/events.ts";
+import { SerialConsole } from "../board/console/serial-console.ts";
+import { CommandFlasher } from "../board/flash/command-flasher.ts";
+import { BoardLock } from "../board/lock/board-lock.ts";
+import { createRelay, powerFor, resetFor, type Relay } from "../board/power/relays.ts";
+import { DtrRtsReset } from "../board/reset/dtr-rts.ts";
+import { CommandReset } from "../board/reset/command-reset.ts";
+import { startVirtualBoard, type VirtualBoard } from "../board/virtual/bench.ts";
+import type { Board, PowerProtocol, ResetProtocol } from "../board/types.ts";
+import type { BoardProfile, BoardSpec, RigSpec } from "../scenario/types.ts";
+import type { BoardHandle } from "./context.ts";
+
+export interface Bench {
+  handles: Map<string, BoardHandle>;
+  close(): Promise<void>;
+}
+
+export interface BenchOptions {
+  runDir: string;
+  bus: EventBus;
+  profiles: Record<string, BoardProfile>;
+  signal: AbortSignal;
+  lockTimeoutMs?: number;
+}
+
+export async function openBench(rig: RigSpec, boardNames: string[], options: BenchOptions): Promise<Bench> {
+  const { bus, runDir } = options;
+  const cleanups: Array<() => Promise<void>> = [];
+  const handles = new Map<string, BoardHandle>();
+  const relays = new Map<string, Relay>();
+  const close = async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        bus.emit({ type: "log", level: "warn", source: "bench", message: String((err as Error).message ?? err) });
+      }
+    }
+  };
+  const log = (source: string) => (line: string) => bus.emit({ type: "log", level: "info", source, message: line });
+
+  try {
+    for (const name of boardNames) {
+      const spec = rig.boards[name]!;
+      const lock = new BoardLock({ board: `${rig.name}.${name}`, ...(rig.lockDir ? { dir: rig.lockDir } : {}) });
+      await lock.acquire({
+        timeoutMs: options.lockTimeoutMs ?? 600_000,
+        onWait: (holder) => bus.emit({ type: "log", level: "warn", source: name, message: `waiting for lock held by ${holder}` }),
+        onTakeover: (holder) => bus.emit({ type: "log", level: "warn", source: name, message: `took over a stale lock of ${holder}` }),
+      });
+      cleanups.push(() => lock.release());
+    }
+
+    const relayFor = (relayName: string): Relay => {
+      let relay = relays.get(relayName);
+      if (!relay) {
+        const relaySpec = rig.relays[relayName];
+        if (!relaySpec) throw new InfraError(`rig ${rig.name}: no relay "${relayName}"`);
+        relay = createRelay(relaySpec, log(`relay ${relayName}`));
+        relays.set(relayName, relay);
+        cleanups.push(() => relay!.close());
+      }
+      return relay;
+    };
+
+    for (const name of boardNames) {
+      const spec = rig.boards[name]!;
+      const profile = options.profiles[spec.profile];
+      if (!profile) throw new InfraError(`board ${name}: profile ${spec.profile} was not loaded`);
+      let virtual: VirtualBoard | undefined;
+      if (spec.virtual) {
+        virtual = await startVirtualBoard({
+          name,
+          serialNumber: spec.serialNumber,
+          workDir: join(runDir, "virtual", name),
+          config: spec.virtual.config,
+          onOutput: log(`${name} (virtual board process)`),
+        });
+        const v = virtual;
+        cleanups.push(() => v.stop());
+      }
+      const port = virtual?.consolePort ?? spec.console.port;
+      if (!port) throw new InfraError(`board ${name} has no console port`);
+      const console = new SerialConsole({
+        board: name,
+        port,
+        baud: spec.console.baud,
+        lineEnding: spec.console.lineEnding,
+        reconnectTimeoutMs: spec.console.reconnectTimeoutMs,
+        logFile: join(runDir, `${name}.log`),
+        clockOrigin: bus.startedAt,
+      });
+      console.onLine((line) => bus.emit({ type: "console.line", board: name, text: line.text }));
+      console.onGap((message) => bus.emit({ type: "console.gap", board: name, message }));
+      await console.open();
+      cleanups.push(() => console.close());
+
+      const power = powerOf(spec, virtual, relayFor);
+      const reset = resetOf(spec, virtual, relayFor, console);
+      if (virtual && power) cleanups.push(() => power.off()); // a virtual board is powered down with the run
+      const fields: Record<string, string> = {
+        ...spec.extra,
+        name,
+        serial: spec.serialNumber,
+        serial_number: spec.serialNumber,
+        port,
+        profile: spec.profile,
+        ...(virtual ? { flash_dir: virtual.flashDir } : {}),
+      };
+      const flash = spec.flash
+        ? new CommandFlasher({
+            command: spec.flash.command,
+            cwd: spec.flash.cwd,
+            timeoutMs: spec.flash.timeoutMs,
+            ...(spec.flash.progress ? { progress: spec.flash.progress } : {}),
+            placeholders: { port, node: process.execPath, ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [`board.${k}`, v])) },
+            sharePort: spec.flash.sharePort,
+            console,
+            onOutput: log(`${name} flasher`),
+          })
+        : undefined;
+      const board: Board = {
+        name,
+        serialNumber: spec.serialNumber,
+        console,
+        fields,
+        ...(power ? { power } : {}),
+        ...(reset ? { reset } : {}),
+        ...(flash ? { flash } : {}),
+      };
+      handles.set(name, { board, spec, profile });
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { handles, close };
+}
+
+function powerOf(spec: BoardSpec, virtual: VirtualBoard | undefined, relayFor: (name: string) => Relay): PowerProtocol | undefined {
+  if (!spec.power) return undefined;
+  if ("virtual" in spec.power) {
+    if (!virtual) throw new InfraError(`board ${spec.name}: power: virtual needs a virtual board`);
+    return virtual.power;
+  }
+  return powerFor(relayFor(spec.power.relay), spec.power.channel);
+}
+
+function resetOf(
+  spec: BoardSpec,
+  virtual: VirtualBoard | undefined,
+  relayFor: (name: string) => Relay,
+  console: SerialConsole,
+): ResetProtocol | undefined {
+  const r = spec.reset;
+  if (!r) return undefined;
+  if ("virtual" in r) {
+    if (!virtual) throw new InfraError(`board ${spec.name}: reset: virtual needs a virtual board`);
+    return virtual.reset;
+  }
+  if ("relay" in r) return resetFor(relayFor(r.relay), r.channel, r.pulseMs);
+  if ("method" in r) return new DtrRtsReset(console, r.sequence);
+  return new CommandReset(r.command, r.timeoutMs);
+}

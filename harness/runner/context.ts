@@ -1,0 +1,45 @@
+// What a step implementation gets to work with. Plain typed objects; no YAML past the loader.
+import type { EventBus } from "../core/events.ts";
+import type { Board } from "../board/types.ts";
+import type { BoardProfile, BoardSpec, Scenario, Step } from "../scenario/types.ts";
+import type { OtaServer } from "../server/types.ts";
+
+export interface BoardHandle {
+  board: Board;
+  spec: BoardSpec;
+  profile: BoardProfile;
+}
+
+export interface RunContext {
+  scenario: Scenario;
+  bus: EventBus;
+  boards: Map<string, BoardHandle>;
+  server: OtaServer;
+  /** variables: scenario vars, expect captures, step outputs ("fw.id"); dotted names are flat keys */
+  vars: Map<string, string>;
+  /** ota-backend firmware credentials by the name a scenario gave them; the key is secret, never a var */
+  firmwares: Map<string, { id: number; key: string }>;
+  runDir: string;
+  /** aborted on SIGINT: waits must stop promptly */
+  signal: AbortSignal;
+}
+
+export interface StepContext extends RunContext {
+  step: Step;
+  /** "3", or "5.2" inside a block */
+  path: string;
+  timeoutMs: number;
+  /** each board's console mark taken when the step started: "output since the step started" */
+  marks: Map<string, number>;
+  /** looks a board up by name; throws a ScenarioError naming the known boards */
+  handle(name: string): BoardHandle;
+  progress(message: string, fraction?: number, board?: string): void;
+  log(level: "info" | "warn" | "error", message: string): void;
+}
+
+/** What a step reports besides pass/fail (shown in the terminal and result.json). */
+export interface StepOutcome {
+  detail?: string;
+}
+
+export type StepImpl<P = any> = (ctx: StepContext, params: P) => Promise<StepOutcome | void>;

@@ -1,0 +1,32 @@
+import { basename } from "node:path";
+import type { Step } from "../scenario/types.ts";
+
+/** A short human label for a step, from its raw parameters ("expect dut /boot: .../"). */
+export function describeStep(step: Step): string {
+  const p = (step.params ?? {}) as Record<string, unknown>;
+  const board = typeof p.board === "string" ? ` ${p.board}` : "";
+  switch (step.name) {
+    case "expect":
+      return `expect${board}${p.not ? " not" : ""} /${String(p.pattern)}/`;
+    case "flash":
+      return `flash${board} ${basename(String(p.image))}`;
+    case "power":
+      return `power${board} ${String(p.action)}`;
+    case "console.send":
+      return `send${board} "${String(p.line)}"`;
+    case "wait":
+      return `wait ${typeof p === "object" ? String(p.for) : String(step.params)}`;
+    case "device.check":
+      return `device.check${board}${p.expect ? ` → ${String(p.expect)}` : ""}`;
+    case "device.configure":
+      return `device.configure${board} ${Object.keys((p.settings ?? {}) as object).join(", ")}`;
+    case "backend.upload":
+      return `backend.upload ${basename(String(p.file))} → ${String(p.firmware)}`;
+    case "assert.hash":
+      return `assert.hash${board} = ${basename(String(p.equals))}`;
+    case "repeat":
+      return `repeat ${String(p.times)}×`;
+    default:
+      return `${step.name}${board}`;
+  }
+}

@@ -1,0 +1,38 @@
+// expect, console.send, settle: the console protocol as scenario steps.
+import { parseDuration } from "../../core/duration.ts";
+import type { StepParams } from "../../scenario/steps.ts";
+import type { StepImpl } from "../context.ts";
+import { compilePattern } from "../patterns.ts";
+
+export const expect: StepImpl<StepParams<"expect">> = async (ctx, p) => {
+  const { board } = ctx.handle(p.board);
+  const pattern = compilePattern(p.pattern, ctx.step.pos);
+  const within = p.within !== undefined ? parseDuration(p.within) : ctx.timeoutMs;
+  const since = p.since === "boot" ? "boot" : ctx.marks.get(p.board);
+  if (p.not) {
+    await board.console.expectNot(pattern, { forMs: within, ...(since !== undefined ? { since } : {}) });
+    return { detail: `not seen in ${within / 1000}s` };
+  }
+  const m = await board.console.expect(pattern, {
+    withinMs: within,
+    ...(since !== undefined ? { since } : {}),
+    description: `/${p.pattern}/ on ${p.board}`,
+  });
+  for (const [name, value] of Object.entries(m.groups)) ctx.vars.set(name, value);
+  ctx.bus.emit({ type: "match", board: p.board, path: ctx.path, pattern: p.pattern, line: m.line.text });
+  return { detail: m.line.text };
+};
+
+export const consoleSend: StepImpl<StepParams<"console.send">> = async (ctx, p) => {
+  const { board, profile } = ctx.handle(p.board);
+  await board.console.send(p.line, {
+    lineEnding: p.line_ending ?? profile.lineEnding,
+    ...(p.char_delay !== undefined ? { charDelayMs: parseDuration(p.char_delay) } : {}),
+  });
+};
+
+export const settle: StepImpl<StepParams<"settle">> = async (ctx, p) => {
+  const { board } = ctx.handle(p.board);
+  const quiet = parseDuration(p.quiet);
+  await board.console.settle(quiet, p.within !== undefined ? parseDuration(p.within) : ctx.timeoutMs);
+};

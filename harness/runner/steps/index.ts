@@ -1,0 +1,32 @@
+// The step registry: every name in scenario/steps.ts maps to its implementation here.
+import type { StepName } from "../../scenario/steps.ts";
+import type { StepImpl } from "../context.ts";
+import * as assertSteps from "./assert-steps.ts";
+import * as backend from "./backend-steps.ts";
+import * as boardSteps from "./board-steps.ts";
+import * as consoleSteps from "./console-steps.ts";
+import * as control from "./control-steps.ts";
+import * as device from "./device-steps.ts";
+
+export const STEP_IMPLS: Record<StepName, StepImpl> = {
+  flash: boardSteps.flash,
+  power: boardSteps.power,
+  reset: boardSteps.reset,
+  "console.send": consoleSteps.consoleSend,
+  expect: consoleSteps.expect,
+  settle: consoleSteps.settle,
+  wait: control.wait,
+  set: control.set,
+  "device.configure": device.configure,
+  "device.activate": device.activate,
+  "device.check": device.check,
+  "device.download": device.download,
+  "device.install": device.install,
+  "device.confirm": device.confirm,
+  "device.reboot": device.reboot,
+  "backend.create": backend.create,
+  "backend.allow": backend.allow,
+  "backend.deny": backend.deny,
+  "backend.upload": backend.upload,
+  "assert.hash": assertSteps.hash,
+};

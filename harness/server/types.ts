@@ -1,0 +1,28 @@
+// A running OTA server, whichever way it was started.
+export interface OtaServer {
+  readonly mode: "container" | "process" | "url";
+  /** base URL boards and clients use, e.g. http://127.0.0.1:41234 */
+  readonly url: string;
+  readonly containerId?: string;
+  readonly image?: string;
+  /** settings the harness gave the server (vendor API keys …); never logged */
+  readonly credentials: ServerCredentials;
+  /** Stops the server; its data survives unless the server is told otherwise. */
+  stop(): Promise<void>;
+  /** Starts a stopped server again on the same address with the same data. */
+  start(): Promise<void>;
+}
+
+export interface ServerCredentials {
+  /** OTA_SECRET, when set */
+  secret?: string;
+  /** signed vendor API key */
+  apiKey?: { vendor: string; keyId: string; secret: string };
+}
+
+export interface ServerStartOptions {
+  /** where the server keeps its data (process mode) */
+  dataDir: string;
+  onLog: (line: string) => void;
+  startTimeoutMs?: number;
+}

@@ -1,0 +1,137 @@
+// The reference OTA server as a library: `startServer(config)` opens the data directory,
+// listens, and returns the URL and a clean `close()`. server/main.ts is the process around it.
+import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { BlobStore } from "./blobs.ts";
+import type { ServerConfig } from "./config.ts";
+import type { App } from "./context.ts";
+import { Store } from "./db.ts";
+import { HttpError, sendError, sendJson, type ErrorStyle } from "./http/errors.ts";
+import { match, route, type Ctx, type Route } from "./http/router.ts";
+import { Logger } from "./log.ts";
+import { backendRoutes } from "./routes/backend.ts";
+import { provisionRoutes } from "./routes/provision.ts";
+import { statusRoutes } from "./routes/status.ts";
+import { vendorRoutes } from "./routes/vendor.ts";
+import { SERVER_VERSION } from "./version.ts";
+
+export type { ServerConfig } from "./config.ts";
+export { configFromEnv } from "./config.ts";
+
+export interface RunningServer {
+  /** `http://HOST:PORT` with the port actually bound */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** How long running requests (downloads) may finish after close() before they are cut. */
+const CLOSE_GRACE_MS = 3000;
+
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const blobs = new BlobStore(config.dataDir);
+  await blobs.init();
+  const store = new Store(config.dataDir);
+  const now = config.now ?? Date.now;
+  const log = new Logger(config.log);
+  const app: App = { config, store, blobs, log, now, uploadKey: store.persistentSecret("upload_url_key") };
+
+  const routes: Route[] = [
+    route(["GET", "HEAD"], "/healthz", "backend", (ctx) => sendJson(ctx.res, 200, { ok: true, version: SERVER_VERSION })),
+    ...backendRoutes(app),
+    ...statusRoutes(app),
+    ...vendorRoutes(app),
+    ...provisionRoutes(app),
+  ];
+
+  const server = createServer({ requestTimeout: 0 }, (req, res) => {
+    void handle(app, routes, req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= new Promise<void>((resolve) => {
+      const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+      server.close(() => {
+        clearTimeout(force);
+        store.close();
+        resolve();
+      });
+      server.closeIdleConnections();
+    }));
+
+  return { url, port, close };
+}
+
+/** Which error shape a path gets when no route matched it. */
+function styleForPath(pathname: string): ErrorStyle {
+  if (pathname.startsWith("/ota/") || pathname.startsWith("/provision/manage/")) return "vendor";
+  if (pathname.startsWith("/provision/")) return "text";
+  return "backend";
+}
+
+async function handle(app: App, routes: Route[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const started = performance.now();
+  const requestId = randomUUID();
+  res.setHeader("x-request-id", requestId);
+  const target = req.url ?? "/";
+  let url: URL;
+  try {
+    url = new URL(target.startsWith("/") ? target : `/${target}`, "http://server.invalid");
+  } catch {
+    url = new URL("http://server.invalid/");
+  }
+  const ctx: Ctx = { req, res, url, target, params: {}, requestId, now: app.now(), logFields: {} };
+  res.once("close", () => {
+    // Path only: query strings may carry upload-URL signatures.
+    app.log.info("request", {
+      request_id: requestId,
+      method: req.method,
+      path: url.pathname,
+      status: res.statusCode,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+      ...ctx.logFields,
+      ...(res.writableFinished ? {} : { aborted: true }),
+    });
+  });
+
+  const found = match(routes, req.method ?? "GET", url.pathname);
+  const style = found && "route" in found ? found.route.style : found ? found.methodNotAllowed.style : styleForPath(url.pathname);
+  try {
+    if (!found) throw new HttpError(404, "NOT_FOUND", `no endpoint ${req.method} ${url.pathname}`);
+    if (!("route" in found)) {
+      throw new HttpError(405, "METHOD_NOT_ALLOWED", `${req.method} not allowed on ${url.pathname}`, {
+        allow: found.methodNotAllowed.methods.join(", "),
+      });
+    }
+    ctx.params = found.params;
+    await found.route.handler(ctx);
+  } catch (err) {
+    const httpErr =
+      err instanceof HttpError ? err : new HttpError(500, style === "vendor" ? "E500-1" : "INTERNAL", "internal server error");
+    if (!(err instanceof HttpError)) app.log.error("handler failed", { request_id: requestId, path: url.pathname, error: String(err) });
+    // An error answered before the body was read: do not keep reading a possibly huge upload.
+    const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+    if (hasBody && !req.complete && !res.headersSent) res.setHeader("connection", "close");
+    sendError(res, vendorCode(httpErr, style), style);
+  }
+}
+
+/** The vendor API's codes look like `E401-1`; map generic codes onto that shape. */
+function vendorCode(err: HttpError, style: ErrorStyle): HttpError {
+  if (style !== "vendor" || /^E\d{3}-\d+$/.test(err.code)) return err;
+  return new HttpError(err.status, `E${err.status}-0`, err.message, err.headers);
+}

@@ -1,0 +1,77 @@
+// Server settings, read from the environment (DESIGN §4, issue 3 "Configuration").
+import path from "node:path";
+
+export interface ApiKey {
+  vendor: string;
+  keyId: string;
+  secret: string;
+}
+
+export interface ServerConfig {
+  host: string;
+  /** 0 picks a free port */
+  port: number;
+  /** when set, every ota-backend request must carry it in `x-ota-secret` */
+  secret?: string;
+  dataDir: string;
+  apiKeys: ApiKey[];
+  /** base of pre-signed upload URLs; default: the Host the request came in on */
+  publicUrl?: string;
+  activationWindowMs: number;
+  maxUploadBytes: number;
+  /** the server's clock (tests move it); default Date.now */
+  now?: () => number;
+  /** where log lines go; default stdout */
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_MAX_UPLOAD = 2 * 1024 ** 3;
+export const DEFAULT_ACTIVATION_WINDOW_MS = 24 * 3_600_000;
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90s`, `15m`, `24h` (a bare number is seconds). */
+export function parseWindow(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value);
+  if (!m) throw new Error(`OTA_ACTIVATION_WINDOW: not a duration: "${value}" (expected e.g. 90s, 15m, 24h)`);
+  return Math.round(Number(m[1]) * UNITS[m[2] ?? "s"]!);
+}
+
+/** `2147483648`, `512k`, `100M`, `2G` (binary units). */
+export function parseSize(value: string): number {
+  const m = /^\s*(\d+)\s*([kmg])?i?b?\s*$/i.exec(value);
+  if (!m) throw new Error(`OTA_MAX_UPLOAD: not a size: "${value}" (expected bytes, or e.g. 100M, 2G)`);
+  const mult = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? "").toLowerCase() as "k" | "m" | "g"] ?? 1;
+  return Number(m[1]) * mult;
+}
+
+/** `vendor:keyId:secret,…`; the short form `keyId:secret` makes the key id its own vendor. */
+export function parseApiKeys(value: string): ApiKey[] {
+  const keys: ApiKey[] = [];
+  for (const item of value.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const parts = item.split(":");
+    if (parts.length < 2) throw new Error(`OTA_API_KEYS: entry ${keys.length + 1} is not vendor:keyId:secret`);
+    // A secret may itself contain ':' only in the three-part form's last field.
+    const [vendor, keyId, secret] =
+      parts.length === 2 ? [parts[0]!, parts[0]!, parts[1]!] : [parts[0]!, parts[1]!, parts.slice(2).join(":")];
+    if (!vendor || !keyId || !secret) throw new Error(`OTA_API_KEYS: entry ${keys.length + 1} has an empty field`);
+    keys.push({ vendor, keyId, secret });
+  }
+  return keys;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const port = Number(env.BACKEND_PORT ?? "1337");
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`BACKEND_PORT: not a port: "${env.BACKEND_PORT}"`);
+  const config: ServerConfig = {
+    host: env.BACKEND_HOST || "127.0.0.1",
+    port,
+    dataDir: path.resolve(env.OTA_DATA_DIR || "./.otarig/server-data"),
+    apiKeys: parseApiKeys(env.OTA_API_KEYS ?? ""),
+    activationWindowMs: env.OTA_ACTIVATION_WINDOW ? parseWindow(env.OTA_ACTIVATION_WINDOW) : DEFAULT_ACTIVATION_WINDOW_MS,
+    maxUploadBytes: env.OTA_MAX_UPLOAD ? parseSize(env.OTA_MAX_UPLOAD) : DEFAULT_MAX_UPLOAD,
+  };
+  if (env.OTA_SECRET) config.secret = env.OTA_SECRET;
+  if (env.OTA_PUBLIC_URL) config.publicUrl = env.OTA_PUBLIC_URL.replace(/\/+$/, "");
+  return config;
+}

@@ -1,0 +1,464 @@
+// All server state in one SQLite file (WAL), so a restart loses nothing. Blob bytes live in
+// blobs.ts; this file holds what the bytes mean. Every query is a prepared statement here, so
+// route modules never write SQL.
+import Database from "better-sqlite3";
+import { createHash, randomBytes } from "node:crypto";
+import path from "node:path";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- A model is a product line: ota-backend's "firmware" (id + key), optionally owned by a vendor
+-- under a name (provisioning).
+CREATE TABLE IF NOT EXISTS models (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  key TEXT NOT NULL,
+  vendor TEXT,
+  name TEXT,
+  require_activation INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  UNIQUE (vendor, name)
+);
+CREATE TABLE IF NOT EXISTS blobs (
+  sha256 TEXT PRIMARY KEY,
+  md5 TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS uploads (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  model_id INTEGER NOT NULL REFERENCES models(id),
+  sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+  created_at INTEGER NOT NULL,
+  UNIQUE (model_id, sha256)
+);
+CREATE TABLE IF NOT EXISTS firewall (
+  model_id INTEGER NOT NULL REFERENCES models(id),
+  device_id TEXT NOT NULL,
+  rule TEXT NOT NULL CHECK (rule IN ('allow', 'deny')),
+  PRIMARY KEY (model_id, device_id)
+);
+-- prov_status is NULL for devices only ever seen through ota-backend (never registered).
+CREATE TABLE IF NOT EXISTS devices (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  model_id INTEGER NOT NULL REFERENCES models(id),
+  sn TEXT NOT NULL,
+  prov_status TEXT CHECK (prov_status IN ('registered', 'enabled', 'activated', 'disabled')),
+  enabled_at INTEGER,
+  activated_at INTEGER,
+  cik_sha256 TEXT UNIQUE,
+  current_hash TEXT,
+  state TEXT,
+  message TEXT,
+  last_seen INTEGER,
+  UNIQUE (model_id, sn)
+);
+CREATE TABLE IF NOT EXISTS artifacts (
+  uuid TEXT PRIMARY KEY,
+  vendor TEXT NOT NULL,
+  name TEXT NOT NULL,
+  md5 TEXT NOT NULL,
+  sha256 TEXT REFERENCES blobs(sha256),
+  size INTEGER,
+  created_at INTEGER NOT NULL,
+  uploaded_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS deployments (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  vendor TEXT NOT NULL,
+  artifact_uuid TEXT NOT NULL REFERENCES artifacts(uuid),
+  arguments TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deployment_devices (
+  deployment_seq INTEGER NOT NULL REFERENCES deployments(seq),
+  device_id INTEGER NOT NULL REFERENCES devices(id),
+  status TEXT NOT NULL CHECK (status IN ('processing', 'success', 'failed')),
+  update_epoch INTEGER NOT NULL,
+  message TEXT,
+  PRIMARY KEY (deployment_seq, device_id)
+);
+CREATE INDEX IF NOT EXISTS deployment_devices_by_device ON deployment_devices (device_id, deployment_seq);
+CREATE TABLE IF NOT EXISTS contents (
+  model_id INTEGER NOT NULL REFERENCES models(id),
+  id TEXT NOT NULL,
+  meta TEXT NOT NULL DEFAULT '',
+  type TEXT,
+  sha256 TEXT REFERENCES blobs(sha256),
+  size INTEGER,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (model_id, id)
+);
+`;
+
+export interface ModelRow {
+  id: number;
+  key: string;
+  vendor: string | null;
+  name: string | null;
+  require_activation: number;
+  created_at: number;
+}
+
+export interface BlobRow {
+  sha256: string;
+  md5: string;
+  size: number;
+  created_at: number;
+}
+
+export type ProvStatus = "registered" | "enabled" | "activated" | "disabled";
+
+export interface DeviceRow {
+  id: number;
+  model_id: number;
+  sn: string;
+  prov_status: ProvStatus | null;
+  enabled_at: number | null;
+  activated_at: number | null;
+  cik_sha256: string | null;
+  current_hash: string | null;
+  state: string | null;
+  message: string | null;
+  last_seen: number | null;
+}
+
+export interface ArtifactRow {
+  uuid: string;
+  vendor: string;
+  name: string;
+  md5: string;
+  sha256: string | null;
+  size: number | null;
+  created_at: number;
+  uploaded_at: number | null;
+}
+
+export interface DeploymentRow {
+  seq: number;
+  id: string;
+  vendor: string;
+  artifact_uuid: string;
+  arguments: string | null;
+  created_at: number;
+}
+
+export type DeploymentStatus = "processing" | "success" | "failed";
+
+export interface ContentRow {
+  model_id: number;
+  id: string;
+  meta: string;
+  type: string | null;
+  sha256: string | null;
+  size: number | null;
+  updated_at: number;
+}
+
+export function cikDigest(cik: string): string {
+  // CIKs are stored only as digests: a leaked database file grants no device access.
+  return createHash("sha256").update(cik).digest("hex");
+}
+
+export class Store {
+  readonly db: Database.Database;
+
+  constructor(dataDir: string) {
+    this.db = new Database(path.join(dataDir, "otarig.sqlite"));
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("foreign_keys = ON");
+    this.db.pragma("busy_timeout = 5000");
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** A random value created once and kept across restarts (e.g. the upload-URL key). */
+  persistentSecret(name: string): string {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(name) as { value: string } | undefined;
+    if (row) return row.value;
+    const value = randomBytes(32).toString("hex");
+    this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)").run(name, value);
+    return (this.db.prepare("SELECT value FROM meta WHERE key = ?").get(name) as { value: string }).value;
+  }
+
+  // ---- models ----------------------------------------------------------------------------
+
+  createModel(now: number, vendor: string | null = null, name: string | null = null, requireActivation = false): ModelRow {
+    const key = randomBytes(16).toString("hex");
+    const info = this.db
+      .prepare("INSERT INTO models (key, vendor, name, require_activation, created_at) VALUES (?, ?, ?, ?, ?)")
+      .run(key, vendor, name, requireActivation ? 1 : 0, now);
+    return this.model(Number(info.lastInsertRowid))!;
+  }
+
+  model(id: number): ModelRow | undefined {
+    return this.db.prepare("SELECT * FROM models WHERE id = ?").get(id) as ModelRow | undefined;
+  }
+
+  modelByName(vendor: string, name: string): ModelRow | undefined {
+    return this.db.prepare("SELECT * FROM models WHERE vendor = ? AND name = ?").get(vendor, name) as ModelRow | undefined;
+  }
+
+  modelsOfVendor(vendor: string): ModelRow[] {
+    return this.db.prepare("SELECT * FROM models WHERE vendor = ? ORDER BY name").all(vendor) as ModelRow[];
+  }
+
+  setRequireActivation(modelId: number, value: boolean): void {
+    this.db.prepare("UPDATE models SET require_activation = ? WHERE id = ?").run(value ? 1 : 0, modelId);
+  }
+
+  // ---- blobs and uploads -----------------------------------------------------------------
+
+  recordBlob(sha256: string, md5: string, size: number, now: number): void {
+    this.db.prepare("INSERT OR IGNORE INTO blobs (sha256, md5, size, created_at) VALUES (?, ?, ?, ?)").run(sha256, md5, size, now);
+  }
+
+  blob(sha256: string): BlobRow | undefined {
+    return this.db.prepare("SELECT * FROM blobs WHERE sha256 = ?").get(sha256) as BlobRow | undefined;
+  }
+
+  /** Every version is kept; the same bytes uploaded again are a no-op. */
+  recordUpload(modelId: number, sha256: string, now: number): void {
+    this.db.prepare("INSERT OR IGNORE INTO uploads (model_id, sha256, created_at) VALUES (?, ?, ?)").run(modelId, sha256, now);
+  }
+
+  newestUpload(modelId: number): string | undefined {
+    const row = this.db.prepare("SELECT sha256 FROM uploads WHERE model_id = ? ORDER BY id DESC LIMIT 1").get(modelId) as
+      | { sha256: string }
+      | undefined;
+    return row?.sha256;
+  }
+
+  uploadsOf(modelId: number): { sha256: string; size: number; created_at: number }[] {
+    return this.db
+      .prepare(
+        "SELECT u.sha256, b.size, u.created_at FROM uploads u JOIN blobs b ON b.sha256 = u.sha256 WHERE u.model_id = ? ORDER BY u.id DESC",
+      )
+      .all(modelId) as { sha256: string; size: number; created_at: number }[];
+  }
+
+  isUploadOf(modelId: number, sha256: string): boolean {
+    return this.db.prepare("SELECT 1 FROM uploads WHERE model_id = ? AND sha256 = ?").get(modelId, sha256) !== undefined;
+  }
+
+  // ---- firewall --------------------------------------------------------------------------
+
+  setRule(modelId: number, deviceId: string, rule: "allow" | "deny"): void {
+    this.db
+      .prepare("INSERT INTO firewall (model_id, device_id, rule) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET rule = excluded.rule")
+      .run(modelId, deviceId, rule);
+  }
+
+  clearRule(modelId: number, deviceId: string): void {
+    this.db.prepare("DELETE FROM firewall WHERE model_id = ? AND device_id = ?").run(modelId, deviceId);
+  }
+
+  /** An explicit rule for the device wins; otherwise `all` decides. */
+  isAllowed(modelId: number, deviceId: string): boolean {
+    const rules = this.db
+      .prepare("SELECT device_id, rule FROM firewall WHERE model_id = ? AND device_id IN (?, 'all')")
+      .all(modelId, deviceId) as { device_id: string; rule: string }[];
+    const own = rules.find((r) => r.device_id === deviceId);
+    if (own) return own.rule === "allow";
+    return rules.some((r) => r.device_id === "all" && r.rule === "allow");
+  }
+
+  // ---- devices ---------------------------------------------------------------------------
+
+  device(modelId: number, sn: string): DeviceRow | undefined {
+    return this.db.prepare("SELECT * FROM devices WHERE model_id = ? AND sn = ?").get(modelId, sn) as DeviceRow | undefined;
+  }
+
+  deviceById(id: number): DeviceRow | undefined {
+    return this.db.prepare("SELECT * FROM devices WHERE id = ?").get(id) as DeviceRow | undefined;
+  }
+
+  deviceByCik(cik: string): DeviceRow | undefined {
+    return this.db.prepare("SELECT * FROM devices WHERE cik_sha256 = ?").get(cikDigest(cik)) as DeviceRow | undefined;
+  }
+
+  devicesOf(modelId: number): DeviceRow[] {
+    return this.db.prepare("SELECT * FROM devices WHERE model_id = ? ORDER BY sn").all(modelId) as DeviceRow[];
+  }
+
+  /** Devices with this serial number in any of the vendor's models. */
+  vendorDevices(vendor: string, sn: string): DeviceRow[] {
+    return this.db
+      .prepare("SELECT d.* FROM devices d JOIN models m ON m.id = d.model_id WHERE m.vendor = ? AND d.sn = ?")
+      .all(vendor, sn) as DeviceRow[];
+  }
+
+  /** The device row, created on first contact. */
+  touchDevice(modelId: number, sn: string, now: number): DeviceRow {
+    this.db
+      .prepare("INSERT INTO devices (model_id, sn, last_seen) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET last_seen = excluded.last_seen")
+      .run(modelId, sn, now);
+    return this.device(modelId, sn)!;
+  }
+
+  /** Registers serial numbers; false (and nothing added) when any is already present. */
+  registerDevices(modelId: number, sns: string[]): boolean {
+    return this.db.transaction(() => {
+      for (const sn of sns) {
+        const existing = this.device(modelId, sn);
+        if (existing?.prov_status) return false;
+      }
+      for (const sn of sns) {
+        this.db
+          .prepare(
+            "INSERT INTO devices (model_id, sn, prov_status) VALUES (?, ?, 'registered') ON CONFLICT DO UPDATE SET prov_status = 'registered'",
+          )
+          .run(modelId, sn);
+      }
+      return true;
+    })();
+  }
+
+  /** Enabling starts the activation window and revokes any CIK the device had. */
+  enableDevice(id: number, now: number): void {
+    this.db.prepare("UPDATE devices SET prov_status = 'enabled', enabled_at = ?, activated_at = NULL, cik_sha256 = NULL WHERE id = ?").run(now, id);
+  }
+
+  disableDevice(id: number): void {
+    this.db.prepare("UPDATE devices SET prov_status = 'disabled', cik_sha256 = NULL WHERE id = ?").run(id);
+  }
+
+  activateDevice(id: number, cik: string, now: number): void {
+    this.db.prepare("UPDATE devices SET prov_status = 'activated', activated_at = ?, cik_sha256 = ? WHERE id = ?").run(now, cikDigest(cik), id);
+  }
+
+  recordDeviceState(id: number, state: string, hash: string, message: string | null, now: number): void {
+    this.db
+      .prepare(
+        "UPDATE devices SET state = ?, message = ?, last_seen = ?, current_hash = CASE WHEN ? = 'success' THEN ? ELSE current_hash END WHERE id = ?",
+      )
+      .run(state, message, now, state, hash, id);
+  }
+
+  recordCurrentHash(id: number, hash: string): void {
+    this.db.prepare("UPDATE devices SET current_hash = ? WHERE id = ?").run(hash, id);
+  }
+
+  // ---- artifacts -------------------------------------------------------------------------
+
+  createArtifact(uuid: string, vendor: string, name: string, md5: string, now: number): void {
+    this.db.prepare("INSERT INTO artifacts (uuid, vendor, name, md5, created_at) VALUES (?, ?, ?, ?, ?)").run(uuid, vendor, name, md5, now);
+  }
+
+  artifact(uuid: string): ArtifactRow | undefined {
+    return this.db.prepare("SELECT * FROM artifacts WHERE uuid = ?").get(uuid) as ArtifactRow | undefined;
+  }
+
+  artifactsOf(vendor: string): ArtifactRow[] {
+    return this.db.prepare("SELECT * FROM artifacts WHERE vendor = ? ORDER BY created_at DESC").all(vendor) as ArtifactRow[];
+  }
+
+  artifactUploaded(uuid: string, sha256: string, size: number, now: number): void {
+    this.db.prepare("UPDATE artifacts SET sha256 = ?, size = ?, uploaded_at = ? WHERE uuid = ?").run(sha256, size, now, uuid);
+  }
+
+  // ---- deployments -----------------------------------------------------------------------
+
+  /** Creates the deployment, its per-device rows, and lets its devices through the firewall. */
+  createDeployment(id: string, vendor: string, artifactUuid: string, args: unknown, devices: DeviceRow[], now: number): void {
+    this.db.transaction(() => {
+      const info = this.db
+        .prepare("INSERT INTO deployments (id, vendor, artifact_uuid, arguments, created_at) VALUES (?, ?, ?, ?, ?)")
+        .run(id, vendor, artifactUuid, args === undefined ? null : JSON.stringify(args), now);
+      const seq = Number(info.lastInsertRowid);
+      for (const d of devices) {
+        this.db
+          .prepare("INSERT OR IGNORE INTO deployment_devices (deployment_seq, device_id, status, update_epoch) VALUES (?, ?, 'processing', ?)")
+          .run(seq, d.id, now);
+        this.setRule(d.model_id, d.sn, "allow");
+      }
+    })();
+  }
+
+  deployment(id: string): DeploymentRow | undefined {
+    return this.db.prepare("SELECT * FROM deployments WHERE id = ?").get(id) as DeploymentRow | undefined;
+  }
+
+  deploymentsOf(vendor: string): DeploymentRow[] {
+    return this.db.prepare("SELECT * FROM deployments WHERE vendor = ? ORDER BY seq DESC").all(vendor) as DeploymentRow[];
+  }
+
+  deploymentDevices(seq: number, status?: DeploymentStatus): { device_sn: string; deployment_status: DeploymentStatus; update_epoch: number; message: string | null }[] {
+    const sql =
+      "SELECT d.sn AS device_sn, dd.status AS deployment_status, dd.update_epoch, dd.message FROM deployment_devices dd " +
+      "JOIN devices d ON d.id = dd.device_id WHERE dd.deployment_seq = ?" +
+      (status ? " AND dd.status = ?" : "") +
+      " ORDER BY d.sn";
+    const params: unknown[] = status ? [seq, status] : [seq];
+    return this.db.prepare(sql).all(...params) as {
+      device_sn: string;
+      deployment_status: DeploymentStatus;
+      update_epoch: number;
+      message: string | null;
+    }[];
+  }
+
+  /** The artifact hash of the device's newest deployment (only uploaded artifacts get deployed). */
+  deployedTarget(deviceId: number): string | undefined {
+    const row = this.db
+      .prepare(
+        "SELECT a.sha256 FROM deployment_devices dd JOIN deployments p ON p.seq = dd.deployment_seq " +
+          "JOIN artifacts a ON a.uuid = p.artifact_uuid WHERE dd.device_id = ? AND a.sha256 IS NOT NULL " +
+          "ORDER BY dd.deployment_seq DESC LIMIT 1",
+      )
+      .get(deviceId) as { sha256: string } | undefined;
+    return row?.sha256;
+  }
+
+  isDeployedTo(deviceId: number, sha256: string): boolean {
+    return (
+      this.db
+        .prepare(
+          "SELECT 1 FROM deployment_devices dd JOIN deployments p ON p.seq = dd.deployment_seq " +
+            "JOIN artifacts a ON a.uuid = p.artifact_uuid WHERE dd.device_id = ? AND a.sha256 = ?",
+        )
+        .get(deviceId, sha256) !== undefined
+    );
+  }
+
+  /** A device's status report moves its deployments of that artifact. */
+  updateDeploymentStatus(deviceId: number, sha256: string, status: DeploymentStatus, message: string | null, now: number): void {
+    this.db
+      .prepare(
+        "UPDATE deployment_devices SET status = ?, message = ?, update_epoch = ? WHERE device_id = ? AND deployment_seq IN (" +
+          "SELECT p.seq FROM deployments p JOIN artifacts a ON a.uuid = p.artifact_uuid WHERE a.sha256 = ?)",
+      )
+      .run(status, message, now, deviceId, sha256);
+  }
+
+  // ---- provisioning content --------------------------------------------------------------
+
+  createContent(modelId: number, id: string, meta: string, now: number): boolean {
+    const info = this.db
+      .prepare("INSERT OR IGNORE INTO contents (model_id, id, meta, updated_at) VALUES (?, ?, ?, ?)")
+      .run(modelId, id, meta, now);
+    return info.changes === 1;
+  }
+
+  content(modelId: number, id: string): ContentRow | undefined {
+    return this.db.prepare("SELECT * FROM contents WHERE model_id = ? AND id = ?").get(modelId, id) as ContentRow | undefined;
+  }
+
+  contentsOf(modelId: number): ContentRow[] {
+    return this.db.prepare("SELECT * FROM contents WHERE model_id = ? ORDER BY id").all(modelId) as ContentRow[];
+  }
+
+  setContentBody(modelId: number, id: string, type: string, sha256: string, size: number, now: number): void {
+    this.db
+      .prepare("UPDATE contents SET type = ?, sha256 = ?, size = ?, updated_at = ? WHERE model_id = ? AND id = ?")
+      .run(type, sha256, size, now, modelId, id);
+  }
+
+  deleteContent(modelId: number, id: string): boolean {
+    return this.db.prepare("DELETE FROM contents WHERE model_id = ? AND id = ?").run(modelId, id).changes === 1;
+  }
+}

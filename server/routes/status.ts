@@ -1,0 +1,53 @@
+// Device status reports (DESIGN §4 "Device status"): the device tells the server where it is in
+// an update; success/failure settle the matching deployments.
+import type { App } from "../context.ts";
+import type { DeploymentStatus, DeviceRow } from "../db.ts";
+import { readJsonObject } from "../http/body.ts";
+import { HttpError, sendEmpty } from "../http/errors.ts";
+import { route, type Ctx, type Route } from "../http/router.ts";
+import { checkSharedSecret, cikDevice, deviceAuth, invalidAuth } from "./device-auth.ts";
+
+export const DEVICE_STATES = ["downloading", "installing", "rebooting", "success", "failure"] as const;
+export type DeviceState = (typeof DEVICE_STATES)[number];
+
+const DEPLOYMENT_STATUS: Record<DeviceState, DeploymentStatus> = {
+  downloading: "processing",
+  installing: "processing",
+  rebooting: "processing",
+  success: "success",
+  failure: "failed",
+};
+
+export function statusRoutes(app: App): Route[] {
+  return [
+    route("POST", "/v1/status", "backend", async (ctx) => {
+      checkSharedSecret(app, ctx);
+      const { device } = deviceAuth(app, ctx);
+      await record(app, ctx, device);
+    }),
+    route("POST", "/provision/status", "text", async (ctx) => {
+      const cik = ctx.req.headers["x-exosite-cik"];
+      const device = cikDevice(app, Array.isArray(cik) ? cik[0] : cik);
+      if (!device) throw invalidAuth("missing or invalid X-Exosite-CIK");
+      ctx.logFields.device_id = device.sn;
+      await record(app, ctx, device);
+    }),
+  ];
+}
+
+async function record(app: App, ctx: Ctx, device: DeviceRow): Promise<void> {
+  const body = await readJsonObject(ctx.req);
+  const hash = typeof body.hash === "string" ? body.hash.trim().toLowerCase() : "";
+  if (!/^[0-9a-f]{64}$/.test(hash)) throw new HttpError(400, "BAD_REQUEST", "hash must be a sha256 (64 hex digits)");
+  const state = body.state;
+  if (typeof state !== "string" || !(DEVICE_STATES as readonly string[]).includes(state)) {
+    throw new HttpError(400, "BAD_REQUEST", `state must be one of ${DEVICE_STATES.join(", ")}`);
+  }
+  const message = body.message === undefined || body.message === null ? null : String(body.message).slice(0, 2000);
+  app.store.db.transaction(() => {
+    app.store.recordDeviceState(device.id, state, hash, message, ctx.now);
+    app.store.updateDeploymentStatus(device.id, hash, DEPLOYMENT_STATUS[state as DeviceState], message, ctx.now);
+  })();
+  ctx.logFields.state = state;
+  sendEmpty(ctx.res, 204);
+}
