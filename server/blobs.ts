@@ -85,6 +85,7 @@ export class BlobWriter {
 
   /** Flushes the bytes to disk and returns their digests; the blob is not yet visible. */
   async finish(): Promise<BlobDigest> {
+    if (this.digest) return this.digest;
     await this.fh.sync();
     await this.fh.close();
     this.digest = { sha256: this.sha256.digest("hex"), md5: this.md5.digest("hex"), size: this.size };

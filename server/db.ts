@@ -155,6 +155,9 @@ export interface ContentRow {
   updated_at: number;
 }
 
+/** How stale `last_seen` may get before a request refreshes it. */
+const LAST_SEEN_RESOLUTION_MS = 5000;
+
 export function cikDigest(cik: string): string {
   // CIKs are stored only as digests: a leaked database file grants no device access.
   return createHash("sha256").update(cik).digest("hex");
@@ -172,17 +175,29 @@ export class Store {
     this.db.exec(SCHEMA);
   }
 
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** Prepared once, reused: preparing costs more than running most of these queries. */
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   close(): void {
     this.db.close();
   }
 
   /** A random value created once and kept across restarts (e.g. the upload-URL key). */
   persistentSecret(name: string): string {
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(name) as { value: string } | undefined;
+    const row = this.stmt("SELECT value FROM meta WHERE key = ?").get(name) as { value: string } | undefined;
     if (row) return row.value;
     const value = randomBytes(32).toString("hex");
-    this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)").run(name, value);
-    return (this.db.prepare("SELECT value FROM meta WHERE key = ?").get(name) as { value: string }).value;
+    this.stmt("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)").run(name, value);
+    return (this.stmt("SELECT value FROM meta WHERE key = ?").get(name) as { value: string }).value;
   }
 
   // ---- models ----------------------------------------------------------------------------
@@ -196,38 +211,38 @@ export class Store {
   }
 
   model(id: number): ModelRow | undefined {
-    return this.db.prepare("SELECT * FROM models WHERE id = ?").get(id) as ModelRow | undefined;
+    return this.stmt("SELECT * FROM models WHERE id = ?").get(id) as ModelRow | undefined;
   }
 
   modelByName(vendor: string, name: string): ModelRow | undefined {
-    return this.db.prepare("SELECT * FROM models WHERE vendor = ? AND name = ?").get(vendor, name) as ModelRow | undefined;
+    return this.stmt("SELECT * FROM models WHERE vendor = ? AND name = ?").get(vendor, name) as ModelRow | undefined;
   }
 
   modelsOfVendor(vendor: string): ModelRow[] {
-    return this.db.prepare("SELECT * FROM models WHERE vendor = ? ORDER BY name").all(vendor) as ModelRow[];
+    return this.stmt("SELECT * FROM models WHERE vendor = ? ORDER BY name").all(vendor) as ModelRow[];
   }
 
   setRequireActivation(modelId: number, value: boolean): void {
-    this.db.prepare("UPDATE models SET require_activation = ? WHERE id = ?").run(value ? 1 : 0, modelId);
+    this.stmt("UPDATE models SET require_activation = ? WHERE id = ?").run(value ? 1 : 0, modelId);
   }
 
   // ---- blobs and uploads -----------------------------------------------------------------
 
   recordBlob(sha256: string, md5: string, size: number, now: number): void {
-    this.db.prepare("INSERT OR IGNORE INTO blobs (sha256, md5, size, created_at) VALUES (?, ?, ?, ?)").run(sha256, md5, size, now);
+    this.stmt("INSERT OR IGNORE INTO blobs (sha256, md5, size, created_at) VALUES (?, ?, ?, ?)").run(sha256, md5, size, now);
   }
 
   blob(sha256: string): BlobRow | undefined {
-    return this.db.prepare("SELECT * FROM blobs WHERE sha256 = ?").get(sha256) as BlobRow | undefined;
+    return this.stmt("SELECT * FROM blobs WHERE sha256 = ?").get(sha256) as BlobRow | undefined;
   }
 
   /** Every version is kept; the same bytes uploaded again are a no-op. */
   recordUpload(modelId: number, sha256: string, now: number): void {
-    this.db.prepare("INSERT OR IGNORE INTO uploads (model_id, sha256, created_at) VALUES (?, ?, ?)").run(modelId, sha256, now);
+    this.stmt("INSERT OR IGNORE INTO uploads (model_id, sha256, created_at) VALUES (?, ?, ?)").run(modelId, sha256, now);
   }
 
   newestUpload(modelId: number): string | undefined {
-    const row = this.db.prepare("SELECT sha256 FROM uploads WHERE model_id = ? ORDER BY id DESC LIMIT 1").get(modelId) as
+    const row = this.stmt("SELECT sha256 FROM uploads WHERE model_id = ? ORDER BY id DESC LIMIT 1").get(modelId) as
       | { sha256: string }
       | undefined;
     return row?.sha256;
@@ -242,7 +257,7 @@ export class Store {
   }
 
   isUploadOf(modelId: number, sha256: string): boolean {
-    return this.db.prepare("SELECT 1 FROM uploads WHERE model_id = ? AND sha256 = ?").get(modelId, sha256) !== undefined;
+    return this.stmt("SELECT 1 FROM uploads WHERE model_id = ? AND sha256 = ?").get(modelId, sha256) !== undefined;
   }
 
   // ---- firewall --------------------------------------------------------------------------
@@ -254,7 +269,7 @@ export class Store {
   }
 
   clearRule(modelId: number, deviceId: string): void {
-    this.db.prepare("DELETE FROM firewall WHERE model_id = ? AND device_id = ?").run(modelId, deviceId);
+    this.stmt("DELETE FROM firewall WHERE model_id = ? AND device_id = ?").run(modelId, deviceId);
   }
 
   /** An explicit rule for the device wins; otherwise `all` decides. */
@@ -270,19 +285,19 @@ export class Store {
   // ---- devices ---------------------------------------------------------------------------
 
   device(modelId: number, sn: string): DeviceRow | undefined {
-    return this.db.prepare("SELECT * FROM devices WHERE model_id = ? AND sn = ?").get(modelId, sn) as DeviceRow | undefined;
+    return this.stmt("SELECT * FROM devices WHERE model_id = ? AND sn = ?").get(modelId, sn) as DeviceRow | undefined;
   }
 
   deviceById(id: number): DeviceRow | undefined {
-    return this.db.prepare("SELECT * FROM devices WHERE id = ?").get(id) as DeviceRow | undefined;
+    return this.stmt("SELECT * FROM devices WHERE id = ?").get(id) as DeviceRow | undefined;
   }
 
   deviceByCik(cik: string): DeviceRow | undefined {
-    return this.db.prepare("SELECT * FROM devices WHERE cik_sha256 = ?").get(cikDigest(cik)) as DeviceRow | undefined;
+    return this.stmt("SELECT * FROM devices WHERE cik_sha256 = ?").get(cikDigest(cik)) as DeviceRow | undefined;
   }
 
   devicesOf(modelId: number): DeviceRow[] {
-    return this.db.prepare("SELECT * FROM devices WHERE model_id = ? ORDER BY sn").all(modelId) as DeviceRow[];
+    return this.stmt("SELECT * FROM devices WHERE model_id = ? ORDER BY sn").all(modelId) as DeviceRow[];
   }
 
   /** Devices with this serial number in any of the vendor's models. */
@@ -292,8 +307,15 @@ export class Store {
       .all(vendor, sn) as DeviceRow[];
   }
 
-  /** The device row, created on first contact. */
+  /**
+   * The device row, created on first contact. `last_seen` is refreshed at most every few
+   * seconds, so a device polling check does not turn every request into a database write.
+   */
   touchDevice(modelId: number, sn: string, now: number): DeviceRow {
+    const existing = this.device(modelId, sn);
+    if (existing && existing.last_seen !== null && now - existing.last_seen < LAST_SEEN_RESOLUTION_MS && now >= existing.last_seen) {
+      return existing;
+    }
     this.db
       .prepare("INSERT INTO devices (model_id, sn, last_seen) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET last_seen = excluded.last_seen")
       .run(modelId, sn, now);
@@ -320,15 +342,15 @@ export class Store {
 
   /** Enabling starts the activation window and revokes any CIK the device had. */
   enableDevice(id: number, now: number): void {
-    this.db.prepare("UPDATE devices SET prov_status = 'enabled', enabled_at = ?, activated_at = NULL, cik_sha256 = NULL WHERE id = ?").run(now, id);
+    this.stmt("UPDATE devices SET prov_status = 'enabled', enabled_at = ?, activated_at = NULL, cik_sha256 = NULL WHERE id = ?").run(now, id);
   }
 
   disableDevice(id: number): void {
-    this.db.prepare("UPDATE devices SET prov_status = 'disabled', cik_sha256 = NULL WHERE id = ?").run(id);
+    this.stmt("UPDATE devices SET prov_status = 'disabled', cik_sha256 = NULL WHERE id = ?").run(id);
   }
 
   activateDevice(id: number, cik: string, now: number): void {
-    this.db.prepare("UPDATE devices SET prov_status = 'activated', activated_at = ?, cik_sha256 = ? WHERE id = ?").run(now, cikDigest(cik), id);
+    this.stmt("UPDATE devices SET prov_status = 'activated', activated_at = ?, cik_sha256 = ? WHERE id = ?").run(now, cikDigest(cik), id);
   }
 
   recordDeviceState(id: number, state: string, hash: string, message: string | null, now: number): void {
@@ -339,26 +361,28 @@ export class Store {
       .run(state, message, now, state, hash, id);
   }
 
-  recordCurrentHash(id: number, hash: string): void {
-    this.db.prepare("UPDATE devices SET current_hash = ? WHERE id = ?").run(hash, id);
+  recordCurrentHash(device: DeviceRow, hash: string): void {
+    if (device.current_hash === hash) return;
+    const id = device.id;
+    this.stmt("UPDATE devices SET current_hash = ? WHERE id = ?").run(hash, id);
   }
 
   // ---- artifacts -------------------------------------------------------------------------
 
   createArtifact(uuid: string, vendor: string, name: string, md5: string, now: number): void {
-    this.db.prepare("INSERT INTO artifacts (uuid, vendor, name, md5, created_at) VALUES (?, ?, ?, ?, ?)").run(uuid, vendor, name, md5, now);
+    this.stmt("INSERT INTO artifacts (uuid, vendor, name, md5, created_at) VALUES (?, ?, ?, ?, ?)").run(uuid, vendor, name, md5, now);
   }
 
   artifact(uuid: string): ArtifactRow | undefined {
-    return this.db.prepare("SELECT * FROM artifacts WHERE uuid = ?").get(uuid) as ArtifactRow | undefined;
+    return this.stmt("SELECT * FROM artifacts WHERE uuid = ?").get(uuid) as ArtifactRow | undefined;
   }
 
   artifactsOf(vendor: string): ArtifactRow[] {
-    return this.db.prepare("SELECT * FROM artifacts WHERE vendor = ? ORDER BY created_at DESC").all(vendor) as ArtifactRow[];
+    return this.stmt("SELECT * FROM artifacts WHERE vendor = ? ORDER BY created_at DESC").all(vendor) as ArtifactRow[];
   }
 
   artifactUploaded(uuid: string, sha256: string, size: number, now: number): void {
-    this.db.prepare("UPDATE artifacts SET sha256 = ?, size = ?, uploaded_at = ? WHERE uuid = ?").run(sha256, size, now, uuid);
+    this.stmt("UPDATE artifacts SET sha256 = ?, size = ?, uploaded_at = ? WHERE uuid = ?").run(sha256, size, now, uuid);
   }
 
   // ---- deployments -----------------------------------------------------------------------
@@ -380,11 +404,11 @@ export class Store {
   }
 
   deployment(id: string): DeploymentRow | undefined {
-    return this.db.prepare("SELECT * FROM deployments WHERE id = ?").get(id) as DeploymentRow | undefined;
+    return this.stmt("SELECT * FROM deployments WHERE id = ?").get(id) as DeploymentRow | undefined;
   }
 
   deploymentsOf(vendor: string): DeploymentRow[] {
-    return this.db.prepare("SELECT * FROM deployments WHERE vendor = ? ORDER BY seq DESC").all(vendor) as DeploymentRow[];
+    return this.stmt("SELECT * FROM deployments WHERE vendor = ? ORDER BY seq DESC").all(vendor) as DeploymentRow[];
   }
 
   deploymentDevices(seq: number, status?: DeploymentStatus): { device_sn: string; deployment_status: DeploymentStatus; update_epoch: number; message: string | null }[] {
@@ -394,7 +418,7 @@ export class Store {
       (status ? " AND dd.status = ?" : "") +
       " ORDER BY d.sn";
     const params: unknown[] = status ? [seq, status] : [seq];
-    return this.db.prepare(sql).all(...params) as {
+    return this.stmt(sql).all(...params) as {
       device_sn: string;
       deployment_status: DeploymentStatus;
       update_epoch: number;
@@ -445,11 +469,11 @@ export class Store {
   }
 
   content(modelId: number, id: string): ContentRow | undefined {
-    return this.db.prepare("SELECT * FROM contents WHERE model_id = ? AND id = ?").get(modelId, id) as ContentRow | undefined;
+    return this.stmt("SELECT * FROM contents WHERE model_id = ? AND id = ?").get(modelId, id) as ContentRow | undefined;
   }
 
   contentsOf(modelId: number): ContentRow[] {
-    return this.db.prepare("SELECT * FROM contents WHERE model_id = ? ORDER BY id").all(modelId) as ContentRow[];
+    return this.stmt("SELECT * FROM contents WHERE model_id = ? ORDER BY id").all(modelId) as ContentRow[];
   }
 
   setContentBody(modelId: number, id: string, type: string, sha256: string, size: number, now: number): void {
@@ -459,6 +483,6 @@ export class Store {
   }
 
   deleteContent(modelId: number, id: string): boolean {
-    return this.db.prepare("DELETE FROM contents WHERE model_id = ? AND id = ?").run(modelId, id).changes === 1;
+    return this.stmt("DELETE FROM contents WHERE model_id = ? AND id = ?").run(modelId, id).changes === 1;
   }
 }

@@ -1,7 +1,7 @@
 // Resumable download of an update into the flash's download area. Bytes go to download.part
 // page by page; after a power cut or a dropped connection the next attempt asks for the rest
 // with `Range: bytes=<size>-`. The image counts as downloaded only once its SHA-256 matches.
-import { createReadStream, renameSync } from "node:fs";
+import { createReadStream, existsSync, renameSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -12,7 +12,10 @@ export interface DownloadOptions {
   flash: Flash;
   url: string;
   headers: Record<string, string>;
-  hash: string;
+  /** what is being fetched (an image hash, or `content:<id>`): a part of something else is discarded */
+  key: string;
+  /** the SHA-256 the image must have; without it (content by id) the caller verifies the image */
+  expectedSha256?: string;
   pageSize: number;
   pageDelayMs: number;
   retries: number;
@@ -25,14 +28,17 @@ export interface DownloadOptions {
 
 export class DigestMismatch extends Error {}
 
-/** Downloads until download.bin holds the verified image; throws HttpError, DigestMismatch or a network error. */
-export async function downloadImage(o: DownloadOptions): Promise<void> {
+/**
+ * Downloads until download.bin holds the whole image; returns its SHA-256.
+ * Throws HttpError, DigestMismatch or a network error.
+ */
+export async function downloadImage(o: DownloadOptions): Promise<string> {
   const state = o.flash.readState();
-  if (state.downloadHash !== o.hash) {
+  if (state.downloadKey !== o.key) {
     o.flash.clearDownload();
-    o.flash.updateState({ downloadHash: o.hash, downloadComplete: false });
-  } else if (state.downloadComplete) {
-    return; // already here and verified
+    o.flash.updateState({ downloadKey: o.key, downloadComplete: false, downloadHash: undefined });
+  } else if (state.downloadComplete && state.downloadHash && existsSync(o.flash.downloadPath)) {
+    return state.downloadHash; // already here and verified
   }
 
   for (let attempt = 0; ; attempt++) {
@@ -48,12 +54,13 @@ export async function downloadImage(o: DownloadOptions): Promise<void> {
   }
 
   const actual = await fileSha256(o.flash.partPath);
-  if (actual !== o.hash) {
+  if (o.expectedSha256 && actual !== o.expectedSha256) {
     o.flash.clearDownload();
-    throw new DigestMismatch(`sha256 mismatch: expected ${o.hash}, got ${actual}`);
+    throw new DigestMismatch(`sha256 mismatch: expected ${o.expectedSha256}, got ${actual}`);
   }
   renameSync(o.flash.partPath, o.flash.downloadPath);
-  o.flash.updateState({ downloadComplete: true });
+  o.flash.updateState({ downloadComplete: true, downloadHash: actual });
+  return actual;
 }
 
 /** One HTTP exchange: asks for what download.part lacks and appends it. */
@@ -85,25 +92,24 @@ async function fetchRest(o: DownloadOptions): Promise<void> {
     const file = await open(o.flash.partPath, offset === 0 ? "w" : "a");
     try {
       let done = offset;
-      let page: Buffer[] = [];
-      let pageBytes = 0;
-      const flush = async () => {
-        if (pageBytes === 0) return;
-        await file.write(Buffer.concat(page));
-        done += pageBytes;
-        page = [];
-        pageBytes = 0;
+      // Bytes wait in RAM until a whole flash page can be written, as on a device.
+      let pending = Buffer.alloc(0);
+      const writePage = async (page: Buffer) => {
+        await file.write(page);
+        done += page.length;
         o.onProgress(done, total);
         if (o.pageDelayMs > 0) await sleep(o.pageDelayMs);
       };
       if (!res.body) throw new Error("empty response body");
       for await (const chunk of res.body) {
         touch();
-        page.push(Buffer.from(chunk));
-        pageBytes += chunk.length;
-        if (pageBytes >= o.pageSize) await flush();
+        pending = Buffer.concat([pending, chunk]);
+        while (pending.length >= o.pageSize) {
+          await writePage(pending.subarray(0, o.pageSize));
+          pending = pending.subarray(o.pageSize);
+        }
       }
-      await flush();
+      if (pending.length > 0) await writePage(pending);
       if (Number.isFinite(total) && done < total) throw new Error(`connection closed at ${done} of ${total} bytes`);
     } finally {
       await file.close();

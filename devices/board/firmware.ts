@@ -7,11 +7,14 @@ import { boot } from "./bootloader.ts";
 import type { BoardConfig, MessageKey, SettingKey } from "./config.ts";
 import { SETTING_KEYS, format } from "./config.ts";
 import type { Console } from "./console.ts";
-import { DigestMismatch, downloadImage } from "./download.ts";
+import { DigestMismatch, downloadImage, type DownloadOptions } from "./download.ts";
 import type { Flash } from "./flash.ts";
 import { otherSlot } from "./flash.ts";
 import type { ServerSettings, UpdateState } from "./ota-client.ts";
 import { activate, checkForUpdate, networkReason, otaHeaders, reportStatus, url } from "./ota-client.ts";
+
+/** Where an image comes from: what downloadImage needs besides timing. */
+type DownloadSource = Pick<DownloadOptions, "url" | "headers" | "key" | "expectedSha256">;
 
 /** A command's failure: printed as `error: <message>`. */
 class CommandError extends Error {}
@@ -184,19 +187,18 @@ export class Firmware {
     }
   }
 
-  private async download(requested: string | undefined): Promise<void> {
+  /** `download [<hash>]` (ota-backend) or `download content=<id>` (provisioning content, with the CIK). */
+  private async download(arg: string | undefined): Promise<void> {
     const s = this.requireServer("download failed");
-    const hash = (requested ?? this.flash.readState().available)?.toLowerCase();
-    if (!hash) throw new CommandError("download failed: no update known (run check first)");
-    if (!/^[0-9a-f]{64}$/.test(hash)) throw new CommandError(`download failed: not a sha256 hash: ${hash}`);
-    await this.report(hash, "downloading", "download started");
+    const source = arg?.startsWith("content=") ? this.contentSource(s, arg.slice("content=".length)) : this.hashSource(s, arg);
+    const reportHash = source.expectedSha256;
+    if (reportHash) await this.report(reportHash, "downloading", "download started");
     let lastDecade = -1;
+    let hash: string;
     try {
-      await downloadImage({
+      hash = await downloadImage({
         flash: this.flash,
-        url: url(s, `/v1/download/${hash}`),
-        headers: otaHeaders(s),
-        hash,
+        ...source,
         pageSize: this.config.downloadChunkSize,
         pageDelayMs: this.config.downloadChunkDelayMs,
         retries: this.config.downloadRetries,
@@ -213,10 +215,29 @@ export class Firmware {
       });
     } catch (err) {
       const reason = err instanceof DigestMismatch ? err.message : networkReason(err);
-      await this.report(hash, "failure", `download failed: ${reason}`);
+      if (reportHash) await this.report(reportHash, "failure", `download failed: ${reason}`);
       throw new CommandError(`download failed: ${reason}`);
     }
     this.say("download_done", { sha256: hash });
+  }
+
+  private hashSource(s: ServerSettings, requested: string | undefined): DownloadSource {
+    const hash = (requested ?? this.flash.readState().available)?.toLowerCase();
+    if (!hash) throw new CommandError("download failed: no update known (run check first)");
+    if (!/^[0-9a-f]{64}$/.test(hash)) throw new CommandError(`download failed: not a sha256 hash: ${hash}`);
+    return { url: url(s, `/v1/download/${hash}`), headers: otaHeaders(s), key: hash, expectedSha256: hash };
+  }
+
+  // Seed 002: content by id (e.g. firmware_v2), authorised by the CIK. No hash is known up
+  // front, so the image header's own digest (checked at install) is what vouches for it.
+  private contentSource(s: ServerSettings, id: string): DownloadSource {
+    const vendor = this.setting("vendor");
+    const model = this.setting("model");
+    if (!id) throw new CommandError("download failed: usage: download content=<id>");
+    if (!s.cik) throw new CommandError("download failed: not activated (run activate first)");
+    if (!vendor || !model) throw new CommandError("download failed: vendor and model must be set");
+    const query = new URLSearchParams({ vendor, model, id }).toString();
+    return { url: url(s, `/provision/download?${query}`), headers: { "x-exosite-cik": s.cik }, key: `content:${vendor}/${model}/${id}` };
   }
 
   private async install(): Promise<void> {
@@ -252,7 +273,7 @@ export class Firmware {
       this.say("install_progress", { percent });
     });
     this.flash.clearDownload();
-    this.flash.updateState({ downloadHash: undefined, downloadComplete: undefined });
+    this.flash.updateState({ downloadKey: undefined, downloadHash: undefined, downloadComplete: undefined });
     this.say("install_done", { slot: target });
     await this.report(hash, "rebooting", `installed in slot ${target}`);
   }

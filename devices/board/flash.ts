@@ -22,10 +22,12 @@ export interface BootState {
   updateHash?: string;
   /** the hash the last `check` offered */
   available?: string;
-  /** the hash `download.part` / `download.bin` hold */
-  downloadHash?: string;
-  /** download.bin is complete and its SHA-256 matched downloadHash */
+  /** what download.part / download.bin hold: an image hash, or `content:<id>` */
+  downloadKey?: string;
+  /** download.bin is complete (and matched the hash it was fetched by) */
   downloadComplete?: boolean;
+  /** SHA-256 of the complete download.bin */
+  downloadHash?: string;
 }
 
 export type Nvs = Record<string, string>;

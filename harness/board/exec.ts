@@ -19,6 +19,8 @@ export interface RunToolOptions {
   /** lines kept for the error message */
   keepLines?: number;
   env?: Record<string, string>;
+  /** aborting it stops the tool (SIGINT / teardown) */
+  signal?: AbortSignal;
 }
 
 export interface ToolResult {
@@ -48,15 +50,19 @@ export async function runTool(options: RunToolOptions): Promise<ToolResult> {
     stdin: "ignore",
     forceKillAfterDelay: 2000,
     ...(options.env ? { env: options.env } : {}),
+    ...(options.signal ? { cancelSignal: options.signal } : {}),
   });
-  proc.all?.on("data", (chunk: Buffer) => {
-    for (const raw of assembler.push(chunk, 0)) take(raw);
+  proc.all?.on("data", (chunk: Buffer | string) => {
+    for (const line of assembler.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk), 0)) take(line.raw);
   });
   const result = await proc;
   const rest = assembler.flush();
-  if (rest) take(rest);
+  if (rest) take(rest.raw);
 
   const output = last.length ? `; last output:\n${last.map((l) => `  | ${l}`).join("\n")}` : "; it printed nothing";
+  if (result.isCanceled) {
+    throw new InfraError(`${options.what}: \`${shown}\` was stopped (run cancelled)${output}`);
+  }
   if (result.code === "ENOENT" || (result.failed && result.exitCode === undefined && !result.timedOut && !result.isTerminated)) {
     throw new InfraError(`${options.what}: could not start \`${shown}\`: ${result.originalMessage || result.shortMessage}`);
   }

@@ -44,6 +44,17 @@ export interface ConsoleProtocol {
   /** The last `n` lines (ANSI stripped), for error messages and JUnit. */
   tail(n: number): string[];
   onLine(listener: (line: ConsoleLine) => void): () => void;
+  /** Gap markers (port lost, back, released): the text also written into the board log. */
+  onGap?(listener: (message: string) => void): () => void;
+}
+
+/** A relay module with numbered channels (1-based), switched by one backend (lcus, serial-text, command). */
+export interface Relay {
+  readonly name: string;
+  readonly channels: number;
+  set(channel: number, on: boolean): Promise<void>;
+  /** Lets go of the module's port, if it holds one. */
+  close(): Promise<void>;
 }
 
 export interface PowerProtocol {

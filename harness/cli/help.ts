@@ -5,6 +5,7 @@ Usage:
   rig run <scenario.yaml|dir>... [options]
   rig validate <file>...                 check scenario, rig and profile files; touches nothing
   rig list [dir]                         list the scenarios under dir (default: scenarios/)
+  rig doctor [rig.yaml]                  check this machine (and a rig's ports, relays, flashers)
   rig help <command>                     options of one command
 
 Run options:

@@ -5,11 +5,13 @@ import { HELP, commandHelp } from "./help.ts";
 import { runCommand } from "./run.ts";
 import { validateCommand } from "./validate.ts";
 import { listCommand } from "./list.ts";
+import { doctorCommand } from "./doctor.ts";
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   run: runCommand,
   validate: validateCommand,
   list: listCommand,
+  doctor: doctorCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,6 +1,7 @@
 // JUnit XML as CI systems read it (Jenkins, GitLab, GitHub test reporters): one testsuite,
 // a testcase per scenario; failures name the failing step and carry the board's last lines.
 import { writeFileSync } from "node:fs";
+import { isAbsolute, relative } from "node:path";
 import type { RunResult } from "./result.ts";
 
 export function renderJunit(results: RunResult[], suiteName = "otarig"): string {
@@ -18,7 +19,8 @@ export function renderJunit(results: RunResult[], suiteName = "otarig"): string 
 }
 
 function renderCase(r: RunResult): string {
-  const head = `    <testcase classname="${xml(classnameOf(r.file))}" name="${xml(r.scenario)}" file="${xml(r.file)}" time="${(r.durationMs / 1000).toFixed(3)}"`;
+  const file = displayPath(r.file);
+  const head = `    <testcase classname="${xml(classnameOf(file))}" name="${xml(r.scenario)}" file="${xml(file)}" time="${(r.durationMs / 1000).toFixed(3)}"`;
   const steps = r.steps.map((s) => `${s.status === "passed" ? "ok  " : "FAIL"} ${s.path} ${s.label} (${s.durationMs}ms)`).join("\n");
   const out = `      <system-out>${cdata(`run directory: ${r.runDir}\n${steps}\n`)}</system-out>\n`;
   if (r.status === "passed") return `${head}>\n${out}    </testcase>\n`;
@@ -43,6 +45,12 @@ function renderCase(r: RunResult): string {
 
 export function writeJunit(file: string, results: RunResult[], suiteName?: string): void {
   writeFileSync(file, renderJunit(results, suiteName));
+}
+
+/** Relative to the working directory when inside it: CI systems link files by repo path. */
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : file;
 }
 
 function classnameOf(file: string): string {

@@ -15,8 +15,8 @@ export interface RunContext {
   bus: EventBus;
   boards: Map<string, BoardHandle>;
   server: OtaServer;
-  /** variables: scenario vars, expect captures, step outputs ("fw.id"); dotted names are flat keys */
-  vars: Map<string, string>;
+  /** values steps produced: expect captures, `set`, "fw.id", "dut.hash"; dotted names are flat keys */
+  outputs: Map<string, string>;
   /** ota-backend firmware credentials by the name a scenario gave them; the key is secret, never a var */
   firmwares: Map<string, { id: number; key: string }>;
   runDir: string;

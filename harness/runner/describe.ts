@@ -1,9 +1,9 @@
 import { basename } from "node:path";
 import type { Step } from "../scenario/types.ts";
 
-/** A short human label for a step, from its raw parameters ("expect dut /boot: .../"). */
-export function describeStep(step: Step): string {
-  const p = (step.params ?? {}) as Record<string, unknown>;
+/** A short human label for a step ("expect dut /boot: .../"), from its (resolved) parameters. */
+export function describeStep(step: Step, params: unknown = step.params): string {
+  const p = (params ?? {}) as Record<string, unknown>;
   const board = typeof p.board === "string" ? ` ${p.board}` : "";
   switch (step.name) {
     case "expect":
@@ -15,7 +15,7 @@ export function describeStep(step: Step): string {
     case "console.send":
       return `send${board} "${String(p.line)}"`;
     case "wait":
-      return `wait ${typeof p === "object" ? String(p.for) : String(step.params)}`;
+      return `wait ${typeof params === "object" ? String(p.for) : String(params)}`;
     case "device.check":
       return `device.check${board}${p.expect ? ` → ${String(p.expect)}` : ""}`;
     case "device.configure":

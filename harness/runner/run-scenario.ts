@@ -13,6 +13,8 @@ import type { RunContext, StepContext, StepOutcome } from "./context.ts";
 import { describeStep } from "./describe.ts";
 import { interpolateStep } from "./variables.ts";
 import { STEP_IMPLS } from "./steps/index.ts";
+import { checkStepParams } from "../scenario/step-check.ts";
+import type { StepName } from "../scenario/steps.ts";
 
 export interface RunOptions {
   scenario: Scenario;
@@ -62,14 +64,13 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     });
     options.onServer?.(server);
     bus.emit({ type: "log", level: "info", source: "server", message: `${server.mode} server at ${server.url}` });
-    await bench.start();
 
     const ctx: RunContext = {
       scenario,
       bus,
       boards: bench.handles,
       server,
-      vars: new Map(Object.entries(scenario.vars)),
+      outputs: new Map(),
       firmwares: new Map(),
       runDir,
       signal: options.signal,
@@ -115,7 +116,7 @@ async function runSteps(ctx: RunContext, steps: Step[], prefix: string, retries:
 }
 
 async function runStep(ctx: RunContext, step: Step, path: string, retries: number): Promise<void> {
-  const label = step.label ?? describeStep(step);
+  const label = step.label ?? describeStep(step, resolvedForLabel(ctx, step));
   const boardName = boardOf(step.params);
   const startedAt = ctx.bus.now();
   ctx.bus.emit({ type: "step.start", path, name: step.name, label, ...(boardName ? { board: boardName } : {}) });
@@ -165,7 +166,7 @@ async function executeStep(ctx: RunContext, step: Step, path: string, retries: n
   if (step.name === "repeat" || step.name === "parallel") return runBlock(ctx, step, path, retries);
   const impl = STEP_IMPLS[step.name as keyof typeof STEP_IMPLS];
   if (!impl) throw new ScenarioError(`unknown step "${step.name}"`, step.pos);
-  const params = interpolateStep(ctx, step);
+  const params = checkStepParams(step as Step & { name: StepName }, interpolateStep(ctx, step));
   const timeoutMs = effectiveTimeout(ctx.scenario, step, params);
   const board = boardOf(params);
   const targets = board === "all" ? ctx.scenario.boards : [undefined];
@@ -263,6 +264,15 @@ async function teardown(bus: EventBus, bench: Bench | undefined, server: OtaServ
   if (server && !keepServer) await attempt("stopping the server", () => server.stop());
   if (server && keepServer) {
     bus.emit({ type: "log", level: "warn", source: "server", message: `kept running at ${server.url} (--keep-server); stop it yourself` });
+  }
+}
+
+/** The step's parameters with ${…} filled in where that already works, for a readable label. */
+function resolvedForLabel(ctx: RunContext, step: Step): unknown {
+  try {
+    return interpolateStep(ctx, step);
+  } catch {
+    return step.params; // the step itself reports the error when it runs
   }
 }
 

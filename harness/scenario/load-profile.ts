@@ -43,13 +43,13 @@ export function readProfileSource(src: YamlSource): { value?: BoardProfile; erro
   return { value: profile, errors };
 }
 
-export function regexErrors(source: string | undefined, src: YamlSource, path: (string | number)[]): ScenarioError[] {
+export function regexErrors(source: string | undefined, src: YamlSource, path: (string | number)[], name = path.join(".")): ScenarioError[] {
   if (source === undefined) return [];
   try {
     new RegExp(source);
     return [];
   } catch (err) {
-    return [new ScenarioError(`${path.join(".")}: not a valid regular expression: ${(err as Error).message}`, src.pos(path))];
+    return [new ScenarioError(`${name}: not a valid regular expression: ${(err as Error).message}`, src.pos(path))];
   }
 }
 

@@ -172,7 +172,7 @@ function readBoard(src: YamlSource, rig: RigSpec, name: string, raw: unknown, er
   const reset = b.reset ? readReset(src, rig, at, b.reset, errors) : virtual ? { virtual: true as const } : undefined;
   if (reset) board.reset = reset;
   if (b.flash) {
-    errors.push(...regexErrors(b.flash.progress, src, [...at, "flash", "progress"]));
+    errors.push(...regexErrors(b.flash.progress, src, [...at, "flash", "progress"], "flash.progress"));
     const flash: FlashSpec = { command: b.flash.command, timeoutMs: b.flash.timeout, sharePort: b.flash.share_port, cwd: src.dir };
     if (b.flash.progress !== undefined) flash.progress = b.flash.progress;
     board.flash = flash;

@@ -58,3 +58,7 @@ export type StepParams<N extends StepName> = z.infer<(typeof stepSchemas)[N]>;
 
 /** Keys allowed beside the step key in a step's mapping. */
 export const STEP_COMMON_KEYS = ["name", "timeout"] as const;
+
+/** Block steps: not in stepSchemas; the loader gives them `children` (see load-scenario.ts).
+ *  repeat: params { times: number | "${…}" }, children [body]; parallel: params { branches: labels }, one child per branch. */
+export const BLOCK_STEP_NAMES = ["parallel", "repeat"] as const;

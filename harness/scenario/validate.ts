@@ -25,7 +25,7 @@ export interface Checked<T> {
 }
 
 /** Validates `data` (found at `base` in `src`) against `schema`. */
-export function check<S extends z.ZodType>(schema: S, data: unknown, src: YamlSource, base: Path, opts: CheckOptions = {}): Checked<z.output<S>> {
+export function check<S extends z.ZodType>(schema: S, data: unknown, src: Locatable, base: Path, opts: CheckOptions = {}): Checked<z.output<S>> {
   const result = schema.safeParse(data);
   if (result.success) return { value: result.data, errors: [] };
   const ctx: Ctx = { schema, data, src, base, opts };
@@ -48,7 +48,7 @@ export const durationMs = duration.transform((v, ctx) => {
 
 /** Literal durations inside step params (schema fields that are `duration`) must parse now;
  *  `${…}` ones are parsed when the step runs. */
-export function literalDurationErrors(schema: z.ZodType, data: unknown, src: YamlSource, base: Path): ScenarioError[] {
+export function literalDurationErrors(schema: z.ZodType, data: unknown, src: Locatable, base: Path): ScenarioError[] {
   const errors: ScenarioError[] = [];
   const walk = (s: z.ZodType, v: unknown, p: Path): void => {
     if (s === duration) {
@@ -78,10 +78,13 @@ export function literalDurationErrors(schema: z.ZodType, data: unknown, src: Yam
   return errors;
 }
 
+/** Where a data path is: a YamlSource, or for run-time checks just the step's position. */
+export type Locatable = Pick<YamlSource, "pos">;
+
 interface Ctx {
   schema: z.ZodType;
   data: unknown;
-  src: YamlSource;
+  src: Locatable;
   base: Path;
   opts: CheckOptions;
 }
@@ -95,18 +98,20 @@ function issueErrors(ctx: Ctx, issue: Issue, prefix: Path): ScenarioError[] {
 
   if (ctx.opts.deferInterpolated && typeof value === "string" && value.includes("${") && issue.code !== "unrecognized_keys") return [];
 
+  if (value === undefined && (issue.code === "invalid_type" || issue.code === "invalid_union")) {
+    if (p.length === 0) return err(`${name}: expected a mapping, got nothing (the file is empty)`);
+    const key = p[p.length - 1];
+    const parent = p.slice(0, -1);
+    const where = parent.length > 0 || ctx.opts.what ? ` in ${label(parent, ctx.opts.what)}` : "";
+    return err(`missing required key "${String(key)}"${where}`, at("key", parent));
+  }
+
   if (schemaAt(ctx.schema, p) === duration && issue.code !== "custom") {
     return err(`${name}: expected a duration like 500ms, 20s or 2m (or a number of seconds), got ${describe(value)}`);
   }
 
   switch (issue.code) {
     case "invalid_type":
-      if (value === undefined) {
-        const key = p[p.length - 1];
-        const parent = p.slice(0, -1);
-        const where = parent.length > 0 || ctx.opts.what ? ` in ${label(parent, ctx.opts.what)}` : "";
-        return err(`missing required key "${String(key)}"${where}`, at("key", parent));
-      }
       return err(`${name}: expected ${typeWord(issue.expected)}, got ${describe(value)}`);
     case "unrecognized_keys": {
       const allowed = allowedKeys(schemaAt(ctx.schema, p));
@@ -144,7 +149,8 @@ function unionErrors(ctx: Ctx, issue: z.core.$ZodIssueInvalidUnion, p: Path, val
     return closest.flatMap((i) => issueErrors(ctx, i, p));
   }
   const types = [...new Set(issue.errors.flatMap((b) => rootTypes(b) ?? []))].map(typeWord);
-  return [new ScenarioError(`${name}: expected ${types.join(" or ")}, got ${describe(value)}`, ctx.src.pos([...ctx.base, ...p]))];
+  const expected = types.length > 1 ? `${types.slice(0, -1).join(", ")} or ${types[types.length - 1]}` : types[0];
+  return [new ScenarioError(`${name}: expected ${expected}, got ${describe(value)}`, ctx.src.pos([...ctx.base, ...p]))];
 }
 
 /** The types a branch wanted, if it failed only because the value's type was wrong. */

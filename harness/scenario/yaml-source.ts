@@ -27,6 +27,8 @@ export interface YamlSource {
 export interface FileRef {
   what: string;
   pos: SourcePosition;
+  /** the path as the referencing file wrote it */
+  written?: string;
 }
 
 export function displayPath(absPath: string): string {
@@ -43,7 +45,8 @@ export async function readYamlSource(file: string, ref?: FileRef): Promise<YamlS
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const what = ref?.what ?? "file";
-    const shown = file === absPath ? absPath : `${file} (${absPath})`;
+    const asWritten = ref?.written ?? file;
+    const shown = asWritten === absPath ? absPath : `${asWritten} (${absPath})`;
     const reason = code === "ENOENT" ? "not found" : `cannot be read: ${(err as Error).message}`;
     throw new ScenarioError(`${what} ${reason}: ${shown}`, ref?.pos);
   }

@@ -144,6 +144,8 @@ export interface EngineContainer {
   Image: string;
   State: string;
   Status?: string;
+  /** unix seconds */
+  Created?: number;
   Labels: Record<string, string>;
 }
 

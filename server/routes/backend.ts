@@ -89,7 +89,7 @@ export function tooLarge(max: number): HttpError {
 function check(app: App, ctx: Ctx): void {
   const { model, device } = deviceAuth(app, ctx);
   const current = ctx.params.hash?.trim().toLowerCase();
-  if (current) app.store.recordCurrentHash(device.id, current);
+  if (current) app.store.recordCurrentHash(device, current);
   const target = app.store.deployedTarget(device.id) ?? app.store.newestUpload(model.id);
   if (!target) throw new HttpError(404, "FIRMWARE_NOT_UPLOADED", "no firmware uploaded for this device");
   if (current === target) {

@@ -108,7 +108,7 @@ async function putArtifact(app: App, ctx: Ctx): Promise<void> {
   ctx.logFields.artifact_uuid = uuid;
 
   const expected = Buffer.from(artifact.md5, "hex").toString("base64");
-  const header = ctx.req.headers["content-md5"]?.trim();
+  const header = (ctx.req.headers["content-md5"] as string | undefined)?.trim();
   if (!header) throw new HttpError(400, "E400-4", "Content-MD5 header is required");
   if (header !== expected) throw new HttpError(400, "E400-5", "Content-MD5 differs from the artifact's registered md5");
   const max = app.config.maxUploadBytes;

@@ -22,15 +22,21 @@ export class LineAssembler {
   /** @param maxLineBytes an unterminated line longer than this is cut, so line noise cannot grow memory without bound */
   constructor(private readonly maxLineBytes = 64 * 1024) {}
 
-  /** Feeds a chunk; returns the lines it completed. */
+  /**
+   * Feeds a chunk; returns the lines it completed. A returned line's bytes may be a view into
+   * `chunk`: use or copy them before the caller reuses that buffer.
+   */
   push(chunk: Buffer, t: number): RawLine[] {
     const out: RawLine[] = [];
     let start = 0;
-    for (let i = 0; i < chunk.length; i++) {
-      const b = chunk[i];
-      if (b !== LF && b !== CR) continue;
+    // Next LF and CR, found with the native indexOf (this runs on every byte the board prints).
+    let lf = chunk.indexOf(LF, 0);
+    let cr = chunk.indexOf(CR, 0);
+    while (lf >= 0 || cr >= 0) {
+      const isLF = cr < 0 || (lf >= 0 && lf < cr);
+      const i = isLF ? lf : cr;
       const content = this.partLength + (i - start);
-      if (b === LF) {
+      if (isLF) {
         // The LF of a CRLF whose CR already ended the line: swallow it.
         if (content === 0 && this.afterCR === "emitted") {
           this.afterCR = "no";
@@ -38,12 +44,16 @@ export class LineAssembler {
           out.push(this.take(chunk, start, i, t));
           this.afterCR = "no";
         }
-      } else if (content > 0) {
-        out.push(this.take(chunk, start, i, t));
-        this.afterCR = "emitted";
-      } else if (this.afterCR !== "emitted") {
-        // "\r" on an empty line: wait to see whether "\n" follows (a blank CRLF line) or not ("\r\r\n").
-        this.afterCR = "empty";
+        lf = chunk.indexOf(LF, i + 1);
+      } else {
+        if (content > 0) {
+          out.push(this.take(chunk, start, i, t));
+          this.afterCR = "emitted";
+        } else if (this.afterCR !== "emitted") {
+          // "\r" on an empty line: wait to see whether "\n" follows (a blank CRLF line) or not ("\r\r\n").
+          this.afterCR = "empty";
+        }
+        cr = chunk.indexOf(CR, i + 1);
       }
       start = i + 1;
     }
@@ -80,7 +90,7 @@ export class LineAssembler {
 
   private take(chunk: Buffer, start: number, end: number, t: number): RawLine {
     const piece = chunk.subarray(start, end);
-    if (this.partLength === 0) return { raw: Buffer.from(piece), t };
+    if (this.partLength === 0) return { raw: piece, t };
     const raw = Buffer.concat([...this.parts, piece], this.partLength + piece.length);
     const line = { raw, t: this.partStart };
     this.parts = [];

@@ -62,6 +62,7 @@ export class SerialConsole implements ConsoleProtocol {
   private readonly waiters = new Set<Waiter>();
   private readonly lineListeners = new Set<(line: ConsoleLine) => void>();
   private readonly gapListeners = new Set<(message: string) => void>();
+  private readonly dataListeners = new Set<(chunk: Buffer) => void>();
   private readonly backListeners = new Set<() => void>();
   private awaySince = 0;
   private gaveUp = false;
@@ -136,6 +137,11 @@ export class SerialConsole implements ConsoleProtocol {
     for (;;) {
       try {
         await this.openPort();
+        if (this._state !== "released") {
+          // closed while we were reopening
+          await this.closePort();
+          return;
+        }
         this.comeBack();
         return;
       } catch (err) {
@@ -303,6 +309,12 @@ export class SerialConsole implements ConsoleProtocol {
     return () => this.lineListeners.delete(listener);
   }
 
+  /** Raw bytes as they arrive (ANSI and all), e.g. for an interactive terminal. */
+  onData(listener: (chunk: Buffer) => void): () => void {
+    this.dataListeners.add(listener);
+    return () => this.dataListeners.delete(listener);
+  }
+
   /** Called with the marker text when the console loses the port, gets it back, or gives up. */
   onGap(listener: (message: string) => void): () => void {
     this.gapListeners.add(listener);
@@ -319,7 +331,7 @@ export class SerialConsole implements ConsoleProtocol {
       : new SerialPort(options);
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     port.on("data", (chunk: Buffer) => {
-      if (port === this.serial) this.onData(chunk);
+      if (port === this.serial) this.handleData(chunk);
     });
     port.on("close", (err: Error | null) => {
       if (port === this.serial) {
@@ -460,9 +472,10 @@ export class SerialConsole implements ConsoleProtocol {
 
   // ---- capture ----
 
-  private onData(chunk: Buffer): void {
+  private handleData(chunk: Buffer): void {
     const t = this.now();
     this.lastByteAt = t;
+    for (const l of this.dataListeners) notify(l, chunk);
     const done = this.assembler.push(chunk, t);
     if (done.length) {
       this.writeLog(done);
@@ -485,8 +498,8 @@ export class SerialConsole implements ConsoleProtocol {
       const first = this.lines[0]!.seq;
       for (const seq of this.markOffsets.keys()) if (seq < first) this.markOffsets.delete(seq);
     }
-    for (const l of this.lineListeners) l(line);
-    for (const w of [...this.waiters]) w.line(line, false);
+    for (const l of this.lineListeners) notify(l, line);
+    if (this.waiters.size) for (const w of [...this.waiters]) w.line(line, false);
   }
 
   /** The unterminated tail as a line with the seq it will get when it ends. */
@@ -521,9 +534,28 @@ export class SerialConsole implements ConsoleProtocol {
 
   private writeLog(lines: RawLine[]): void {
     if (!this.log) return;
-    const parts: Buffer[] = [];
-    for (const l of lines) parts.push(Buffer.from(stamp(l.t)), l.raw, NEWLINE);
-    this.log.write(Buffer.concat(parts));
+    // One buffer per chunk: stamps (ASCII) and raw line bytes copied in, not re-encoded.
+    let size = 0;
+    for (const l of lines) size += this.stampFor(l.t).length + l.raw.length + 1;
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (const l of lines) {
+      at += out.write(this.stampFor(l.t), at, "latin1");
+      at += l.raw.copy(out, at);
+      out[at++] = 0x0a;
+    }
+    this.log.write(out);
+  }
+
+  private lastStampT = -1;
+  private lastStamp = "";
+  /** Lines of one read share a time: format it once. */
+  private stampFor(t: number): string {
+    if (t !== this.lastStampT) {
+      this.lastStampT = t;
+      this.lastStamp = stamp(t);
+    }
+    return this.lastStamp;
   }
 
   private marker(text: string): void {
@@ -532,15 +564,23 @@ export class SerialConsole implements ConsoleProtocol {
 
   private gap(text: string): void {
     this.marker(text);
-    for (const l of this.gapListeners) l(text);
+    for (const l of this.gapListeners) notify(l, text);
   }
 }
 
-const NEWLINE = Buffer.from("\n");
 
 /** `[   12.345] `: seconds since run start, aligned so logs read as columns. */
 export function stamp(ms: number): string {
   return `[${(Math.max(0, ms) / 1000).toFixed(3).padStart(9)}] `;
+}
+
+/** A listener that throws (a broken reporter) must not break capture. */
+function notify<T>(listener: (value: T) => void, value: T): void {
+  try {
+    listener(value);
+  } catch (err) {
+    process.stderr.write(`otarig: console listener failed: ${errorText(err)}\n`);
+  }
 }
 
 /** A copy without g/y flags: exec() on those keeps lastIndex state between calls. */

@@ -3,21 +3,16 @@
 // wherever it is (mid-install too), reset is off + on, as pulling EN low would be.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { InfraError } from "../../core/errors.ts";
 import type { PowerProtocol, ResetProtocol } from "../types.ts";
+import { BOARD_PROGRAM, FLASHER_PROGRAM, REPO_ROOT } from "./paths.ts";
 import { openPtyPair, requireSocat, SOCAT_INSTALL, type PtyPair } from "./pty-pair.ts";
 
-export { requireSocat, SOCAT_INSTALL };
+export { BOARD_PROGRAM, FLASHER_PROGRAM, requireSocat, SOCAT_INSTALL };
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-/** The board program, by absolute path so the harness can run from any directory. */
-export const BOARD_PROGRAM = join(REPO_ROOT, "devices", "board", "main.ts");
-/** The virtual flasher, for rigs' `flash: { command: [...] }`. */
-export const FLASHER_PROGRAM = join(REPO_ROOT, "devices", "flasher.ts");
 
 export interface VirtualBoardOptions {
   name: string;
@@ -107,7 +102,7 @@ class BoardProcess {
   async start(): Promise<void> {
     if (this.child) return; // already on
     // A stdin pipe ties the board's life to ours: the board exits when the pipe closes.
-    const child = spawn(process.execPath, this.args, { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, this.args, { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"], detached: true });
     this.child = child;
     this.exited = new Promise((done) => {
       child.once("exit", (code, signal) => {

@@ -48,6 +48,7 @@ export async function openPtyPair(a: string, b: string, options: { timeoutMs?: n
   rmSync(b, { force: true });
   const guard = spawn("sh", ["-c", GUARD, "pty-pair", `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
     stdio: ["pipe", "pipe", "pipe"],
+    detached: true, // own process group: a Ctrl-C at the terminal is the harness's to handle
     env: { ...process.env, PATH: `${join(socat, "..")}${delimiter}${process.env.PATH ?? ""}` },
   });
   let socatPid: number | undefined;

@@ -24,7 +24,7 @@ function firmware(ctx: StepContext, name: string): FirmwareCredentials {
 export const create: StepImpl<StepParams<"backend.create">> = async (ctx, p) => {
   const fw = await client(ctx).create();
   ctx.firmwares.set(p.as, fw);
-  ctx.vars.set(`${p.as}.id`, String(fw.id)); // the key stays out of vars: it is a secret
+  ctx.outputs.set(`${p.as}.id`, String(fw.id)); // the key stays out of vars: it is a secret
   return { detail: `${p.as}.id = ${fw.id}` };
 };
 
@@ -39,7 +39,7 @@ export const deny: StepImpl<StepParams<"backend.deny">> = async (ctx, p) => {
 };
 
 export const upload: StepImpl<StepParams<"backend.upload">> = async (ctx, p) => {
-  const { hash } = await client(ctx).upload(firmware(ctx, p.firmware), p.file);
-  ctx.vars.set(`${p.firmware}.hash`, hash);
+  const hash = await client(ctx).upload(firmware(ctx, p.firmware), p.file);
+  ctx.outputs.set(`${p.firmware}.hash`, hash);
   return { detail: `${basename(p.file)} → ${hash.slice(0, 12)}…` };
 };

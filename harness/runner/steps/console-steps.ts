@@ -18,7 +18,7 @@ export const expect: StepImpl<StepParams<"expect">> = async (ctx, p) => {
     ...(since !== undefined ? { since } : {}),
     description: `/${p.pattern}/ on ${p.board}`,
   });
-  for (const [name, value] of Object.entries(m.groups)) ctx.vars.set(name, value);
+  for (const [name, value] of Object.entries(m.groups)) ctx.outputs.set(name, value);
   ctx.bus.emit({ type: "match", board: p.board, path: ctx.path, pattern: p.pattern, line: m.line.text });
   return { detail: m.line.text };
 };

@@ -10,6 +10,6 @@ export const wait: StepImpl<StepParams<"wait">> = async (ctx, p) => {
 };
 
 export const set: StepImpl<StepParams<"set">> = async (ctx, p) => {
-  for (const [name, value] of Object.entries(p)) ctx.vars.set(name, String(value));
+  for (const [name, value] of Object.entries(p)) ctx.outputs.set(name, String(value));
   return { detail: Object.keys(p).join(", ") };
 };

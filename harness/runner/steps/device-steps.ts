@@ -10,7 +10,7 @@ function within(ctx: StepContext, value: string | number | undefined): number {
 }
 
 function remember(ctx: StepContext, board: string, groups: Record<string, string>): void {
-  for (const [name, value] of Object.entries(groups)) ctx.vars.set(`${board}.${name}`, value);
+  for (const [name, value] of Object.entries(groups)) ctx.outputs.set(`${board}.${name}`, value);
 }
 
 /** A device step whose success is one pattern, or `error` when the scenario expects a failure. */

@@ -128,6 +128,15 @@ export async function planImage(options: Pick<ServerImageOptions, "entry" | "roo
   const bundle = await bundleServer(entry, root);
   files.push({ dest: "/app/server.mjs", layer: "app", mode: 0o644, content: bundle });
   files.push({ dest: "/app/package.json", layer: "runtime", mode: 0o644, content: Buffer.from('{"type":"module","private":true}\n') });
+  // The server reads its version from the package.json one level above its source
+  // (server/version.ts); next to /app/server.mjs that is /package.json.
+  const rootPkg = JSON.parse(await fs.readFile(path.join(root, "package.json"), "utf8").catch(() => "{}")) as { name?: string; version?: string };
+  files.push({
+    dest: "/package.json",
+    layer: "app",
+    mode: 0o644,
+    content: Buffer.from(JSON.stringify({ name: rootPkg.name ?? "otarig", version: rootPkg.version ?? "0.0.0", private: true }) + "\n"),
+  });
 
   // 2. Native packages and their runtime dependencies.
   const nodeAddons: string[] = [];
