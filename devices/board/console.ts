@@ -1,5 +1,6 @@
 // The board's UART: assembles command lines from whatever bytes arrive, echoes them as an
 // interactive shell does, and prints lines and the prompt with the configured line ending.
+import { StringDecoder } from "node:string_decoder";
 import type { BoardConfig } from "./config.ts";
 
 /** The part of a serial port the console uses (a SerialPort, or any stream in tests). */
@@ -10,6 +11,7 @@ export interface Uart {
 
 export class Console {
   private pending = "";
+  private readonly decoder = new StringDecoder("utf8");
   private lastWasCr = false;
   /** no application running (no bootable image): input is neither echoed nor handled */
   deaf = false;
@@ -21,7 +23,7 @@ export class Console {
   ) {
     uart.on("data", (chunk) => {
       if (this.deaf) return;
-      for (const ch of chunk.toString("latin1")) {
+      for (const ch of this.decoder.write(chunk)) {
         // A line ends at \n, \r or \r\n; the \n of \r\n is not a second (empty) line.
         if (ch === "\n" && this.lastWasCr) {
           this.lastWasCr = false;

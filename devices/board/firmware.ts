@@ -103,8 +103,9 @@ export class Firmware {
           this.say("unknown_command", { command: line.trim() });
       }
     } catch (err) {
-      if (!(err instanceof CommandError)) throw err;
-      this.say("error", { message: err.message });
+      // A bug or an I/O error still ends the command with an error line and a prompt.
+      if (!(err instanceof CommandError)) this.log(`internal error: ${err instanceof Error ? err.stack : String(err)}`);
+      this.say("error", { message: err instanceof CommandError ? err.message : `internal error: ${String(err)}` });
     }
     if (reboot) {
       this.say("rebooting");

@@ -37,12 +37,17 @@ function suggestCommand(word: string): string {
   return near ? ` (did you mean "${near}"?)` : "";
 }
 
+// Exit explicitly once the command is done: a serial port or socket some driver failed to
+// close must not keep a finished run hanging in CI.
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => exitAfterFlush(code),
   (err: unknown) => {
     process.stderr.write(`rig: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = EXIT_CODES.infrastructure;
+    exitAfterFlush(EXIT_CODES.infrastructure);
   },
 );
+
+function exitAfterFlush(code: number): void {
+  process.exitCode = code;
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}

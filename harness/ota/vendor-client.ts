@@ -62,6 +62,19 @@ export interface ModelInfo {
 
 export type SerialStatus = "registered" | "enabled" | "activated" | "expired" | "disabled";
 
+/** What the server knows of one device (one entry per model the serial is in). */
+export interface DeviceInfo {
+  model: string | null;
+  device_sn: string;
+  /** null for a device only ever seen through ota-backend (never registered) */
+  status: SerialStatus | null;
+  current_hash: string | null;
+  state: "downloading" | "installing" | "rebooting" | "success" | "failure" | null;
+  message: string | null;
+  last_seen: number | null;
+  target_hash: string | null;
+}
+
 type Body = Record<string, unknown> | URLSearchParams;
 
 export class VendorClient {
@@ -136,6 +149,11 @@ export class VendorClient {
   async deploymentStatus(deploymentId: string, filter: DeploymentFilter = "all"): Promise<DeviceDeploymentStatus[]> {
     const body = await this.signed("GET", `/ota/deployment/${encodeURIComponent(deploymentId)}/${filter}`);
     return JSON.parse(body.toString()) as DeviceDeploymentStatus[];
+  }
+
+  /** The server's view of a device: current hash, last reported state, target. */
+  async device(sn: string): Promise<DeviceInfo[]> {
+    return JSON.parse((await this.signed("GET", `/ota/device/${encodeURIComponent(sn)}`)).toString()) as DeviceInfo[];
   }
 
   // ---- provisioning, vendor side (seed 002) ------------------------------------------------

@@ -170,13 +170,24 @@ async function executeStep(ctx: RunContext, step: Step, path: string, retries: n
   const timeoutMs = effectiveTimeout(ctx.scenario, step, params);
   const board = boardOf(params);
   const targets = board === "all" ? ctx.scenario.boards : [undefined];
-  const results = await Promise.all(
-    targets.map((name) => {
-      const p = name ? { ...(params as object), board: name } : params;
-      return withTimeout(impl(stepContext(ctx, step, path, timeoutMs), p), timeoutMs, ctx, step, name ?? board, path);
-    }),
-  );
-  return results.length === 1 ? results[0] : { detail: `${results.length} boards` };
+  // The step's own signal: aborted when the run is interrupted or the step times out, so a
+  // step never keeps waiting (or keeps the process alive) after its verdict.
+  const stepAbort = new AbortController();
+  const onRunAbort = () => stepAbort.abort();
+  ctx.signal.addEventListener("abort", onRunAbort, { once: true });
+  try {
+    const results = await Promise.all(
+      targets.map((name) => {
+        const p = name ? { ...(params as object), board: name } : params;
+        const sctx = stepContext({ ...ctx, signal: stepAbort.signal }, step, path, timeoutMs);
+        return withTimeout(impl(sctx, p), timeoutMs, ctx, step, name ?? board, path);
+      }),
+    );
+    return results.length === 1 ? results[0] : { detail: `${results.length} boards` };
+  } finally {
+    stepAbort.abort();
+    ctx.signal.removeEventListener("abort", onRunAbort);
+  }
 }
 
 async function runBlock(ctx: RunContext, step: Step, path: string, retries: number): Promise<StepOutcome> {

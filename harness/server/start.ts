@@ -3,7 +3,7 @@
 import type { ServerSpec } from "../scenario/types.ts";
 import { InfraError } from "../core/errors.ts";
 import { containerEngineAvailable } from "./engine.ts";
-import { startContainerServer } from "./container-server.ts";
+import { removeStaleContainers, startContainerServer } from "./container-server.ts";
 import { startProcessServer } from "./process-server.ts";
 import { attachUrlServer } from "./url-server.ts";
 import type { OtaServer, ServerCredentials, ServerStartOptions } from "./types.ts";
@@ -38,6 +38,8 @@ export async function startOtaServer(spec: ServerSpec, options: StartServerOptio
             "); use --server process to run the reference server as a plain process",
         );
       }
+      // Containers of harness runs that died (crash, kill -9) are removed before a new one starts.
+      await removeStaleContainers().catch(() => []);
       return startContainerServer({
         ...options,
         ...(spec.image ? { image: spec.image } : {}),

@@ -9,6 +9,7 @@ import { HttpError, sendEmpty, sendJson } from "../http/errors.ts";
 import { route, type Ctx, type Route } from "../http/router.ts";
 import { signatureMatches } from "../../harness/ota/signer.ts";
 import { commit } from "./backend.ts";
+import { serialStatus } from "./provision.ts";
 import { vendorAuth } from "./vendor-auth.ts";
 
 export const UPLOAD_URL_TTL_S = 15 * 60;
@@ -22,6 +23,7 @@ export function vendorRoutes(app: App): Route[] {
     route("PUT", "/ota/upload/:uuid", "vendor", (ctx) => putArtifact(app, ctx)),
     route("POST", "/ota/deployment", "vendor", (ctx) => createDeployment(app, ctx)),
     route("GET", "/ota/deployment/:id/:filter", "vendor", (ctx) => deploymentStatus(app, ctx)),
+    route("GET", "/ota/device/:sn", "vendor", (ctx) => deviceInfo(app, ctx)),
   ];
 }
 
@@ -174,5 +176,26 @@ function deploymentStatus(app: App, ctx: Ctx): void {
     ctx.res,
     200,
     rows.map((r) => ({ device_sn: r.device_sn, deployment_status: r.deployment_status, update_epoch: r.update_epoch })),
+  );
+}
+
+/** What the server knows of a device (not in the documents; for `assert.*` steps and people). */
+function deviceInfo(app: App, ctx: Ctx): void {
+  const key = vendorAuth(app, ctx);
+  const rows = app.store.vendorDevices(key.vendor, ctx.params.sn ?? "");
+  if (rows.length === 0) throw new HttpError(404, "E404-7", "no such device");
+  sendJson(
+    ctx.res,
+    200,
+    rows.map((d) => ({
+      model: app.store.model(d.model_id)?.name ?? null,
+      device_sn: d.sn,
+      status: d.prov_status === null ? null : serialStatus(app, d, ctx.now),
+      current_hash: d.current_hash,
+      state: d.state,
+      message: d.message,
+      last_seen: d.last_seen,
+      target_hash: app.store.deployedTarget(d.id) ?? app.store.newestUpload(d.model_id) ?? null,
+    })),
   );
 }

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { BoardLock } from "../../harness/board/lock/board-lock.ts";
 import { InfraError } from "../../harness/core/errors.ts";
 import { tempDir } from "./helpers/pty.ts";
@@ -75,5 +75,41 @@ describe("BoardLock", () => {
   it("never judges a holder on another host dead", async () => {
     writeFileSync(join(tmp.dir, "dut.lock"), JSON.stringify({ pid: deadPid(), host: "some-other-runner", started: "x", owner: "" }));
     await expect(new BoardLock({ board: "dut", dir: tmp.dir }).acquire({ timeoutMs: 150, pollMs: 20 })).rejects.toThrow(/some-other-runner/);
+  });
+
+  it("takes over the lock of a run that was killed (SIGKILL)", async () => {
+    const lockModule = resolve(import.meta.dirname, "../../harness/board/lock/board-lock.ts");
+    const code = `
+      import { BoardLock } from ${JSON.stringify(lockModule)};
+      await new BoardLock({ board: "dut", dir: ${JSON.stringify(tmp.dir)}, owner: "child run" }).acquire({ timeoutMs: 5000 });
+      console.log("locked");
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      await new Promise<void>((resolveLocked, reject) => {
+        const timer = setTimeout(() => reject(new Error("child did not take the lock within 20s")), 20_000);
+        child.stdout.on("data", (d: Buffer) => {
+          if (d.toString().includes("locked")) {
+            clearTimeout(timer);
+            resolveLocked();
+          }
+        });
+        child.once("exit", () => reject(new Error("child exited early")));
+      });
+      const lock = new BoardLock({ board: "dut", dir: tmp.dir });
+      // While it lives, we wait and time out naming it.
+      await expect(lock.acquire({ timeoutMs: 200, pollMs: 20 })).rejects.toThrow(`PID ${child.pid}`);
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGKILL");
+      await exited;
+      const warnings: string[] = [];
+      await lock.acquire({ timeoutMs: 2000, onTakeover: (h) => warnings.push(h) });
+      expect(warnings[0]).toContain(`PID ${child.pid}`);
+      expect(warnings[0]).toContain("child run");
+      await lock.release();
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 });

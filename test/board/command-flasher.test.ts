@@ -71,6 +71,16 @@ describe("CommandFlasher", () => {
     await expect(f.program("app.bin")).rejects.toThrow(/timed out after 500ms[\s\S]*100 %/);
   });
 
+  it("stops a running flasher when the run is cancelled", async () => {
+    const controller = new AbortController();
+    const { f } = flasher("hang", { signal: controller.signal });
+    const running = f.program("app.bin").catch((e: unknown) => e);
+    setTimeout(() => controller.abort(), 200);
+    const err = await running;
+    expect(err).toBeInstanceOf(InfraError);
+    expect((err as Error).message).toMatch(/was stopped \(run cancelled\)/);
+  });
+
   it("reports a flasher that cannot start", async () => {
     const f = new CommandFlasher({ command: ["otarig-no-esptool", "{image}"], cwd: tmp.dir, timeoutMs: 1000, placeholders: {}, sharePort: false });
     const err = await f.program("a.bin").catch((e: unknown) => e);

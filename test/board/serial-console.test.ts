@@ -162,6 +162,18 @@ describe("SerialConsole on a PTY", () => {
     expect(gaps.some((g) => g.includes("console back"))).toBe(true);
   });
 
+  it("reconnects after socat is killed with SIGKILL (dangling links)", async () => {
+    await peer.close();
+    await pty.stop("SIGKILL");
+    await waitFor(() => con.state === "away", 5000, "console to notice the loss");
+    await pty.start();
+    peer = await Peer.open(pty.device);
+    await waitFor(() => con.state === "open", 5000, "console to come back");
+    const mark = con.mark();
+    await peer.print("rst:0x1 (POWERON_RESET)\r\nslot=B version=1.1.0\r\n");
+    await expect(con.expect(/slot=B version=1\.1\.0/, { withinMs: 5000, since: mark })).resolves.toBeTruthy();
+  });
+
   it("turns waits into InfraError when the port does not come back", async () => {
     await con.close();
     con = makeConsole({ reconnectTimeoutMs: 300 });

@@ -57,6 +57,16 @@ describe("rig run (subprocess)", () => {
     expect(readJson(join(out, "result.json")).failureClass).toBe("infrastructure");
   });
 
+  it("fails a step that outlives its timeout (exit 1) and runs no later step", async () => {
+    const out = tempDir();
+    const r = await rig([join(FIXTURES, "step-timeout.yaml"), "--out", out]);
+    expect(r.exitCode, r.all).toBe(1);
+    const result = readJson(join(out, "result.json"));
+    expect(result.failedStep).toBe("2");
+    expect(result.message).toMatch(/step 2 \(wait\) did not finish within 1s/);
+    expect(result.steps.map((s: { path: string }) => s.path)).toEqual(["1", "2"]);
+  });
+
   it("stops cleanly on SIGINT: teardown runs, reports are written, exit 130, nothing left running", async () => {
     const out = tempDir();
     const child = rig([join(FIXTURES, "long-wait.yaml"), "--out", out]);

@@ -319,3 +319,19 @@ describe("OTA_MAX_UPLOAD", () => {
     }
   });
 });
+
+describe("client errors", () => {
+  it("an unreachable server is an infrastructure error, an error status a test failure with status and code", async () => {
+    const s = await startTestServer();
+    const url = s.url;
+    const fwErr = (await s.backend.check({ firmwareId: 12345, deviceId: "x" }).catch((e: unknown) => e)) as OtaHttpError;
+    expect(fwErr.failureClass).toBe("test");
+    expect(fwErr).toMatchObject({ status: 401, code: "INVALID_AUTH" });
+    await s.stop();
+    const { BackendClient } = await import("../../harness/ota/backend-client.ts");
+    const { OtaConnectionError } = await import("../../harness/ota/http.ts");
+    const err = await new BackendClient({ baseUrl: url }).health().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OtaConnectionError);
+    expect((err as InstanceType<typeof OtaConnectionError>).failureClass).toBe("infrastructure");
+  });
+});

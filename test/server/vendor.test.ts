@@ -231,6 +231,19 @@ describe("signed vendor API", () => {
       expect(await s.vendorA.deploymentStatus(d.deployment_id, "processing")).toEqual([]);
       expect(await s.vendorA.deploymentStatus(d.deployment_id, "failed")).toEqual([]);
       expect(await s.backend.check(device, fwHash)).toEqual({ status: "up-to-date" });
+      expect(await s.vendorA.device("SN-2")).toEqual([
+        {
+          model: "gw-100",
+          device_sn: "SN-2",
+          status: "registered",
+          current_hash: fwHash,
+          state: "success",
+          message: null,
+          last_seen: expect.any(Number),
+          target_hash: fwHash,
+        },
+      ]);
+      expect((await statusOf(s.vendorB.device("SN-2"))).status).toBe(404);
     });
 
     it("a failure report marks the deployment failed", async () => {

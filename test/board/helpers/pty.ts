@@ -39,15 +39,18 @@ export class PtyPair {
     await waitFor(() => existsSync(this.device) && existsSync(this.host), 5000, "socat links");
   }
 
-  /** Kills socat (SIGTERM: it removes its links, like a USB device vanishing). */
-  async stop(): Promise<void> {
+  /**
+   * Kills socat. SIGTERM: it removes its links, like a USB device vanishing from /dev/serial/by-id.
+   * SIGKILL: the links stay, dangling, until a new socat replaces them.
+   */
+  async stop(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
     const proc = this.proc;
     this.proc = undefined;
     if (!proc || proc.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-    proc.kill("SIGTERM");
+    proc.kill(signal);
     await exited;
-    await waitFor(() => !existsSync(this.host), 5000, "socat links removed");
+    await waitFor(() => !existsSync(this.host), 5000, "the PTY to vanish");
   }
 }
 
