@@ -19,6 +19,9 @@ export interface RunContext {
   outputs: Map<string, string>;
   /** ota-backend firmware credentials by the name a scenario gave them; the key is secret, never a var */
   firmwares: Map<string, { id: number; key: string }>;
+  /** vendor.upload names -> artifact uuid; vendor.deploy artifact names -> deployment id */
+  artifacts: Map<string, string>;
+  deployments: Map<string, string>;
   runDir: string;
   /** aborted on SIGINT: waits must stop promptly */
   signal: AbortSignal;

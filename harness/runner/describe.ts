@@ -24,9 +24,26 @@ export function describeStep(step: Step, params: unknown = step.params): string 
       return `backend.upload ${basename(String(p.file))} → ${String(p.firmware)}`;
     case "assert.hash":
       return `assert.hash${board} = ${basename(String(p.equals))}`;
+    case "vendor.register":
+    case "vendor.enable":
+    case "vendor.disable":
+      return `${step.name} ${String(p.model)}: ${list(p.devices)}`;
+    case "vendor.upload":
+      return `vendor.upload ${basename(String(p.file))} → ${String(p.as)}`;
+    case "vendor.deploy":
+      return `vendor.deploy ${String(p.artifact)} → ${list(p.devices)}`;
+    case "assert.deployment":
+      return `assert.deployment ${String(p.artifact)} ${String(p.device)} = ${String(p.status)}`;
+    case "assert.device":
+      return `assert.device ${String(p.device)}${["state", "status", "hash"].map((k) => (p[k] ? ` ${k}=${String(p[k]).slice(0, 16)}` : "")).join("")}`;
     case "repeat":
       return `repeat ${String(p.times)}×`;
     default:
       return `${step.name}${board}`;
   }
+}
+
+function list(value: unknown): string {
+  const items = Array.isArray(value) ? value.map(String) : [String(value)];
+  return items.length > 3 ? `${items.slice(0, 3).join(", ")} +${items.length - 3}` : items.join(", ");
 }

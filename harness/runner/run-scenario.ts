@@ -72,6 +72,8 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       server,
       outputs: new Map(),
       firmwares: new Map(),
+      artifacts: new Map(),
+      deployments: new Map(),
       runDir,
       signal: options.signal,
     };

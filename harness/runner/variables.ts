@@ -8,7 +8,7 @@ export function scopeOf(ctx: RunContext): Scope {
     vars: ctx.scenario.vars,
     outputs: Object.fromEntries(ctx.outputs),
     boards: Object.fromEntries([...ctx.boards].map(([name, h]) => [name, h.board.fields])),
-    server: { url: ctx.server.url },
+    server: { url: ctx.server.url, ...(ctx.server.credentials.apiKey ? { vendor: ctx.server.credentials.apiKey.vendor } : {}) },
     env: process.env,
   };
 }

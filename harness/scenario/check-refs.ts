@@ -33,6 +33,12 @@ export function stepOutputs(step: Step): string[] {
       return typeof p.as === "string" ? [`${p.as}.id`] : [];
     case "backend.upload":
       return typeof p.firmware === "string" ? [`${p.firmware}.hash`] : [];
+    case "vendor.register":
+      return typeof p.model === "string" ? [`${p.model}.id`] : [];
+    case "vendor.upload":
+      return typeof p.as === "string" ? [`${p.as}.uuid`, `${p.as}.hash`] : [];
+    case "vendor.deploy":
+      return typeof p.artifact === "string" ? [`${p.artifact}.deployment`] : [];
     case "set":
       return Object.keys(p);
     default:
@@ -98,6 +104,7 @@ export function checkReferences(scenario: Scenario, known: KnownNames, at: Locat
   checkStrings({ ...scenario.server, mode: undefined }, ["server"], none);
 
   const firmwares = new Set<string>();
+  const artifacts = new Set<string>();
   const walk = (steps: Step[], produced: Set<string>): void => {
     for (const step of steps) {
       const path = at.pathOf(step);
@@ -121,6 +128,7 @@ export function checkReferences(scenario: Scenario, known: KnownNames, at: Locat
       }
       for (const n of stepOutputs(step)) produced.add(n);
       if (step.name === "backend.create" && isRecord(params) && typeof params.as === "string") firmwares.add(params.as);
+      if (step.name === "vendor.upload" && isRecord(params) && typeof params.as === "string") artifacts.add(params.as);
     }
   };
 
@@ -136,7 +144,12 @@ export function checkReferences(scenario: Scenario, known: KnownNames, at: Locat
       const hint = didYouMean(fw, firmwares) || (firmwares.size ? "" : " (create one first: backend.create: { as: <name> })");
       errors.push(new ScenarioError(`unknown firmware "${fw}": no earlier backend.create names it${hint}`, at.pos([...path, step.name, "firmware"])));
     }
-    const names = step.name === "backend.create" && typeof params.as === "string" ? [["as", params.as]] : step.name === "set" ? Object.keys(params).map((k) => [k, k]) : [];
+    const artifact = params.artifact;
+    if (typeof artifact === "string" && !artifact.includes("${") && !artifacts.has(artifact)) {
+      const hint = didYouMean(artifact, artifacts) || (artifacts.size ? "" : " (upload one first: vendor.upload: { file: …, as: <name> })");
+      errors.push(new ScenarioError(`unknown artifact "${artifact}": no earlier vendor.upload names it${hint}`, at.pos([...path, step.name, "artifact"])));
+    }
+    const names = (step.name === "backend.create" || step.name === "vendor.upload") && typeof params.as === "string" ? [["as", params.as]] : step.name === "set" ? Object.keys(params).map((k) => [k, k]) : [];
     for (const [key, name] of names) {
       if ((RESERVED_NAMES as readonly string[]).includes(name!)) {
         errors.push(new ScenarioError(`"${name}" is reserved (${RESERVED_NAMES.join(", ")}): choose another name`, at.pos([...path, step.name, key!], step.name === "set" ? "key" : "value")));

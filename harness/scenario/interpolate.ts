@@ -24,7 +24,7 @@ export interface Scope {
 }
 
 /** Fields of the server a scenario may read as ${server.<field>}; the runner fills them in. */
-export const SERVER_FIELDS = ["url"] as const;
+export const SERVER_FIELDS = ["url", "vendor"] as const;
 
 /** First segments that are not names of vars or step outputs. */
 export const RESERVED_NAMES = ["vars", "boards", "server", "env"] as const;

@@ -11,7 +11,7 @@
 //
 // Paths: `rig:` resolves from the scenario's directory. `vars` values starting with ./ or ../ are
 // paths and resolve from the scenario's directory too (other values stay as written); so do
-// literal ./ or ../ values of flash.image, backend.upload.file and assert.hash.equals.
+// literal ./ or ../ values of flash.image, backend.upload.file, vendor.upload.file and assert.hash.equals.
 import path from "node:path";
 import { z } from "zod";
 import { ScenarioError } from "../core/errors.ts";
@@ -72,6 +72,7 @@ const parallelSchema = z
 const PATH_PARAMS: Partial<Record<StepName, string[]>> = {
   flash: ["image"],
   "backend.upload": ["file"],
+  "vendor.upload": ["file"],
   "assert.hash": ["equals"],
 };
 

@@ -49,7 +49,33 @@ export const stepSchemas = {
   "backend.deny": z.strictObject({ firmware: text, device: text }),
   "backend.upload": z.strictObject({ firmware: text, file: text }),
 
+  /** signed vendor API (seeds 000, 002, 003/004) */
+  "vendor.register": z.strictObject({
+    model: z.string().regex(/^[A-Za-z_][\w-]*$/, "a model name (letters, digits, _ and -)"),
+    devices: z.array(text).min(1),
+    require_activation: z.boolean().optional(),
+    /** enable the serials for activation (starts the activation window); default true */
+    enable: z.boolean().optional(),
+  }),
+  "vendor.enable": z.strictObject({ model: text, devices: z.array(text).min(1) }),
+  "vendor.disable": z.strictObject({ model: text, devices: z.array(text).min(1) }),
+  "vendor.upload": z.strictObject({ file: text, as: z.string().regex(/^[A-Za-z_][\w]*$/, "a variable name"), name: z.string().optional() }),
+  "vendor.deploy": z.strictObject({ artifact: text, devices: z.array(text).min(1), expect_rejected: z.array(text).optional() }),
+
   "assert.hash": z.strictObject({ board, equals: text }),
+  "assert.deployment": z.strictObject({
+    artifact: text,
+    device: text,
+    status: z.enum(["processing", "success", "failed"]),
+    within: duration.optional(),
+  }),
+  "assert.device": z.strictObject({
+    device: text,
+    state: z.enum(["downloading", "installing", "rebooting", "success", "failure"]).optional(),
+    status: z.enum(["registered", "enabled", "activated", "expired", "disabled"]).optional(),
+    hash: text.optional(),
+    within: duration.optional(),
+  }),
 } as const;
 
 export type StepName = keyof typeof stepSchemas;

@@ -122,6 +122,8 @@ export class FakeOtaServer {
   corrupt = false;
   /** cuts the next download's connection after this many body bytes (then resets) */
   dropAfterBytes: number | undefined;
+  /** stops sending the next download after this many body bytes, holding the connection open until the client goes (then resets) */
+  stallAfterBytes: number | undefined;
   /** provisioning content by id */
   content = new Map<string, Buffer>();
   /** `Range` headers the downloads carried, in order ("" when none) */
@@ -206,9 +208,11 @@ export class FakeOtaServer {
     const bytes = Buffer.from(image.subarray(start));
     if (this.corrupt && bytes.length > 100) bytes[100] = bytes[100]! ^ 0xff;
     const dropAt = this.dropAfterBytes;
-    this.dropAfterBytes = undefined;
+    const stallAt = this.stallAfterBytes;
+    this.dropAfterBytes = this.stallAfterBytes = undefined;
     for (let i = 0; i < bytes.length && !res.destroyed; i += this.sliceBytes) {
       if (dropAt !== undefined && i >= dropAt) return void res.destroy(); // the network goes away
+      if (stallAt !== undefined && i >= stallAt) return; // the client's power cut ends it
       res.write(bytes.subarray(i, i + this.sliceBytes));
       await new Promise((r2) => setTimeout(r2, this.slicePauseMs));
     }

@@ -120,8 +120,8 @@ describe("virtual board", () => {
     expect(server.checks[0]).toMatchObject({ hash: sha256(readFileSync(V100)) });
     expect(server.checks[0]!.headers).toMatchObject({ "x-ota-firmware-id": "7", "x-ota-device-id": "VB-TEST-1" });
 
-    // Cut the power in the middle of the download.
-    server.slicePauseMs = 20;
+    // Cut the power in the middle of the download (the server stalls there until the cut).
+    server.stallAfterBytes = 128 * 1024;
     const since = con.send("download");
     await con.expect(/^download progress [2-9]\d% /, { since });
     await board.power.off();
@@ -129,7 +129,6 @@ describe("virtual board", () => {
     expect(part).toBeGreaterThan(0);
 
     // After power-on the download resumes from the bytes already in flash.
-    server.slicePauseMs = 1;
     await board.power.on();
     await con.prompt();
     const resumed = con.send("download");
@@ -176,7 +175,7 @@ describe("virtual board", () => {
   });
 
   it("falls back from a slot torn by a power cut during install, saying so", async () => {
-    const { board, con, server } = await bootedOnServer({ flash_chunk_delay_ms: 40 });
+    const { board, con, server } = await bootedOnServer({ flash_chunk_delay_ms: 250 });
     const target = server.offer(readFileSync(V110));
     await con.run("check", /^update available/);
     await con.run("download", /^download done/);
@@ -274,5 +273,26 @@ describe("virtual board", () => {
     const since = con.send("install");
     const booted = await con.expect(BANNER, { since });
     expect(booted.groups).toMatchObject({ slot: "B", version: "1.1.0", trial: "1" });
+  });
+
+  it("flasher: fails clearly on a missing image, and reflashing resets a board running slot B", async () => {
+    const missing = await runFlasher(join(workDir, "flash"), join(workDir, "nope.bin"));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("cannot read image");
+    expect(missing.stderr).toContain("ENOENT");
+
+    const { board, con, server } = await bootedOnServer();
+    server.offer(readFileSync(V110));
+    await con.run("check", /^update available/);
+    await con.run("download", /^download done/);
+    const installing = con.send("install");
+    await con.expect(/^boot: slot=B /, { since: installing });
+    expect((await runFlasher(board.flashDir, V100)).code).toBe(0);
+    expect(existsSync(join(board.flashDir, "slot-b.bin"))).toBe(false);
+    const since = con.mark();
+    await board.power.cycle(20);
+    const m = await con.expect(BANNER, { since });
+    expect(m.groups).toMatchObject({ slot: "A", version: "1.0.0", trial: "0" });
+    expect(con.lines.slice(since).some((l) => l.includes("not confirmed"))).toBe(false);
   });
 });

@@ -7,6 +7,8 @@ import * as boardSteps from "./board-steps.ts";
 import * as consoleSteps from "./console-steps.ts";
 import * as control from "./control-steps.ts";
 import * as device from "./device-steps.ts";
+import * as serverAsserts from "./server-asserts.ts";
+import * as vendor from "./vendor-steps.ts";
 
 export const STEP_IMPLS: Record<StepName, StepImpl> = {
   flash: boardSteps.flash,
@@ -28,5 +30,12 @@ export const STEP_IMPLS: Record<StepName, StepImpl> = {
   "backend.allow": backend.allow,
   "backend.deny": backend.deny,
   "backend.upload": backend.upload,
+  "vendor.register": vendor.register,
+  "vendor.enable": vendor.enable,
+  "vendor.disable": vendor.disable,
+  "vendor.upload": vendor.upload,
+  "vendor.deploy": vendor.deploy,
   "assert.hash": assertSteps.hash,
+  "assert.deployment": serverAsserts.deployment,
+  "assert.device": serverAsserts.device,
 };

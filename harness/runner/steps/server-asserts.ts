@@ -1,0 +1,51 @@
+// assert.deployment and assert.device: verdicts on what the server records, polled until they
+// hold or `within` runs out (devices report status asynchronously).
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseDuration } from "../../core/duration.ts";
+import { ScenarioError, TestFailure } from "../../core/errors.ts";
+import type { StepParams } from "../../scenario/steps.ts";
+import type { StepContext, StepImpl } from "../context.ts";
+import { vendorClient } from "./vendor-steps.ts";
+
+const POLL_MS = 200;
+
+async function pollUntil<T>(ctx: StepContext, withinMs: number, read: () => Promise<T>, holds: (value: T) => boolean): Promise<{ ok: boolean; last: T }> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const last = await read();
+    if (holds(last)) return { ok: true, last };
+    if (Date.now() >= deadline) return { ok: false, last };
+    await sleep(POLL_MS, undefined, { signal: ctx.signal });
+  }
+}
+
+export const deployment: StepImpl<StepParams<"assert.deployment">> = async (ctx, p) => {
+  const id = ctx.deployments.get(p.artifact);
+  if (!id) throw new ScenarioError(`no deployment of "${p.artifact}" in this run: deploy it first with vendor.deploy`, ctx.step.pos);
+  const vendor = vendorClient(ctx);
+  const withinMs = p.within !== undefined ? parseDuration(p.within) : Math.min(ctx.timeoutMs, 10_000);
+  const statusOf = async () => (await vendor.deploymentStatus(id, "all")).find((d) => d.device_sn === p.device)?.deployment_status;
+  const { ok, last } = await pollUntil(ctx, withinMs, statusOf, (s) => s === p.status);
+  if (!ok) {
+    throw new TestFailure(
+      `deployment ${id} of ${p.artifact} for ${p.device}: status is ${last ?? "(device not in the deployment)"}, expected ${p.status} within ${withinMs / 1000}s`,
+    );
+  }
+  return { detail: `${p.device}: ${p.status}` };
+};
+
+export const device: StepImpl<StepParams<"assert.device">> = async (ctx, p) => {
+  const vendor = vendorClient(ctx);
+  const withinMs = p.within !== undefined ? parseDuration(p.within) : Math.min(ctx.timeoutMs, 10_000);
+  const wantHash = p.hash?.toLowerCase();
+  const read = async () => (await vendor.device(p.device))[0];
+  const { ok, last } = await pollUntil(ctx, withinMs, read, (d) =>
+    Boolean(d && (!p.state || d.state === p.state) && (!p.status || d.status === p.status) && (!wantHash || d.current_hash?.toLowerCase() === wantHash)),
+  );
+  if (!ok) {
+    const seen = last ? `state=${last.state} status=${last.status} hash=${last.current_hash}` : "unknown to the server";
+    const wanted = [p.state && `state=${p.state}`, p.status && `status=${p.status}`, wantHash && `hash=${wantHash}`].filter(Boolean).join(" ");
+    throw new TestFailure(`device ${p.device} on the server: ${seen}; expected ${wanted} within ${withinMs / 1000}s`);
+  }
+  return { detail: `${p.device}: state=${last?.state} status=${last?.status}` };
+};
