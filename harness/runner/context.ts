@@ -3,6 +3,7 @@ import type { EventBus } from "../core/events.ts";
 import type { Board } from "../board/types.ts";
 import type { BoardProfile, BoardSpec, Scenario, Step } from "../scenario/types.ts";
 import type { OtaServer } from "../server/types.ts";
+import type { NetworkProxy } from "../faults/network-proxy.ts";
 
 export interface BoardHandle {
   board: Board;
@@ -25,6 +26,12 @@ export interface RunContext {
   runDir: string;
   /** aborted on SIGINT: waits must stop promptly */
   signal: AbortSignal;
+  /** run at teardown, before the bench closes (disarms fault watchers a step left behind) */
+  deferred: Array<() => void | Promise<void>>;
+  /** each board's TCP proxy to the server (its address is ${boards.<b>.server_url}) */
+  proxies: Map<string, NetworkProxy>;
+  /** after a server restart: points the boards' network proxies at the server's (new) address */
+  onServerMoved?: (url: string) => void | Promise<void>;
 }
 
 export interface StepContext extends RunContext {

@@ -9,6 +9,7 @@ import type { BoardProfile, RigSpec, Scenario, Step } from "../scenario/types.ts
 import { startOtaServer } from "../server/start.ts";
 import type { OtaServer } from "../server/types.ts";
 import { openBench, type Bench } from "./bench.ts";
+import { NetworkProxy } from "../faults/network-proxy.ts";
 import type { RunContext, StepContext, StepOutcome } from "./context.ts";
 import { describeStep } from "./describe.ts";
 import { interpolateStep } from "./variables.ts";
@@ -46,6 +47,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   let server: OtaServer | undefined;
   let bench: Bench | undefined;
   let failure: { error: unknown; step?: string } | undefined;
+  const deferred: RunContext["deferred"] = [];
 
   try {
     bench = await openBench(options.rig, scenario.boards, {
@@ -65,6 +67,10 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     options.onServer?.(server);
     bus.emit({ type: "log", level: "info", source: "server", message: `${server.mode} server at ${server.url}` });
 
+    const proxies = await startProxies(bench, server, bus);
+    deferred.push(async () => {
+      for (const proxy of proxies.values()) await proxy.close();
+    });
     const ctx: RunContext = {
       scenario,
       bus,
@@ -74,6 +80,11 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       firmwares: new Map(),
       artifacts: new Map(),
       deployments: new Map(),
+      deferred,
+      proxies,
+      onServerMoved: (url) => {
+        for (const proxy of proxies.values()) proxy.setTarget(url);
+      },
       runDir,
       signal: options.signal,
     };
@@ -81,7 +92,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   } catch (error) {
     failure = { error, ...(error instanceof StepFailed ? { step: error.path } : {}) };
   } finally {
-    await teardown(bus, bench, server, options.keepServer ?? false);
+    await teardown(bus, deferred, bench, server, options.keepServer ?? false);
   }
 
   const cause = failure?.error instanceof StepFailed ? failure.error.cause : failure?.error;
@@ -98,6 +109,24 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     ...(cause ? { message: messageOf(cause) } : {}),
   });
   return { exitCode, ...(failureClass ? { failureClass } : {}) };
+}
+
+/**
+ * One TCP proxy per board between it and the server: `fault.network` breaks the link there, and
+ * a server restart on a new port only moves the proxies' target. Boards reach the server through
+ * ${boards.<b>.server_url}.
+ */
+async function startProxies(bench: Bench, server: OtaServer, bus: EventBus): Promise<Map<string, NetworkProxy>> {
+  const proxies = new Map<string, NetworkProxy>();
+  for (const [name, handle] of bench.handles) {
+    const proxy = await NetworkProxy.start({
+      target: server.url,
+      onEvent: (message) => bus.emit({ type: "log", level: "info", source: `network ${name}`, message }),
+    });
+    proxies.set(name, proxy);
+    handle.board.fields.server_url = proxy.url;
+  }
+  return proxies;
 }
 
 /** Carries the failing step's path up through nested blocks. */
@@ -265,14 +294,21 @@ async function withTimeout<T>(
   }
 }
 
-async function teardown(bus: EventBus, bench: Bench | undefined, server: OtaServer | undefined, keepServer: boolean): Promise<void> {
-  const attempt = async (what: string, fn: () => Promise<void>) => {
+async function teardown(
+  bus: EventBus,
+  deferred: RunContext["deferred"],
+  bench: Bench | undefined,
+  server: OtaServer | undefined,
+  keepServer: boolean,
+): Promise<void> {
+  const attempt = async (what: string, fn: () => void | Promise<void>) => {
     try {
       await fn();
     } catch (err) {
       bus.emit({ type: "log", level: "warn", source: "teardown", message: `${what}: ${messageOf(err)}` });
     }
   };
+  for (const fn of deferred.reverse()) await attempt("step clean-up", fn);
   if (bench) await attempt("closing the bench", () => bench.close());
   if (server && !keepServer) await attempt("stopping the server", () => server.stop());
   if (server && keepServer) {

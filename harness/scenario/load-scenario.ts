@@ -133,7 +133,19 @@ export async function readScenarioSource(src: YamlSource): Promise<Checked<Loade
 
   // Board fields as ${boards.<b>.<field>} sees them; `port` always exists at run time (a virtual board's PTY).
   const known = Object.fromEntries(
-    scenario.boards.map((b) => [b, ["serial", "name", "port", "profile", ...Object.keys(rig.boards[b]!.extra)]]),
+    scenario.boards.map((b) => [
+      b,
+      [
+        "serial",
+        "serial_number",
+        "name",
+        "port",
+        "profile",
+        "server_url", // the board's network proxy to the server (fault.network acts there)
+        ...(rig.boards[b]!.virtual ? ["flash_dir"] : []),
+        ...Object.keys(rig.boards[b]!.extra),
+      ],
+    ]),
   );
   errors.push(...checkReferences(scenario, { boards: known }, { pathOf: (s) => where.get(s) ?? [], pos: src.pos }));
 

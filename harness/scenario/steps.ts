@@ -49,6 +49,29 @@ export const stepSchemas = {
   "backend.deny": z.strictObject({ firmware: text, device: text }),
   "backend.upload": z.strictObject({ firmware: text, file: text }),
 
+  /** faults: a power cut armed on a console pattern; network faults through the board's proxy */
+  "fault.power_cut": z.strictObject({
+    board,
+    /** cut the power the moment a console line matches this */
+    when: text,
+    /** how long the power stays off (default 1s), then it comes back */
+    off: duration.optional(),
+    /** block until the cut has happened (default: arm it and go on at once) */
+    wait: z.boolean().optional(),
+    /** with wait: how long to wait for the pattern */
+    within: duration.optional(),
+  }),
+  "fault.network": z.strictObject({
+    board,
+    mode: z.enum(["drop", "delay", "cut", "corrupt", "clear"]),
+    after_bytes: z.number().int().nonnegative().optional(),
+    duration: duration.optional(),
+    delay: duration.optional(),
+  }),
+  "server.restart": z.union([z.null(), z.strictObject({})]),
+  "server.stop": z.union([z.null(), z.strictObject({})]),
+  "server.start": z.union([z.null(), z.strictObject({})]),
+
   /** signed vendor API (seeds 000, 002, 003/004) */
   "vendor.register": z.strictObject({
     model: z.string().regex(/^[A-Za-z_][\w-]*$/, "a model name (letters, digits, _ and -)"),

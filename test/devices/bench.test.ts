@@ -1,6 +1,6 @@
 // The harness side of a virtual board: socat detection, and no stray processes after a crash.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -45,6 +45,18 @@ describe("virtual bench", () => {
       process.env.PATH = path;
     }
     expect(requireSocat()).toMatch(/socat$/);
+  });
+
+  it("copes with a work dir whose path has socat's separators in it", async () => {
+    const workDir = join(tempDir(), "run 2025-01-01T10:00:00Z, odd!(name)");
+    const board = await startVirtualBoard({ name: "dut", serialNumber: "VB-ODD", workDir });
+    try {
+      expect(board.consolePort).toBe(join(workDir, "console"));
+      expect(existsSync(board.consolePort) && existsSync(board.devicePort)).toBe(true);
+    } finally {
+      await board.stop();
+    }
+    expect(existsSync(board.consolePort)).toBe(false);
   });
 
   it("stop() leaves no board or socat process", async () => {

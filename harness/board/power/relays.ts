@@ -12,7 +12,7 @@ export type { Relay } from "../types.ts";
 export interface CreateRelayOptions {
   /** builds a `virtual` relay (the virtual rig's own module provides it) */
   virtual?: (spec: Extract<RelaySpec, { type: "virtual" }>, name: string) => Relay;
-  /** keep serial relay ports open between commands */
+  /** keep serial relay ports open between commands (default true; see serial-writer.ts) */
   keepOpen?: boolean;
   cwd?: string;
 }

@@ -1,5 +1,7 @@
-// Writes commands to a relay module on a serial port. Opens per command by default (a USB relay
-// shared by several benches' tools is then never held), or keeps the port open if asked.
+// Writes commands to a relay module on a serial port. The port stays open until close() by
+// default: each open flushes the line (tcflush), which on a PTY also throws away bytes the other
+// end has not read yet, and on CH340 modules toggles DTR. `keepOpen: false` opens per command,
+// for a module that other tools must be able to use between commands.
 // Commands are queued, so two channels switched at once never interleave their bytes.
 import { existsSync } from "node:fs";
 import { SerialPort } from "serialport";
@@ -11,6 +13,7 @@ export interface SerialWriterOptions {
   baud: number;
   /** for error messages: "relay r1" */
   what: string;
+  /** default true */
   keepOpen?: boolean;
   /** a write that has not drained by then means the module is not answering. Default 3 s. */
   timeoutMs?: number;
@@ -53,7 +56,7 @@ export class SerialWriter {
     } finally {
       clearTimeout(timer);
     }
-    if (!this.options.keepOpen) await this.closePort();
+    if (this.options.keepOpen === false) await this.closePort();
   }
 
   private async openPort(): Promise<SerialPort> {

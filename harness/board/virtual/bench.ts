@@ -13,7 +13,6 @@ import { openPtyPair, requireSocat, SOCAT_INSTALL, type PtyPair } from "./pty-pa
 
 export { BOARD_PROGRAM, FLASHER_PROGRAM, requireSocat, SOCAT_INSTALL };
 
-
 export interface VirtualBoardOptions {
   name: string;
   serialNumber: string;

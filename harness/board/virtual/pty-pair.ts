@@ -46,7 +46,7 @@ export async function openPtyPair(a: string, b: string, options: { timeoutMs?: n
   const socat = requireSocat();
   rmSync(a, { force: true });
   rmSync(b, { force: true });
-  const guard = spawn("sh", ["-c", GUARD, "pty-pair", `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
+  const guard = spawn("sh", ["-c", GUARD, "pty-pair", `pty,raw,echo=0,link=${socatEscape(a)}`, `pty,raw,echo=0,link=${socatEscape(b)}`], {
     stdio: ["pipe", "pipe", "pipe"],
     detached: true, // own process group: a Ctrl-C at the terminal is the harness's to handle
     env: { ...process.env, PATH: `${join(socat, "..")}${delimiter}${process.env.PATH ?? ""}` },
@@ -96,6 +96,11 @@ export async function openPtyPair(a: string, b: string, options: { timeoutMs?: n
     await sleep(10);
   }
   return { a, b, close };
+}
+
+/** socat splits addresses at , : ! and friends; a run directory may hold any of them. */
+function socatEscape(path: string): string {
+  return path.replace(/[\\,:!"'()[\]{}]/g, (c) => `\\${c}`);
 }
 
 function killHard(guard: ChildProcess, socatPid: number | undefined): void {

@@ -7,6 +7,8 @@ import * as boardSteps from "./board-steps.ts";
 import * as consoleSteps from "./console-steps.ts";
 import * as control from "./control-steps.ts";
 import * as device from "./device-steps.ts";
+import * as fault from "./fault-steps.ts";
+import * as server from "./server-steps.ts";
 import * as serverAsserts from "./server-asserts.ts";
 import * as vendor from "./vendor-steps.ts";
 
@@ -30,6 +32,11 @@ export const STEP_IMPLS: Record<StepName, StepImpl> = {
   "backend.allow": backend.allow,
   "backend.deny": backend.deny,
   "backend.upload": backend.upload,
+  "fault.power_cut": fault.powerCut,
+  "fault.network": fault.network,
+  "server.restart": server.restart,
+  "server.stop": server.stop,
+  "server.start": server.start,
   "vendor.register": vendor.register,
   "vendor.enable": vendor.enable,
   "vendor.disable": vendor.disable,

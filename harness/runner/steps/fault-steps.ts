@@ -1,0 +1,59 @@
+// fault.*: break things on purpose, at the moment a scenario chooses.
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseDuration } from "../../core/duration.ts";
+import { ScenarioError, TestFailure } from "../../core/errors.ts";
+import type { StepParams } from "../../scenario/steps.ts";
+import type { StepImpl } from "../context.ts";
+import { compilePattern } from "../patterns.ts";
+
+/**
+ * Arms a one-shot watcher on the board's console: the moment a line matches `when`, power goes
+ * off (a virtual board dies wherever it is, as a real one would), stays off for `off`, then
+ * comes back. The step itself returns at once unless `wait: true`.
+ */
+export const powerCut: StepImpl<StepParams<"fault.power_cut">> = async (ctx, p) => {
+  const { board } = ctx.handle(p.board);
+  const power = board.power;
+  if (!power) throw new ScenarioError(`board "${p.board}" has no power control in the rig: a power cut needs one`, ctx.step.pos);
+  const when = compilePattern(p.when, ctx.step.pos);
+  const offMs = p.off !== undefined ? parseDuration(p.off) : 1000;
+  let fired!: (line: string) => void;
+  const cut = new Promise<string>((resolve) => (fired = resolve));
+  const stop = board.console.onLine((line) => {
+    if (!when.test(line.text)) return;
+    stop();
+    ctx.bus.emit({ type: "log", level: "warn", source: `fault ${ctx.path}`, message: `power cut on ${p.board} at "${line.text}" (off ${offMs}ms)` });
+    fired(line.text);
+    power.cycle(offMs).catch((err: unknown) =>
+      ctx.bus.emit({ type: "log", level: "error", source: `fault ${ctx.path}`, message: `power cut on ${p.board} failed: ${String(err)}` }),
+    );
+  });
+  ctx.deferred.push(stop);
+  if (!p.wait) return { detail: `armed: cut ${p.board} when /${p.when}/` };
+  const withinMs = p.within !== undefined ? parseDuration(p.within) : ctx.timeoutMs;
+  const line = await Promise.race([cut, sleep(withinMs, undefined, { signal: ctx.signal }).then(() => undefined)]);
+  if (line === undefined) {
+    stop();
+    throw new TestFailure(`power cut on ${p.board}: /${p.when}/ did not appear within ${withinMs / 1000}s`, {
+      consoleTail: board.console.tail(20),
+    });
+  }
+  return { detail: `cut at "${line}"` };
+};
+
+/** Injects a network fault into the board's proxy (the board must talk to ${boards.<b>.server_url}). */
+export const network: StepImpl<StepParams<"fault.network">> = async (ctx, p) => {
+  const proxy = ctx.proxies.get(p.board);
+  if (!proxy) throw new ScenarioError(`board "${p.board}" has no network proxy`, ctx.step.pos);
+  if (p.mode === "clear") {
+    proxy.clear();
+    return { detail: "network faults cleared" };
+  }
+  proxy.inject({
+    mode: p.mode,
+    ...(p.after_bytes !== undefined ? { afterBytes: p.after_bytes } : {}),
+    ...(p.duration !== undefined ? { durationMs: parseDuration(p.duration) } : {}),
+    ...(p.delay !== undefined ? { delayMs: parseDuration(p.delay) } : {}),
+  });
+  return { detail: `${p.mode}${p.after_bytes !== undefined ? ` after ${p.after_bytes} bytes` : ""}${p.duration !== undefined ? ` for ${p.duration}` : ""}` };
+};
