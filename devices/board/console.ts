@@ -1,5 +1,5 @@
-// The board's UART: assembles command lines from whatever bytes arrive, echoes them as an
-// interactive shell does, and prints lines and the prompt with the configured line ending.
+// The board's UART: assembles command lines from whatever bytes arrive, echoes them when the
+// shell takes them up, and prints lines and the prompt with the configured line ending.
 import { StringDecoder } from "node:string_decoder";
 import type { BoardConfig } from "./config.ts";
 
@@ -33,13 +33,21 @@ export class Console {
         if (ch === "\r" || ch === "\n") {
           const line = this.pending;
           this.pending = "";
-          this.uart.write((config.echo ? line : "") + config.lineEnding);
           onLine(line);
         } else {
           this.pending += ch;
         }
       }
     });
+  }
+
+  /**
+   * Echoes a command line when the shell takes it up, not when its bytes arrive: like
+   * ESP-IDF's linenoise, which reads (and echoes) type-ahead only once the previous command
+   * has finished and the prompt is back.
+   */
+  echo(line: string): void {
+    this.uart.write((this.config.echo ? line : "") + this.config.lineEnding);
   }
 
   print(line: string): void {

@@ -38,7 +38,10 @@ export class Firmware {
 
   /** A command line from the console. */
   onLine(line: string): void {
-    void this.enqueue(() => this.run(line));
+    void this.enqueue(() => {
+      this.console.echo(line);
+      return this.run(line);
+    });
   }
 
   private enqueue(task: () => Promise<void>): Promise<void> {

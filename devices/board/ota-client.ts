@@ -23,6 +23,8 @@ export function otaHeaders(s: ServerSettings): Record<string, string> {
   const headers: Record<string, string> = { "x-ota-device-id": s.serial };
   if (s.firmwareId) headers["x-ota-firmware-id"] = s.firmwareId;
   if (s.secret) headers["x-ota-secret"] = s.secret;
+  // An activated device proves who it is with its CIK (models with require_activation insist).
+  if (s.cik) headers["x-exosite-cik"] = s.cik;
   return headers;
 }
 

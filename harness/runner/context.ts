@@ -28,6 +28,8 @@ export interface RunContext {
   signal: AbortSignal;
   /** run at teardown, before the bench closes (disarms fault watchers a step left behind) */
   deferred: Array<() => void | Promise<void>>;
+  /** per board: the seq of the line the last expect matched (for `since: match`) */
+  lastMatch: Map<string, number>;
   /** each board's TCP proxy to the server (its address is ${boards.<b>.server_url}) */
   proxies: Map<string, NetworkProxy>;
   /** after a server restart: points the boards' network proxies at the server's (new) address */

@@ -82,6 +82,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       deployments: new Map(),
       deferred,
       proxies,
+      lastMatch: new Map(),
       onServerMoved: (url) => {
         for (const proxy of proxies.values()) proxy.setTarget(url);
       },

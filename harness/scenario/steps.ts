@@ -24,8 +24,12 @@ export const stepSchemas = {
     within: duration.optional(),
     /** the pattern must NOT appear (within `within`, and in output since the step started) */
     not: z.boolean().optional(),
-    /** "boot": also search what the board printed before this step started */
-    since: z.enum(["step", "boot"]).optional(),
+    /**
+     * where the search starts: "step" (default) output since this step started; "match" output
+     * after the line the previous expect on this board matched (for lines that arrive together);
+     * "boot" everything since the console opened
+     */
+    since: z.enum(["step", "match", "boot"]).optional(),
   }),
   settle: z.strictObject({ board, quiet: duration, within: duration.optional() }),
   wait: z.union([duration, z.strictObject({ for: duration })]),

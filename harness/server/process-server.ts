@@ -11,6 +11,7 @@ const SERVER_ENTRY = fileURLToPath(new URL("../../server/main.ts", import.meta.u
 
 export async function startProcessServer(options: ServerStartOptions): Promise<OtaServer> {
   const credentials = newCredentials();
+  if (options.env?.OTA_SECRET) credentials.secret = options.env.OTA_SECRET;
   let child: ChildProcess | undefined;
   let url = "";
   let port = 0; // 0 = a free port on first start; the same port on a restart
@@ -22,6 +23,7 @@ export async function startProcessServer(options: ServerStartOptions): Promise<O
       BACKEND_PORT: String(port),
       OTA_DATA_DIR: options.dataDir,
       OTA_API_KEYS: apiKeysEnv(credentials),
+      ...options.env,
     };
     const proc = spawn(process.execPath, ["--import", "tsx", SERVER_ENTRY], {
       env,

@@ -29,7 +29,7 @@ export async function startOtaServer(spec: ServerSpec, options: StartServerOptio
       return attachUrlServer(spec.url, credentialsFromEnv(), spec.wait?.http);
     case "process":
       if (spec.image) throw new InfraError(`server.image (${spec.image}) needs container mode; process mode runs the reference server`);
-      return startProcessServer(options);
+      return startProcessServer({ ...options, ...(spec.env ? { env: spec.env } : {}) });
     case "container":
       if (!(await containerEngineAvailable())) {
         throw new InfraError(

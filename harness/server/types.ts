@@ -24,5 +24,7 @@ export interface ServerStartOptions {
   /** where the server keeps its data (process mode) */
   dataDir: string;
   onLog: (line: string) => void;
+  /** extra environment for the server (a scenario's server.env: OTA_ACTIVATION_WINDOW, …) */
+  env?: Record<string, string>;
   startTimeoutMs?: number;
 }

@@ -113,7 +113,7 @@ describe("CommandFlasher with share_port on one PTY", () => {
     try {
       // The "board" boots when the flasher resets it, a little after the flasher lets go.
       board.port.on("data", (d: Buffer) => {
-        if (d.toString().includes("RESET")) setTimeout(() => void board.print("rst:0x1 boot: slot=A version=1.1.0\r\n"), 300);
+        if (d.toString().includes("RESET")) setTimeout(() => void board.print("rst:0x1 boot: slot=A version=1.1.0\r\n"), 500);
       });
       const script = join(tmp.dir, "share-flasher.sh");
       // Opens the console's own port, as esptool does, and resets the board at the end.
@@ -132,6 +132,11 @@ describe("CommandFlasher with share_port on one PTY", () => {
       expect(con.state).toBe("open");
       const m = await con.expect(/boot: slot=(?<slot>\w) version=1\.1\.0/, { withinMs: 5000, since: mark });
       expect(m.groups.slot).toBe("A");
+      // and the way to the board works again
+      const before = board.received.length;
+      await con.send("status");
+      await board.waitReceived(before + "status\n".length);
+      expect(board.received.subarray(before).toString()).toBe("status\n");
       await con.close();
       expect(readLog(logFile)).toMatch(/console released to the flasher ---\n.*console back after .*\n.*boot: slot=A version=1\.1\.0/);
     } finally {

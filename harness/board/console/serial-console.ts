@@ -388,7 +388,7 @@ export class SerialConsole implements ConsoleProtocol {
     this.endPartial();
     if (this._state === "open") {
       this.awaySince = this.now();
-      this.gap(`--- console lost: ${reason} ---`);
+      this.gap(`--- console lost: ${this.port} went away (${reason}) ---`);
     }
     this._state = "away";
     this.gaveUp = alreadyGaveUp;

@@ -1,14 +1,14 @@
 // expect, console.send, settle: the console protocol as scenario steps.
 import { parseDuration } from "../../core/duration.ts";
 import type { StepParams } from "../../scenario/steps.ts";
-import type { StepImpl } from "../context.ts";
+import type { StepContext, StepImpl } from "../context.ts";
 import { compilePattern } from "../patterns.ts";
 
 export const expect: StepImpl<StepParams<"expect">> = async (ctx, p) => {
   const { board } = ctx.handle(p.board);
   const pattern = compilePattern(p.pattern, ctx.step.pos);
   const within = p.within !== undefined ? parseDuration(p.within) : ctx.timeoutMs;
-  const since = p.since === "boot" ? "boot" : ctx.marks.get(p.board);
+  const since = p.since === "boot" ? "boot" : p.since === "match" ? sinceLastMatch(ctx, p.board) : ctx.marks.get(p.board);
   if (p.not) {
     await board.console.expectNot(pattern, { forMs: within, ...(since !== undefined ? { since } : {}) });
     return { detail: `not seen in ${within / 1000}s` };
@@ -18,10 +18,17 @@ export const expect: StepImpl<StepParams<"expect">> = async (ctx, p) => {
     ...(since !== undefined ? { since } : {}),
     description: `/${p.pattern}/ on ${p.board}`,
   });
+  ctx.lastMatch.set(p.board, m.line.seq);
   for (const [name, value] of Object.entries(m.groups)) ctx.outputs.set(name, value);
   ctx.bus.emit({ type: "match", board: p.board, path: ctx.path, pattern: p.pattern, line: m.line.text });
   return { detail: m.line.text };
 };
+
+/** The line after the last one an expect matched on this board; with none yet, everything. */
+function sinceLastMatch(ctx: StepContext, board: string): number | "boot" {
+  const seq = ctx.lastMatch.get(board);
+  return seq === undefined ? "boot" : seq + 1;
+}
 
 export const consoleSend: StepImpl<StepParams<"console.send">> = async (ctx, p) => {
   const { board, profile } = ctx.handle(p.board);
