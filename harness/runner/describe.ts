@@ -33,7 +33,7 @@ export function describeStep(step: Step, params: unknown = step.params): string 
     case "vendor.deploy":
       return `vendor.deploy ${String(p.artifact)} → ${list(p.devices)}`;
     case "assert.deployment":
-      return `assert.deployment ${String(p.artifact)} ${String(p.device)} = ${String(p.status)}`;
+      return `assert.deployment ${String(p.artifact)} ${p.devices ? list(p.devices) : String(p.device)} = ${String(p.status)}`;
     case "assert.device":
       return `assert.device ${String(p.device)}${["state", "status", "hash"].map((k) => (p[k] ? ` ${k}=${String(p[k]).slice(0, 16)}` : "")).join("")}`;
     case "repeat":

@@ -46,6 +46,7 @@ export async function runDeviceAction(
       since,
       description: `the result of "${command}" on ${boardName} (${watched.join(" | ")})`,
     });
+    ctx.lastMatch.set(boardName, m.line.seq);
     for (const key of watched) {
       const single = compilePattern(profile.patterns[key]!).exec(m.line.text);
       if (single) return { outcome: key, line: m.line.text, groups: { ...single.groups } };

@@ -92,7 +92,9 @@ export const stepSchemas = {
   "assert.hash": z.strictObject({ board, equals: text }),
   "assert.deployment": z.strictObject({
     artifact: text,
-    device: text,
+    /** one device, or `devices` for several (each must reach the status) */
+    device: text.optional(),
+    devices: z.array(text).min(1).optional(),
     status: z.enum(["processing", "success", "failed"]),
     within: duration.optional(),
   }),

@@ -22,16 +22,20 @@ async function pollUntil<T>(ctx: StepContext, withinMs: number, read: () => Prom
 export const deployment: StepImpl<StepParams<"assert.deployment">> = async (ctx, p) => {
   const id = ctx.deployments.get(p.artifact);
   if (!id) throw new ScenarioError(`no deployment of "${p.artifact}" in this run: deploy it first with vendor.deploy`, ctx.step.pos);
+  const devices = [...(p.device !== undefined ? [p.device] : []), ...(p.devices ?? [])];
+  if (devices.length === 0) throw new ScenarioError("assert.deployment needs device: or devices:", ctx.step.pos);
   const vendor = vendorClient(ctx);
   const withinMs = p.within !== undefined ? parseDuration(p.within) : Math.min(ctx.timeoutMs, 10_000);
-  const statusOf = async () => (await vendor.deploymentStatus(id, "all")).find((d) => d.device_sn === p.device)?.deployment_status;
-  const { ok, last } = await pollUntil(ctx, withinMs, statusOf, (s) => s === p.status);
+  const statuses = async () => {
+    const rows = await vendor.deploymentStatus(id, "all");
+    return devices.map((sn) => ({ sn, status: rows.find((d) => d.device_sn === sn)?.deployment_status }));
+  };
+  const { ok, last } = await pollUntil(ctx, withinMs, statuses, (all) => all.every((d) => d.status === p.status));
   if (!ok) {
-    throw new TestFailure(
-      `deployment ${id} of ${p.artifact} for ${p.device}: status is ${last ?? "(device not in the deployment)"}, expected ${p.status} within ${withinMs / 1000}s`,
-    );
+    const off = last.filter((d) => d.status !== p.status).map((d) => `${d.sn}: ${d.status ?? "(not in the deployment)"}`);
+    throw new TestFailure(`deployment ${id} of ${p.artifact}: expected ${p.status} within ${withinMs / 1000}s, but ${off.join(", ")}`);
   }
-  return { detail: `${p.device}: ${p.status}` };
+  return { detail: `${devices.length === 1 ? devices[0] : `${devices.length} devices`}: ${p.status}` };
 };
 
 export const device: StepImpl<StepParams<"assert.device">> = async (ctx, p) => {
