@@ -1,3 +1,5 @@
+import { CONSOLE_HELP, FLASH_HELP, POWER_HELP, RESET_HELP } from "./bench-help.ts";
+
 export const HELP = `otarig — hardware-in-the-loop tests for over-the-air firmware updates
 
 Usage:
@@ -6,6 +8,10 @@ Usage:
   rig validate <file>...                 check scenario, rig and profile files; touches nothing
   rig list [dir]                         list the scenarios under dir (default: scenarios/)
   rig doctor [rig.yaml]                  check this machine (and a rig's ports, relays, flashers)
+  rig power <rig.yaml> <board> on|off|cycle   switch a board's power (shows the boot)
+  rig reset <rig.yaml> <board>           reset a board (shows the boot)
+  rig flash <rig.yaml> <board> <image>   flash an image onto a board
+  rig console <rig.yaml> <board>         interactive serial console (Ctrl-] exits), logged
   rig help <command>                     options of one command
 
 Run options:
@@ -31,6 +37,10 @@ YAML syntax, keys, types, step names, durations, regexes, board and relay refere
 variables. Prints every error as file:line:col: message. Starts nothing, opens no port.
 Exit 0 when all files are valid, 2 otherwise.
 `,
+  power: POWER_HELP,
+  reset: RESET_HELP,
+  flash: FLASH_HELP,
+  console: CONSOLE_HELP,
   list: `Usage: rig list [dir]
 
 Lists the scenarios under dir (default scenarios/) with their descriptions.

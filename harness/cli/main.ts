@@ -6,12 +6,18 @@ import { runCommand } from "./run.ts";
 import { validateCommand } from "./validate.ts";
 import { listCommand } from "./list.ts";
 import { doctorCommand } from "./doctor.ts";
+import { flashCommand, powerCommand, resetCommand } from "./bench-commands.ts";
+import { consoleCommand } from "./console.ts";
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   run: runCommand,
   validate: validateCommand,
   list: listCommand,
   doctor: doctorCommand,
+  power: powerCommand,
+  reset: resetCommand,
+  flash: flashCommand,
+  console: consoleCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

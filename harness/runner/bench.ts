@@ -10,6 +10,7 @@ import { createRelay, powerFor, resetFor, type Relay } from "../board/power/rela
 import { DtrRtsReset } from "../board/reset/dtr-rts.ts";
 import { CommandReset } from "../board/reset/command-reset.ts";
 import { startVirtualBoard, type VirtualBoard } from "../board/virtual/bench.ts";
+import { startVirtualRelay, type VirtualRelay } from "../board/virtual/relay.ts";
 import type { Board, PowerProtocol, ResetProtocol } from "../board/types.ts";
 import type { BoardProfile, BoardSpec, RigSpec } from "../scenario/types.ts";
 import type { BoardHandle } from "./context.ts";
@@ -25,6 +26,12 @@ export interface BenchOptions {
   profiles: Record<string, BoardProfile>;
   signal: AbortSignal;
   lockTimeoutMs?: number;
+  /**
+   * Where virtual boards keep their PTY links and flash, one folder per board. Default
+   * `<runDir>/virtual`; the bench commands (rig power/flash/…) pass a per-rig folder under the
+   * cache dir so that what `rig flash` wrote is still there for a later `rig power on`.
+   */
+  virtualDir?: string;
 }
 
 export async function openBench(rig: RigSpec, boardNames: string[], options: BenchOptions): Promise<Bench> {
@@ -55,12 +62,33 @@ export async function openBench(rig: RigSpec, boardNames: string[], options: Ben
       cleanups.push(() => lock.release());
     }
 
+    // A virtual relay is the LCUS emulator on its own PTY; the harness drives it with its real
+    // LCUS driver, so the driver is what the virtual rig tests.
+    const virtualRelays = new Map<string, VirtualRelay>();
+    for (const [relayName, relaySpec] of Object.entries(rig.relays)) {
+      if (relaySpec.type !== "virtual") continue;
+      if (!boardNames.some((b) => usesRelay(rig.boards[b]!, relayName))) continue;
+      const relay = await startVirtualRelay({
+        name: relayName,
+        workDir: join(runDir, "virtual", `relay-${relayName}`),
+        channels: relaySpec.channels,
+        onOutput: log(`relay ${relayName}`),
+      });
+      cleanups.push(() => relay.stop());
+      virtualRelays.set(relayName, relay);
+    }
+    const virtualRelayDriver = (spec: { channels: number }, name: string): Relay => {
+      const emulator = virtualRelays.get(name);
+      if (!emulator) throw new InfraError(`relay ${name}: its emulator was not started`);
+      return createRelay({ type: "lcus", name, port: emulator.port, channels: spec.channels, baud: 9600 });
+    };
+
     const relayFor = (relayName: string): Relay => {
       let relay = relays.get(relayName);
       if (!relay) {
         const relaySpec = rig.relays[relayName];
         if (!relaySpec) throw new InfraError(`rig ${rig.name}: no relay "${relayName}"`);
-        relay = createRelay(relaySpec, log(`relay ${relayName}`));
+        relay = createRelay(relaySpec, log(`relay ${relayName}`), { virtual: virtualRelayDriver });
         relays.set(relayName, relay);
         cleanups.push(() => relay!.close());
       }
@@ -76,7 +104,7 @@ export async function openBench(rig: RigSpec, boardNames: string[], options: Ben
         virtual = await startVirtualBoard({
           name,
           serialNumber: spec.serialNumber,
-          workDir: join(runDir, "virtual", name),
+          workDir: join(options.virtualDir ?? join(runDir, "virtual"), name),
           config: spec.virtual.config,
           onOutput: log(`${name} (virtual board process)`),
         });
@@ -99,8 +127,9 @@ export async function openBench(rig: RigSpec, boardNames: string[], options: Ben
       await console.open();
       cleanups.push(() => console.close());
 
-      const power = powerOf(spec, virtual, relayFor);
-      const reset = resetOf(spec, virtual, relayFor, console);
+      if (virtual) wireVirtualRelays(spec, virtual, virtualRelays);
+      const power = settledPower(powerOf(spec, virtual, relayFor), spec, virtualRelays);
+      const reset = settledReset(resetOf(spec, virtual, relayFor, console), spec, virtualRelays);
       if (virtual && power) cleanups.push(() => power.off()); // a virtual board is powered down with the run
       const fields: Record<string, string> = {
         ...spec.extra,
@@ -139,6 +168,36 @@ export async function openBench(rig: RigSpec, boardNames: string[], options: Ben
     throw err;
   }
   return { handles, close };
+}
+
+function usesRelay(spec: BoardSpec, relay: string): boolean {
+  return (spec.power !== undefined && "relay" in spec.power && spec.power.relay === relay) ||
+    (spec.reset !== undefined && "relay" in spec.reset && spec.reset.relay === relay);
+}
+
+/** Wires the emulated relay's channels to the virtual board: power channel = its supply, reset channel held = in reset. */
+function wireVirtualRelays(spec: BoardSpec, board: VirtualBoard, relays: Map<string, VirtualRelay>): void {
+  if (spec.power && "relay" in spec.power) relays.get(spec.power.relay)?.wirePower(spec.power.channel, board.power);
+  if (spec.reset && "relay" in spec.reset) {
+    relays.get(spec.reset.relay)?.wire(spec.reset.channel, (held) => (held ? board.power.off() : board.power.on()));
+  }
+}
+
+/** Through an emulated relay a switch lands a moment after the frame is sent: wait for it, so steps stay in order. */
+function settledPower(power: PowerProtocol | undefined, spec: BoardSpec, relays: Map<string, VirtualRelay>): PowerProtocol | undefined {
+  const relay = power && spec.power && "relay" in spec.power ? relays.get(spec.power.relay) : undefined;
+  if (!power || !relay) return power;
+  return {
+    on: async () => (await power.on(), await relay.settled()),
+    off: async () => (await power.off(), await relay.settled()),
+    cycle: async (offMs) => (await power.cycle(offMs), await relay.settled()),
+  };
+}
+
+function settledReset(reset: ResetProtocol | undefined, spec: BoardSpec, relays: Map<string, VirtualRelay>): ResetProtocol | undefined {
+  const relay = reset && spec.reset && "relay" in spec.reset ? relays.get(spec.reset.relay) : undefined;
+  if (!reset || !relay) return reset;
+  return { reset: async () => (await reset.reset(), await relay.settled()) };
 }
 
 function powerOf(spec: BoardSpec, virtual: VirtualBoard | undefined, relayFor: (name: string) => Relay): PowerProtocol | undefined {

@@ -26,8 +26,8 @@ export const stepSchemas = {
     not: z.boolean().optional(),
     /**
      * where the search starts: "step" (default) output since this step started; "match" output
-     * after the line the previous expect on this board matched (for lines that arrive together);
-     * "boot" everything since the console opened
+     * from the line the previous expect or device step matched on this board, inclusive (for
+     * lines that arrive together); "boot" everything since the console opened
      */
     since: z.enum(["step", "match", "boot"]).optional(),
   }),

@@ -24,10 +24,12 @@ export const expect: StepImpl<StepParams<"expect">> = async (ctx, p) => {
   return { detail: m.line.text };
 };
 
-/** The line after the last one an expect matched on this board; with none yet, everything. */
+/**
+ * From the line the last expect or device step matched on this board (inclusive, so a device
+ * step's own result line can be examined); with none yet, everything.
+ */
 function sinceLastMatch(ctx: StepContext, board: string): number | "boot" {
-  const seq = ctx.lastMatch.get(board);
-  return seq === undefined ? "boot" : seq + 1;
+  return ctx.lastMatch.get(board) ?? "boot";
 }
 
 export const consoleSend: StepImpl<StepParams<"console.send">> = async (ctx, p) => {

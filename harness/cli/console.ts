@@ -1,0 +1,162 @@
+// rig console: an interactive serial console on one board, logged like a run. On a terminal it
+// is raw both ways (keys to the board as typed, the board's bytes to the screen as they arrive)
+// and Ctrl-] exits; with stdin piped it sends the input lines one at a time and exits when
+// stdin ends and the board has gone quiet.
+import { createInterface } from "node:readline";
+import { ScenarioError } from "../core/errors.ts";
+import { CONSOLE_HELP } from "./bench-help.ts";
+import {
+  BOOT_QUIET_MS,
+  BOOT_WATCH_MAX_MS,
+  abortOf,
+  parseCommandLine,
+  report,
+  UsageError,
+  untilBoardSettles,
+  withBoard,
+  type BenchSession,
+} from "./bench-commands.ts";
+
+/** Ctrl-]: telnet's, picocom's and miniterm's way out. */
+const EXIT_BYTE = 0x1d;
+/** Piped input: how long the board must be quiet before the command exits after stdin ends. */
+const DRAIN_QUIET_MS = 500;
+const DRAIN_MAX_MS = 10_000;
+/** Piped input: how long to wait for the prompt after a line before sending the next anyway. */
+const LINE_MAX_MS = 10_000;
+
+export async function consoleCommand(argv: string[]): Promise<number> {
+  const name = "rig console";
+  let parsed;
+  try {
+    parsed = parseCommandLine(argv, { "power-on": { type: "boolean" } });
+    if (parsed.values.help) {
+      process.stdout.write(CONSOLE_HELP);
+      return 0;
+    }
+    if (parsed.positionals.length > 2) throw new UsageError(`unexpected argument "${parsed.positionals[2]}"`);
+  } catch (err) {
+    return report(name, err);
+  }
+  const [rigFile, boardName] = parsed.positionals;
+  const powerOnFlag = parsed.values["power-on"];
+  return withBoard(
+    {
+      command: "console",
+      rigFile,
+      boardName,
+      out: parsed.values.out,
+      lockTimeout: parsed.values["lock-timeout"],
+      statusToStderr: true, // stdout is the board's
+      precheck: (rig, board) => {
+        const spec = rig.boards[board]!;
+        if (powerOnFlag && !spec.power) throw new ScenarioError(`--power-on: board "${board}" has no power: control in the rig`, spec.pos);
+      },
+    },
+    async (s) => {
+      const powerOn = (powerOnFlag ?? s.isVirtual) && s.handle.board.power !== undefined;
+      const offData = s.console.onData((chunk) => void process.stdout.write(chunk));
+      try {
+        const interactive = process.stdin.isTTY === true;
+        s.say(`${name}: ${s.boardName} on ${s.console.port}${interactive ? "; Ctrl-] exits" : ""}`);
+        if (powerOn) {
+          s.say(`${name}: powering ${s.boardName} on`);
+          await s.handle.board.power!.on();
+        }
+        if (interactive) await runInteractive(s);
+        else await runPiped(s, powerOn);
+      } finally {
+        offData();
+      }
+    },
+  );
+}
+
+async function runInteractive(s: BenchSession): Promise<void> {
+  const stdin = process.stdin;
+  stdin.setRawMode(true);
+  let writes = Promise.resolve();
+  try {
+    await new Promise<void>((done) => {
+      const finish = () => {
+        stdin.off("data", onData);
+        stdin.off("end", finish);
+        done();
+      };
+      const onData = (chunk: Buffer) => {
+        const at = chunk.indexOf(EXIT_BYTE);
+        const part = at >= 0 ? chunk.subarray(0, at) : chunk;
+        if (part.length > 0) {
+          // One write after the other, so keys arrive in the order typed. A failed write (port
+          // away too long) is shown and typing goes on: the console keeps looking for the port.
+          writes = writes.then(() => s.console.write(Buffer.from(part))).catch((err: unknown) => {
+            process.stderr.write(`\r\nrig console: ${err instanceof Error ? err.message : String(err)}\r\n`);
+          });
+        }
+        if (at >= 0) finish();
+      };
+      stdin.on("data", onData);
+      stdin.on("end", finish);
+      void abortOf(s.signal).then(finish);
+      stdin.resume();
+    });
+    await writes;
+  } finally {
+    stdin.setRawMode(false);
+    stdin.pause();
+    process.stderr.write("\r\n");
+  }
+}
+
+async function runPiped(s: BenchSession, poweredOn: boolean): Promise<void> {
+  const prompt = s.handle.profile.prompt !== undefined ? new RegExp(s.handle.profile.prompt) : undefined;
+  const queue: string[] = [];
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const input = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  input.on("line", (line) => {
+    queue.push(line);
+    wake?.();
+  });
+  input.on("close", () => {
+    ended = true;
+    wake?.();
+  });
+
+  try {
+    if (poweredOn) {
+      // Lines typed into a board that is still booting get lost: wait for its shell.
+      const boot = await untilBoardSettles(s.console, {
+        quietMs: BOOT_QUIET_MS,
+        maxMs: BOOT_WATCH_MAX_MS,
+        signal: s.signal,
+        ...(prompt ? { prompt, since: 0 } : {}),
+      });
+      if (boot === "silent") s.say(`rig console: ${s.boardName} printed nothing within ${BOOT_WATCH_MAX_MS / 1000}s after power on`);
+    }
+    while (!s.signal.aborted) {
+      const line = queue.shift();
+      if (line !== undefined) {
+        const mark = s.console.mark();
+        await s.console.send(line, { lineEnding: s.handle.profile.lineEnding });
+        // The next line once the shell is back (its prompt), as a person would type it.
+        await untilBoardSettles(s.console, {
+          signal: s.signal,
+          maxMs: LINE_MAX_MS,
+          ...(prompt ? { prompt, since: mark, quietMs: Infinity } : { quietMs: DRAIN_QUIET_MS, quietFromNow: true }),
+        });
+        continue;
+      }
+      if (ended) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        void abortOf(s.signal).then(resolve);
+      });
+      wake = undefined;
+    }
+    // stdin ended: let the board finish what it was printing.
+    await untilBoardSettles(s.console, { quietMs: DRAIN_QUIET_MS, maxMs: DRAIN_MAX_MS, signal: s.signal, quietFromNow: true });
+  } finally {
+    input.close();
+  }
+}
