@@ -63,7 +63,10 @@ export const fleetBench: Benchmark = {
     try {
       heading("fleet: fleet-rollout through the CLI (--server process)");
       const startup = await tsxStartup(tmp.path);
-      note(`process start, for scale: node -e 0 ${fmtMs(startup.plain)}, node --import tsx (empty module) ${fmtMs(startup.tsx)} (median of 3)`);
+      note(
+        `process start, for scale (median of 3): node -e 0 ${fmtMs(startup.plain)}; node --import tsx, empty module ${fmtMs(startup.tsx)} ` +
+          `(each virtual board power-on, flasher run, relay emulator and process-mode server is one); rig --version ${fmtMs(startup.cli)} (the CLI's own start)`,
+      );
 
       const bySize = new Map<number, RunFigures>();
       for (const n of sizes) {
@@ -79,16 +82,18 @@ export const fleetBench: Benchmark = {
         fmtMs(f.wallMs),
         f.runMs !== undefined ? fmtMs(f.runMs) : "-",
         f.setupMs !== undefined ? fmtMs(f.setupMs) : "-",
-        f.runMs !== undefined && f.setupMs !== undefined ? fmtMs(f.runMs - f.setupMs) : "-",
+        stepsMs(f) !== undefined ? fmtMs(stepsMs(f)!) : "-",
+        teardownMs(f) !== undefined ? fmtMs(teardownMs(f)!) : "-",
+        f.runMs !== undefined ? fmtMs(f.wallMs - f.runMs) : "-",
       ]);
-      table(["boards", "status", "CLI wall", "result.json durationMs", "setup (before step 1)", "steps"], rows);
+      table(["boards", "status", "CLI wall", "result.json durationMs", "setup (before step 1)", "steps", "teardown", "CLI outside the run"], rows);
 
       const one = bySize.get(1);
-      const sixteen = bySize.get(16) ?? [...bySize.values()].at(-1);
-      const biggest = [...bySize.keys()].at(-1);
-      if (one && sixteen && biggest !== undefined && biggest > 1) {
-        const wallRatio = sixteen.wallMs / one.wallMs;
-        const runRatio = sixteen.runMs !== undefined && one.runMs !== undefined ? sixteen.runMs / one.runMs : undefined;
+      const biggest = bySize.has(16) ? 16 : [...bySize.keys()].at(-1);
+      const largest = biggest !== undefined ? bySize.get(biggest) : undefined;
+      if (one && largest && biggest !== undefined && biggest > 1) {
+        const wallRatio = largest.wallMs / one.wallMs;
+        const runRatio = largest.runMs !== undefined && one.runMs !== undefined ? largest.runMs / one.runMs : undefined;
         table(
           ["ratio", "measured", "target", "verdict"],
           [
@@ -113,12 +118,18 @@ export const fleetBench: Benchmark = {
             ? [["result.json durationMs", fmtMs(h.runMs), `< ${fmtMs(HAPPY_TARGET_MS)}`, verdict(h.runMs < HAPPY_TARGET_MS)]]
             : []),
           ...(h.setupMs !== undefined ? [["  of which setup before step 1", fmtMs(h.setupMs), "", ""]] : []),
+          ...(stepsMs(h) !== undefined ? [["  of which steps", fmtMs(stepsMs(h)!), "", ""]] : []),
+          ...(teardownMs(h) !== undefined ? [["  of which teardown", fmtMs(teardownMs(h)!), "", ""]] : []),
+          ...(h.runMs !== undefined ? [["CLI outside the run (start, reports, exit)", fmtMs(h.wallMs - h.runMs), "", ""]] : []),
         ],
       );
       note(`status ${h.status}${runs > 1 ? `, median of ${runs} runs` : ""}`);
       slowest(h);
       const failed = [...bySize.values(), h].filter((f) => f.status !== "passed");
-      for (const f of failed) note(`note: ${f.label} did not pass (${f.status}); its output: ${f.outFile}${ctx.keep ? "" : " (use --keep to keep it)"}`);
+      for (const f of failed) {
+        const tail = readTail(f.outFile, 15);
+        note(`note: ${f.label} did not pass (${f.status}); the end of its output:\n${tail}`);
+      }
     } finally {
       tmp.cleanup();
     }
@@ -201,6 +212,18 @@ async function runCli(label: string, scenarioFile: string, dir: string, env: Nod
   return { label, wallMs: finished.wallMs, runMs: result.durationMs, setupMs: steps[0]?.startedMs, status, steps, outFile, runDir };
 }
 
+/** From the first step's start to the last step's end. */
+function stepsMs(f: RunFigures): number | undefined {
+  if (f.steps.length === 0 || f.setupMs === undefined) return undefined;
+  return Math.max(...f.steps.map((s) => s.startedMs + s.durationMs)) - f.setupMs;
+}
+
+/** From the last step's end to the end of the run (boards off, PTYs closed, server stopped). */
+function teardownMs(f: RunFigures): number | undefined {
+  if (f.steps.length === 0 || f.runMs === undefined) return undefined;
+  return f.runMs - Math.max(...f.steps.map((s) => s.startedMs + s.durationMs));
+}
+
 function median(list: RunFigures[]): RunFigures {
   const sorted = [...list].sort((a, b) => a.wallMs - b.wallMs);
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
@@ -209,11 +232,11 @@ function median(list: RunFigures[]): RunFigures {
 /** Per-step durations side by side for every fleet size: where the extra boards cost. */
 function stepTable(bySize: Map<number, RunFigures>): void {
   const sizes = [...bySize.keys()];
-  const first = [...bySize.values()].find((f) => f.steps.length > 0);
+  const first = [...bySize.values()].reverse().find((f) => f.steps.length > 0);
   if (!first) return;
   note("\nper step (ms), from result.json:");
   const rows = first.steps.map((s) => [
-    `${s.path} ${s.label.replace(/\s+/g, " ").slice(0, 60)}`,
+    `${s.path} ${s.label.replace(/\s+/g, " ").slice(0, 50)}`,
     ...sizes.map((n) => {
       const st = bySize.get(n)?.steps.find((x) => x.path === s.path);
       return st ? String(st.durationMs) : "-";
@@ -233,8 +256,16 @@ function slowest(f: RunFigures): void {
   );
 }
 
-/** Median wall time of an empty `node` and an empty `node --import tsx`: every board and flasher is one. */
-async function tsxStartup(tmp: string): Promise<{ plain: number; tsx: number }> {
+function readTail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).map((l) => `  | ${l}`).join("\n");
+  } catch {
+    return "  (no output)";
+  }
+}
+
+/** Median wall time of an empty `node`, an empty `node --import tsx` (every board and flasher is one) and `rig --version`. */
+async function tsxStartup(tmp: string): Promise<{ plain: number; tsx: number; cli: number }> {
   const time = async (args: string[]) => {
     const t: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -243,5 +274,9 @@ async function tsxStartup(tmp: string): Promise<{ plain: number; tsx: number }> 
     }
     return t.sort((a, b) => a - b)[1]!;
   };
-  return { plain: await time(["-e", "0"]), tsx: await time(["--import", "tsx", "-e", "0"]) };
+  return {
+    plain: await time(["-e", "0"]),
+    tsx: await time(["--import", "tsx", "-e", "0"]),
+    cli: await time(["--import", "tsx", CLI, "--version"]),
+  };
 }

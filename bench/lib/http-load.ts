@@ -179,7 +179,7 @@ function hostPort(origin: string): [string, number] {
 }
 
 /** wrk with a Lua script for method and headers; every connection sends the headers of connection 0. */
-async function runWrk(req: LoadRequest, connections: number, durationMs: number, tmp: string): Promise<LoadResult> {
+async function runWrk(req: LoadRequest, connections: number, durationMs: number, tmp: string, timeoutS = 10): Promise<LoadResult & { bytesRead: number }> {
   const script = join(tmp, "wrk.lua");
   const headers = req.headers(0);
   const lua = [
@@ -190,13 +190,13 @@ async function runWrk(req: LoadRequest, connections: number, durationMs: number,
   ].join("\n");
   writeFileSync(script, lua);
   const seconds = Math.max(1, Math.round(durationMs / 1000));
-  const args = ["-t", "1", "-c", String(connections), "-d", `${seconds}s`, "--latency", "-s", script, `${req.origin}${req.path}`];
+  const args = ["-t", "1", "-c", String(connections), "-d", `${seconds}s`, "--timeout", `${timeoutS}s`, "--latency", "-s", script, `${req.origin}${req.path}`];
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn(findOnPath("wrk")!, args, { stdio: ["ignore", "pipe", "pipe"] });
     let text = "";
     child.stdout.setEncoding("utf8").on("data", (t: string) => (text += t));
     child.stderr.setEncoding("utf8").on("data", (t: string) => (text += t));
-    const timer = setTimeout(() => child.kill("SIGKILL"), durationMs + 30_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), durationMs + timeoutS * 1000 + 30_000);
     child.once("error", reject);
     child.once("close", () => {
       clearTimeout(timer);
@@ -221,7 +221,10 @@ async function runWrk(req: LoadRequest, connections: number, durationMs: number,
   if (!Number.isFinite(total)) throw new Error(`wrk output not understood:\n${out}`);
   const badStatus = new Map<number, number>();
   if (Number.isFinite(non2xx) && non2xx > 0) badStatus.set(0, non2xx);
+  const read = /requests in [\d.]+\w+, ([\d.]+)([KMGT]?B) read/.exec(out);
+  const unit = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 }[read?.[2] ?? "B"] ?? 1;
   return {
+    bytesRead: read?.[1] ? Number(read[1]) * unit : NaN,
     client: "wrk",
     requests: total - (Number.isFinite(non2xx) ? non2xx : 0),
     errors,
@@ -244,13 +247,21 @@ export interface DownloadResult {
 /**
  * N clients each downloading the whole file again and again (streamed, discarded) until
  * `durationMs` has passed, at least once each; everything is cut at `hardLimitMs`.
+ * With wrk: N connections for the duration (a download in flight at the end is not counted
+ * in `downloads`, its bytes are in `bytes`; wrk's byte count is rounded to its unit).
  */
 export async function runDownloads(
+  client: "node" | "wrk",
   req: LoadRequest,
   connections: number,
   durationMs: number,
   hardLimitMs: number,
+  tmp: string,
 ): Promise<DownloadResult> {
+  if (client === "wrk") {
+    const r = await runWrk(req, connections, durationMs, tmp, Math.ceil(hardLimitMs / 1000));
+    return { downloads: r.requests, incomplete: r.errors + [...r.badStatus.values()].reduce((a, b) => a + b, 0), bytes: r.bytesRead, elapsedMs: r.elapsedMs };
+  }
   const agent = new Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
   const [host, port] = hostPort(req.origin);
   let downloads = 0;

@@ -88,3 +88,32 @@ describe("rig run (subprocess)", () => {
     expect(await processesMentioning(out)).toEqual([]);
   });
 });
+
+describe("interrupting a fleet", () => {
+  it("SIGINT in the middle of fleet-rollout leaves no process or container of the run behind", async () => {
+    const out = tempDir();
+    const child = rig(["scenarios/fleet-rollout.yaml", "--out", out], { timeoutMs: 180_000 });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("fleet-rollout never reached its download step")), 150_000);
+      child.all!.on("data", (chunk: Buffer) => {
+        if (/… 1[01] device\.(download|install)/.test(chunk.toString())) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill("SIGINT");
+    const r = await child;
+    expect(r.exitCode, r.all).toBe(130);
+    expect(readJson(join(out, "result.json")).status).toBe("interrupted");
+    expect(await processesMentioning(out)).toEqual([]);
+    const result = readJson(join(out, "result.json"));
+    if (result.server?.containerId) expect(await containerExists(result.server.containerId)).toBe(false);
+  }, 200_000);
+});
+
+async function containerExists(id: string): Promise<boolean> {
+  const { execa } = await import("execa");
+  const r = await execa("docker", ["inspect", id], { reject: false });
+  return r.exitCode === 0;
+}
