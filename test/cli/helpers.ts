@@ -12,13 +12,16 @@ export function tempDir(prefix = "otarig-cli-"): string {
 }
 
 /** Runs `rig …` as a user would (`npm run rig -- …`), as a subprocess in the project root. */
-export function rig(args: string[], options: { timeoutMs?: number } = {}): ResultPromise<{ reject: false; all: true; cwd: string; timeout: number; env: Record<string, string> }> {
+export function rig(
+  args: string[],
+  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+): ResultPromise<{ reject: false; all: true; cwd: string; timeout: number; env: Record<string, string> }> {
   return execa(process.execPath, ["--import", "tsx", join(ROOT, "harness/cli/main.ts"), ...args], {
     reject: false,
     all: true,
     cwd: ROOT,
     timeout: options.timeoutMs ?? 120_000,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...options.env },
   });
 }
 
