@@ -230,7 +230,11 @@ async function runBlock(ctx: RunContext, step: Step, path: string, retries: numb
     for (let n = 1; n <= times; n++) await runSteps(ctx, body, `${path}.${n}.`, retries);
     return { detail: `${times} times` };
   }
-  await Promise.all(blocks.map((body, b) => runSteps(ctx, body, `${path}.${String.fromCharCode(97 + b)}`, retries)));
+  // Every branch runs to its end even when another fails, so nothing still runs at teardown.
+  const names = (step.params as { branches?: string[] } | null)?.branches ?? [];
+  const outcomes = await Promise.allSettled(blocks.map((body, b) => runSteps(ctx, body, `${path}.${names[b] ?? b + 1}.`, retries)));
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+  if (failed) throw failed.reason;
   return { detail: `${blocks.length} branches` };
 }
 

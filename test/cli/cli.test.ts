@@ -117,3 +117,16 @@ async function containerExists(id: string): Promise<boolean> {
   const r = await execa("docker", ["inspect", id], { reject: false });
   return r.exitCode === 0;
 }
+
+describe("blocks", () => {
+  it("runs parallel branches and repeat rounds, numbering their steps by branch and round", async () => {
+    const out = tempDir();
+    const r = await rig([join(FIXTURES, "blocks.yaml"), "--out", out]);
+    expect(r.exitCode, r.all).toBe(0);
+    const paths = readJson(join(out, "result.json")).steps.map((s: { path: string }) => s.path);
+    for (const p of ["1.first.1", "1.first.3", "1.second.3", "1", "2.1.1", "2.2.2", "2", "3"]) expect(paths).toContain(p);
+    // Both boards booted; b2 booted three times (power on + two resets).
+    expect(readFileSync(join(out, "b1.log"), "utf8").match(/^\[[ \d.]+\] boot: /gm)).toHaveLength(1);
+    expect(readFileSync(join(out, "b2.log"), "utf8").match(/^\[[ \d.]+\] boot: /gm)).toHaveLength(3);
+  });
+});
