@@ -28,6 +28,8 @@ interface Figures {
   lost: boolean;
   /** 'data' events the reader got: the PTY hands over a few KiB per read */
   reads: number;
+  /** CPU this process (the reader) used during the run, as a share of the elapsed time */
+  readerCpu: number;
 }
 
 export const consoleBench: Benchmark = {
@@ -54,7 +56,7 @@ export const consoleBench: Benchmark = {
       const raw = await oneRun(tmp.path, "raw", stream, timeoutMs);
       const full = await oneRun(tmp.path, "console", stream, timeoutMs);
       table(
-        ["reader", "MB/s", "lines/s", "elapsed", "writer done after", "reads", "bytes/read", "every byte arrived", "target", "verdict"],
+        ["reader", "MB/s", "lines/s", "elapsed", "writer done after", "reads", "bytes/read", "reader CPU", "every byte arrived", "target", "verdict"],
         [raw, full].map((f) => {
           const rate = f.bytes / 1e6 / (f.elapsedMs / 1000);
           return [
@@ -65,6 +67,7 @@ export const consoleBench: Benchmark = {
             fmtMs(f.writerMs),
             fmtInt(f.reads),
             fmtInt(f.bytes / Math.max(1, f.reads)),
+            `${Math.round(f.readerCpu * 100)}%`,
             f.check,
             f.mode.startsWith("SerialConsole") ? `≥ ${TARGET_MBPS} MB/s, no loss` : "",
             f.mode.startsWith("SerialConsole") ? verdict(rate >= TARGET_MBPS && !f.lost) : "",
@@ -111,8 +114,10 @@ async function oneRun(tmp: string, mode: "raw" | "console", stream: Stream, time
         });
       });
       t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       writer.go();
       const t1 = await all;
+      const cpu = process.cpuUsage(cpu0);
       const writerMs = await writer.done;
       await new Promise<void>((ok) => port.close(() => ok()));
       return {
@@ -124,6 +129,7 @@ async function oneRun(tmp: string, mode: "raw" | "console", stream: Stream, time
         check: got === bytes ? `yes (${fmtInt(got)} bytes)` : `NO: ${fmtInt(got)} of ${fmtInt(bytes)} bytes`,
         lost: got !== bytes,
         reads,
+        readerCpu: (cpu.user + cpu.system) / 1000 / (t1 - t0),
       };
     }
 
@@ -143,13 +149,15 @@ async function oneRun(tmp: string, mode: "raw" | "console", stream: Stream, time
     const since = con.mark();
     const matched = con.expect(new RegExp(`^${END_PREFIX} lines=(?<n>\\d+)$`), { withinMs: timeoutMs, since, description: "end marker" });
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     writer.go();
     const m = await matched;
     const t1 = performance.now();
+    const cpu = process.cpuUsage(cpu0);
     const writerMs = await writer.done;
     await con.close();
     const verdictText = verifyLog(logFile, stream, Number(m.groups.n));
-    return { mode: "SerialConsole capture + expect", bytes, lines, elapsedMs: t1 - t0, writerMs, reads, ...verdictText };
+    return { mode: "SerialConsole capture + expect", bytes, lines, elapsedMs: t1 - t0, writerMs, reads, readerCpu: (cpu.user + cpu.system) / 1000 / (t1 - t0), ...verdictText };
   } finally {
     await writer?.stop();
     await pty.close();

@@ -20,7 +20,6 @@ import {
   numberOption,
   procCpuMs,
   procStatusBytes,
-  resetPeakRss,
   ROOT,
   sampleRss,
   stopChild,
@@ -102,19 +101,24 @@ export const serverBench: Benchmark = {
       note(
         `\ndownload: GET /v1/download/<hash>, N clients each downloading the whole image again and again for ${durationMs / 1000} s, streamed and discarded; ` +
           (dlClient === "wrk"
-            ? "client: wrk (1 thread; runs at least N × size / 500 MB/s; a download still running at the end counts in MB/s, not in downloads)"
+            ? "client: wrk (2 threads; runs at least N × size / 500 MB/s; a download still running at the end counts in MB/s, not in downloads)"
             : "client: node:http (each client downloads at least once)"),
       );
+      note("each run on a freshly started server (same data dir), so its peak RSS (VmHWM) belongs to that run alone");
       const dlRows: string[][] = [];
-      const peakBy = new Map<string, number>();
+      const peakBy = new Map<string, { peak: number; idle: number }>();
+      let restarts = 0;
       for (const [label, hash, size] of [
         ["1 MiB", smallHash, MiB],
         [`${bigMiB} MiB`, bigHash, Math.round(bigMiB * MiB)],
       ] as const) {
-        const req = downloadRequest(server.url, fw, hash);
         for (const n of clients) {
+          await server.stop();
+          server = undefined;
+          server = await startServerChild(join(tmp.path, "data"), join(tmp.path, `server-${++restarts}.log`));
+          await sleep(300);
+          const req = downloadRequest(server.url, fw, hash);
           const before = procStatusBytes(server.pid, "VmRSS") ?? 0;
-          const hwmReset = resetPeakRss(server.pid);
           const sampler = sampleRss(server.pid);
           const cpu0 = procCpuMs(server.pid);
           const own0 = process.cpuUsage();
@@ -125,9 +129,9 @@ export const serverBench: Benchmark = {
           const own = process.cpuUsage(own0);
           const cpu1 = procCpuMs(server.pid);
           const sampled = sampler.stop();
-          const hwm = hwmReset ? procStatusBytes(server.pid, "VmHWM") : undefined;
+          const hwm = procStatusBytes(server.pid, "VmHWM");
           const peak = hwm ?? sampled;
-          peakBy.set(`${label}/${n}`, peak);
+          peakBy.set(`${label}/${n}`, { peak, idle: before });
           const rate = mbps(r.bytes, r.elapsedMs);
           dlRows.push([
             label,
@@ -140,23 +144,30 @@ export const serverBench: Benchmark = {
             dlClient === "node" ? `${Math.round(((own.user + own.system) / 1000 / r.elapsedMs) * 100)}%` : "-",
             fmtMiB(before),
             `${fmtMiB(peak)}${hwm === undefined ? " (sampled)" : ""}`,
+            `+${fmtMiB(peak - before)}`,
             size >= 16 * MiB ? `≥ ${DOWNLOAD_TARGET_MBPS}` : "",
             size >= 16 * MiB ? verdict(rate >= DOWNLOAD_TARGET_MBPS && r.incomplete === 0) : "",
           ]);
-          await sleep(200);
         }
       }
-      table(["image", "clients", "downloads", "incomplete", "elapsed", "MB/s", "server CPU", "client CPU", "RSS before", "peak RSS", "target", "verdict"], dlRows);
+      table(["image", "clients", "downloads", "incomplete", "elapsed", "MB/s", "server CPU", "client CPU", "idle RSS", "peak RSS", "growth", "target", "verdict"], dlRows);
 
       note(`\nmemory: peak RSS of the server while downloading the ${bigMiB} MiB image vs the 1 MiB one (design: flat whatever the image size)`);
       const memRows = clients.map((n) => {
-        const a = peakBy.get(`1 MiB/${n}`) ?? 0;
-        const b = peakBy.get(`${bigMiB} MiB/${n}`) ?? 0;
-        const diff = b - a;
-        return [String(n), fmtMiB(a), fmtMiB(b), `${diff >= 0 ? "+" : ""}${(diff / MiB).toFixed(1)} MiB`, `${(b / a).toFixed(2)}×`];
+        const a = peakBy.get(`1 MiB/${n}`) ?? { peak: 0, idle: 0 };
+        const b = peakBy.get(`${bigMiB} MiB/${n}`) ?? { peak: 0, idle: 0 };
+        const diff = b.peak - a.peak;
+        return [
+          String(n),
+          fmtMiB(a.peak),
+          fmtMiB(b.peak),
+          `${diff >= 0 ? "+" : ""}${(diff / MiB).toFixed(1)} MiB`,
+          `${(b.peak / a.peak).toFixed(2)}×`,
+          `${((b.peak - b.idle) / MiB / n).toFixed(2)} MiB`,
+        ];
       });
-      table(["clients", "peak RSS, 1 MiB", `peak RSS, ${bigMiB} MiB`, "difference", "ratio"], memRows);
-      note("(peak RSS is VmHWM, reset before each run through /proc/<pid>/clear_refs; \"(sampled)\" = VmRSS sampled every 50 ms where that reset is not allowed)");
+      table(["clients", "peak RSS, 1 MiB", `peak RSS, ${bigMiB} MiB`, "difference", "ratio", `growth per client, ${bigMiB} MiB`], memRows);
+      note("(peak RSS = VmHWM of a server started for that run alone; growth = peak − RSS once started and idle)");
     } finally {
       if (server) await server.stop();
       tmp.cleanup();

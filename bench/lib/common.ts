@@ -199,16 +199,6 @@ export function procStatusBytes(pid: number, field: "VmRSS" | "VmHWM"): number |
   }
 }
 
-/** Resets the process's peak RSS (VmHWM) to its current RSS (Linux: `5` into clear_refs). */
-export function resetPeakRss(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, "5");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** CPU time (user + system, ms) a process has used, from /proc/<pid>/stat. */
 export function procCpuMs(pid: number): number | undefined {
   try {

@@ -179,7 +179,14 @@ function hostPort(origin: string): [string, number] {
 }
 
 /** wrk with a Lua script for method and headers; every connection sends the headers of connection 0. */
-async function runWrk(req: LoadRequest, connections: number, durationMs: number, tmp: string, timeoutS = 10): Promise<LoadResult & { bytesRead: number }> {
+async function runWrk(
+  req: LoadRequest,
+  connections: number,
+  durationMs: number,
+  tmp: string,
+  timeoutS = 10,
+  maxThreads = 1,
+): Promise<LoadResult & { bytesRead: number }> {
   const script = join(tmp, "wrk.lua");
   const headers = req.headers(0);
   const lua = [
@@ -190,7 +197,8 @@ async function runWrk(req: LoadRequest, connections: number, durationMs: number,
   ].join("\n");
   writeFileSync(script, lua);
   const seconds = Math.max(1, Math.round(durationMs / 1000));
-  const args = ["-t", "1", "-c", String(connections), "-d", `${seconds}s`, "--timeout", `${timeoutS}s`, "--latency", "-s", script, `${req.origin}${req.path}`];
+  const threads = Math.max(1, Math.min(maxThreads, connections));
+  const args = ["-t", String(threads), "-c", String(connections), "-d", `${seconds}s`, "--timeout", `${timeoutS}s`, "--latency", "-s", script, `${req.origin}${req.path}`];
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn(findOnPath("wrk")!, args, { stdio: ["ignore", "pipe", "pipe"] });
     let text = "";
@@ -259,7 +267,8 @@ export async function runDownloads(
   tmp: string,
 ): Promise<DownloadResult> {
   if (client === "wrk") {
-    const r = await runWrk(req, connections, durationMs, tmp, Math.ceil(hardLimitMs / 1000));
+    // Two threads for downloads: one wrk thread tops out near 1 GB/s of reading.
+    const r = await runWrk(req, connections, durationMs, tmp, Math.ceil(hardLimitMs / 1000), 2);
     return { downloads: r.requests, incomplete: r.errors + [...r.badStatus.values()].reduce((a, b) => a + b, 0), bytes: r.bytesRead, elapsedMs: r.elapsedMs };
   }
   const agent = new Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });

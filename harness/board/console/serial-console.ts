@@ -342,6 +342,23 @@ export class SerialConsole implements ConsoleProtocol {
     // An 'error' without a listener would crash the process; real losses also arrive as 'close'.
     port.on("error", () => {});
     this.serial = port;
+    if (!this.opts.binding) this.watchPath(port);
+  }
+
+  /**
+   * The port's path vanishing (USB unplug, re-enumeration, a PTY pair torn down) is a loss even
+   * when the poller has not reported an error yet: under load it can be late, or never come.
+   */
+  private watchPath(port: Port): void {
+    const timer = setInterval(() => {
+      if (port !== this.serial || this._state !== "open") return clearInterval(timer);
+      if (existsSync(this.port)) return;
+      clearInterval(timer);
+      this.serial = undefined;
+      port.close(() => {});
+      this.goneAway(`${this.port} disappeared`);
+    }, 250);
+    timer.unref();
   }
 
   private async closePort(): Promise<void> {
