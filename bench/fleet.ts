@@ -3,7 +3,7 @@
 //
 // A fleet of N needs its own rig: this writes one (N boards like rigs/fleet.yaml) and a copy of
 // scenarios/fleet-rollout.yaml listing the N serials into a temp dir, with every path absolute
-// (profile, devices/flasher.ts, firmware, and tsx itself, as the flash command runs in the rig
+// (profile and firmware; the flash command runs in the rig
 // file's directory). The generated rig has its own lock_dir, and ota-happy-path runs with a
 // private XDG_CACHE_HOME, so a run elsewhere on this machine holding the shipped rigs' board
 // locks cannot turn into lock waiting here.
@@ -20,7 +20,6 @@ import {
   runToEnd,
   table,
   tempDir,
-  TSX_LOADER,
   verdict,
   writeText,
   type Benchmark,
@@ -147,7 +146,7 @@ async function runFleet(tmp: string, n: number, run: number): Promise<RunFigures
       profile: join(ROOT, "fixtures/profiles/virtual-board.yaml"),
       virtual: { config: { download_retries: 8 } },
       flash: {
-        command: ["{node}", "--import", TSX_LOADER, join(ROOT, "devices/flasher.ts"), "--flash-dir", "{board.flash_dir}", "{image}"],
+        command: ["{node}", "{virtual_flasher}", "--flash-dir", "{board.flash_dir}", "{image}"],
         progress: "\\((?<percent>\\d+) ?%\\)",
         timeout: "30s",
       },

@@ -2,22 +2,21 @@
 // `rig`: the command line. `rig <scenario.yaml>` is short for `rig run <scenario.yaml>`.
 import { EXIT_CODES } from "../core/errors.ts";
 import { HELP, commandHelp } from "./help.ts";
-import { runCommand } from "./run.ts";
-import { validateCommand } from "./validate.ts";
-import { listCommand } from "./list.ts";
-import { doctorCommand } from "./doctor.ts";
-import { flashCommand, powerCommand, resetCommand } from "./bench-commands.ts";
-import { consoleCommand } from "./console.ts";
+import { didYouMean } from "../scenario/suggest.ts";
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
-  run: runCommand,
-  validate: validateCommand,
-  list: listCommand,
-  doctor: doctorCommand,
-  power: powerCommand,
-  reset: resetCommand,
-  flash: flashCommand,
-  console: consoleCommand,
+type Command = (args: string[]) => Promise<number>;
+
+// Each command is loaded when it is used: start-up stays short (no serialport, zod or
+// testcontainers for `rig --help`), which matters for every run in a CI loop.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import("./run.ts")).runCommand,
+  validate: async () => (await import("./validate.ts")).validateCommand,
+  list: async () => (await import("./list.ts")).listCommand,
+  doctor: async () => (await import("./doctor.ts")).doctorCommand,
+  power: async () => (await import("./bench-commands.ts")).powerCommand,
+  reset: async () => (await import("./bench-commands.ts")).resetCommand,
+  flash: async () => (await import("./bench-commands.ts")).flashCommand,
+  console: async () => (await import("./console.ts")).consoleCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -31,17 +30,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write("otarig 0.1.0\n");
     return 0;
   }
-  const command = COMMANDS[first];
-  if (command) return command(rest);
-  if (/\.ya?ml$/.test(first) || first.includes("/")) return runCommand(argv);
-  process.stderr.write(`rig: unknown command "${first}"${suggestCommand(first)}\nRun "rig --help" for the list.\n`);
+  const load = COMMANDS[first];
+  if (load) return (await load())(rest);
+  if (/\.ya?ml$/.test(first) || first.includes("/")) return (await COMMANDS.run!())(argv);
+  process.stderr.write(`rig: unknown command "${first}"${didYouMean(first, Object.keys(COMMANDS))}\nRun "rig --help" for the list.\n`);
   return EXIT_CODES.scenario;
 }
 
-function suggestCommand(word: string): string {
-  const near = Object.keys(COMMANDS).find((c) => c.startsWith(word.slice(0, 2)));
-  return near ? ` (did you mean "${near}"?)` : "";
-}
 
 // Exit explicitly once the command is done: a serial port or socket some driver failed to
 // close must not keep a finished run hanging in CI.

@@ -9,7 +9,8 @@ import { BoardLock } from "../board/lock/board-lock.ts";
 import { createRelay, powerFor, resetFor, type Relay } from "../board/power/relays.ts";
 import { DtrRtsReset } from "../board/reset/dtr-rts.ts";
 import { CommandReset } from "../board/reset/command-reset.ts";
-import { startVirtualBoard, type VirtualBoard } from "../board/virtual/bench.ts";
+import { FLASHER_PROGRAM, startVirtualBoard, type VirtualBoard } from "../board/virtual/bench.ts";
+import { programCommand } from "../board/virtual/programs.ts";
 import { startVirtualRelay, type VirtualRelay } from "../board/virtual/relay.ts";
 import type { Board, PowerProtocol, ResetProtocol } from "../board/types.ts";
 import type { BoardProfile, BoardSpec, RigSpec } from "../scenario/types.ts";
@@ -95,7 +96,8 @@ export async function openBench(rig: RigSpec, boardNames: string[], options: Ben
       return relay;
     };
 
-    for (const name of boardNames) {
+    // Boards are brought up side by side: on a fleet most of the time is process start-up.
+    const openBoard = async (name: string): Promise<BoardHandle> => {
       const spec = rig.boards[name]!;
       const profile = options.profiles[spec.profile];
       if (!profile) throw new InfraError(`board ${name}: profile ${spec.profile} was not loaded`);
@@ -146,7 +148,12 @@ export async function openBench(rig: RigSpec, boardNames: string[], options: Ben
             cwd: spec.flash.cwd,
             timeoutMs: spec.flash.timeoutMs,
             ...(spec.flash.progress ? { progress: spec.flash.progress } : {}),
-            placeholders: { port, node: process.execPath, ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [`board.${k}`, v])) },
+            placeholders: {
+              port,
+              node: process.execPath,
+              ...(virtual ? { virtual_flasher: await virtualFlasher() } : {}),
+              ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [`board.${k}`, v])),
+            },
             sharePort: spec.flash.sharePort,
             console,
             onOutput: log(`${name} flasher`),
@@ -161,13 +168,24 @@ export async function openBench(rig: RigSpec, boardNames: string[], options: Ben
         ...(reset ? { reset } : {}),
         ...(flash ? { flash } : {}),
       };
-      handles.set(name, { board, spec, profile });
-    }
+      return { board, spec, profile };
+    };
+    const opened = await Promise.allSettled(boardNames.map(openBoard));
+    const failed = opened.find((o): o is PromiseRejectedResult => o.status === "rejected");
+    if (failed) throw failed.reason;
+    opened.forEach((o, i) => handles.set(boardNames[i]!, (o as PromiseFulfilledResult<BoardHandle>).value));
   } catch (err) {
     await close();
     throw err;
   }
   return { handles, close };
+}
+
+/** The virtual flasher as one runnable file (`{node} {virtual_flasher} …` in a virtual rig). */
+async function virtualFlasher(): Promise<string> {
+  const command = await programCommand(FLASHER_PROGRAM);
+  if (command.length !== 1) throw new InfraError(`could not compile the virtual flasher ${FLASHER_PROGRAM} (is esbuild installed?)`);
+  return command[0]!;
 }
 
 function usesRelay(spec: BoardSpec, relay: string): boolean {

@@ -50,32 +50,40 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   const deferred: RunContext["deferred"] = [];
 
   try {
-    bench = await openBench(options.rig, scenario.boards, {
-      runDir,
-      bus,
-      profiles: options.profiles,
-      signal: options.signal,
-      ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
-    });
-    server = await startOtaServer(scenario.server, {
-      runId: runDir,
-      dataDir: join(runDir, "server-data"),
-      onLog: (line) => bus.emit({ type: "server.log", line }),
-      onDecision: (message) => bus.emit({ type: "log", level: "info", source: "server", message }),
-      ...(options.serverMode ? { modeOverride: options.serverMode } : {}),
-    });
-    options.onServer?.(server);
-    bus.emit({ type: "log", level: "info", source: "server", message: `${server.mode} server at ${server.url}` });
+    // The boards and the server come up side by side; whichever came up is torn down if the
+    // other failed.
+    const [benchUp, serverUp] = await Promise.allSettled([
+      openBench(options.rig, scenario.boards, {
+        runDir,
+        bus,
+        profiles: options.profiles,
+        signal: options.signal,
+        ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+      }),
+      startOtaServer(scenario.server, {
+        runId: runDir,
+        dataDir: join(runDir, "server-data"),
+        onLog: (line) => bus.emit({ type: "server.log", line }),
+        onDecision: (message) => bus.emit({ type: "log", level: "info", source: "server", message }),
+        ...(options.serverMode ? { modeOverride: options.serverMode } : {}),
+      }),
+    ]);
+    if (benchUp.status === "fulfilled") bench = benchUp.value;
+    if (serverUp.status === "fulfilled") server = serverUp.value;
+    if (benchUp.status === "rejected") throw benchUp.reason;
+    if (serverUp.status === "rejected") throw serverUp.reason;
+    options.onServer?.(server!);
+    bus.emit({ type: "log", level: "info", source: "server", message: `${server!.mode} server at ${server!.url}` });
 
-    const proxies = await startProxies(bench, server, bus);
+    const proxies = await startProxies(bench!, server!, bus);
     deferred.push(async () => {
       for (const proxy of proxies.values()) await proxy.close();
     });
     const ctx: RunContext = {
       scenario,
       bus,
-      boards: bench.handles,
-      server,
+      boards: bench!.handles,
+      server: server!,
       outputs: new Map(),
       firmwares: new Map(),
       artifacts: new Map(),

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { InfraError } from "../../core/errors.ts";
 import type { PowerProtocol, ResetProtocol } from "../types.ts";
 import { BOARD_PROGRAM, FLASHER_PROGRAM, REPO_ROOT } from "./paths.ts";
+import { programCommand } from "./programs.ts";
 import { openPtyPair, requireSocat, SOCAT_INSTALL, type PtyPair } from "./pty-pair.ts";
 
 export { BOARD_PROGRAM, FLASHER_PROGRAM, requireSocat, SOCAT_INSTALL };
@@ -51,7 +52,7 @@ export async function startVirtualBoard(opts: VirtualBoardOptions): Promise<Virt
   }
 
   const pty: PtyPair = await openPtyPair(join(workDir, "console"), join(workDir, "device"), { onOutput: (line) => output(`socat: ${line}`) });
-  const args = ["--import", "tsx", BOARD_PROGRAM, "--tty", pty.b, "--flash-dir", flashDir, "--serial", opts.serialNumber];
+  const args = [...(await programCommand(BOARD_PROGRAM)), "--tty", pty.b, "--flash-dir", flashDir, "--serial", opts.serialNumber];
   if (configFile) args.push("--config", configFile);
   const program = new BoardProcess(args, output);
 

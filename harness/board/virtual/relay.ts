@@ -9,6 +9,7 @@ import { InfraError } from "../../core/errors.ts";
 import type { PowerProtocol } from "../types.ts";
 import { openPtyPair } from "./pty-pair.ts";
 import { RELAY_PROGRAM, REPO_ROOT } from "./paths.ts";
+import { programCommand } from "./programs.ts";
 
 export interface VirtualRelayOptions {
   name: string;
@@ -43,7 +44,7 @@ export async function startVirtualRelay(opts: VirtualRelayOptions): Promise<Virt
   const targets = new Map<number, (on: boolean) => Promise<void>>();
   let chain: Promise<void> = Promise.resolve();
 
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", RELAY_PROGRAM, "--tty", pty.b, "--channels", String(opts.channels)], {
+  const child: ChildProcess = spawn(process.execPath, [...(await programCommand(RELAY_PROGRAM)), "--tty", pty.b, "--channels", String(opts.channels)], {
     cwd: REPO_ROOT,
     stdio: ["pipe", "pipe", "pipe"], // stdin pipe: the emulator exits when we do
     detached: true, // own process group: a Ctrl-C at the terminal is the harness's to handle
