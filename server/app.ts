@@ -1,6 +1,6 @@
 // The reference OTA server as a library: `startServer(config)` opens the data directory,
 // listens, and returns the URL and a clean `close()`. server/main.ts is the process around it.
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -83,24 +83,60 @@ function styleForPath(pathname: string): ErrorStyle {
   return "backend";
 }
 
+// Request ids: a random per-process prefix plus a counter, shaped like a UUID (v4 bits set),
+// unique within a server run and far cheaper than randomUUID() per request.
+const ID_PREFIX = (() => {
+  const b = randomBytes(10);
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = b.toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-`;
+})();
+let idCounter = 0;
+
+function nextRequestId(): string {
+  return ID_PREFIX + (++idCounter).toString(16).padStart(12, "0");
+}
+
+/** Paths the URL parser would hand back unchanged: no dots, escapes or odd characters. */
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9_~\-/]*$/;
+
+function parseTarget(target: string): URL {
+  try {
+    return new URL(target.startsWith("/") ? target : `/${target}`, "http://server.invalid");
+  } catch {
+    return new URL("http://server.invalid/");
+  }
+}
+
 async function handle(app: App, routes: Route[], req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now();
-  const requestId = randomUUID();
+  const requestId = nextRequestId();
   res.setHeader("x-request-id", requestId);
   const target = req.url ?? "/";
-  let url: URL;
-  try {
-    url = new URL(target.startsWith("/") ? target : `/${target}`, "http://server.invalid");
-  } catch {
-    url = new URL("http://server.invalid/");
-  }
-  const ctx: Ctx = { req, res, url, target, params: {}, requestId, now: app.now(), logFields: {} };
+  // The full URL is parsed only when a route asks for it (query strings); plain paths skip it.
+  const q = target.indexOf("?");
+  const rawPath = q < 0 ? target : target.slice(0, q);
+  let parsed: URL | undefined;
+  const pathname = PLAIN_PATH.test(rawPath) ? rawPath : (parsed = parseTarget(target)).pathname;
+  const ctx: Ctx = {
+    req,
+    res,
+    get url(): URL {
+      return (parsed ??= parseTarget(target));
+    },
+    target,
+    params: {},
+    requestId,
+    now: app.now(),
+    logFields: {},
+  };
   res.once("close", () => {
     // Path only: query strings may carry upload-URL signatures.
     app.log.info("request", {
       request_id: requestId,
       method: req.method,
-      path: url.pathname,
+      path: pathname,
       status: res.statusCode,
       ms: Math.round((performance.now() - started) * 10) / 10,
       ...ctx.logFields,
@@ -108,12 +144,12 @@ async function handle(app: App, routes: Route[], req: IncomingMessage, res: Serv
     });
   });
 
-  const found = match(routes, req.method ?? "GET", url.pathname);
-  const style = found && "route" in found ? found.route.style : found ? found.methodNotAllowed.style : styleForPath(url.pathname);
+  const found = match(routes, req.method ?? "GET", pathname);
+  const style = found && "route" in found ? found.route.style : found ? found.methodNotAllowed.style : styleForPath(pathname);
   try {
-    if (!found) throw new HttpError(404, "NOT_FOUND", `no endpoint ${req.method} ${url.pathname}`);
+    if (!found) throw new HttpError(404, "NOT_FOUND", `no endpoint ${req.method} ${pathname}`);
     if (!("route" in found)) {
-      throw new HttpError(405, "METHOD_NOT_ALLOWED", `${req.method} not allowed on ${url.pathname}`, {
+      throw new HttpError(405, "METHOD_NOT_ALLOWED", `${req.method} not allowed on ${pathname}`, {
         allow: found.methodNotAllowed.methods.join(", "),
       });
     }
@@ -122,7 +158,7 @@ async function handle(app: App, routes: Route[], req: IncomingMessage, res: Serv
   } catch (err) {
     const httpErr =
       err instanceof HttpError ? err : new HttpError(500, style === "vendor" ? "E500-1" : "INTERNAL", "internal server error");
-    if (!(err instanceof HttpError)) app.log.error("handler failed", { request_id: requestId, path: url.pathname, error: String(err) });
+    if (!(err instanceof HttpError)) app.log.error("handler failed", { request_id: requestId, path: pathname, error: String(err) });
     // An error answered before the body was read: do not keep reading a possibly huge upload.
     const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
     if (hasBody && !req.complete && !res.headersSent) res.setHeader("connection", "close");

@@ -156,7 +156,21 @@ export interface ContentRow {
 }
 
 /** How stale `last_seen` may get before a request refreshes it. */
-const LAST_SEEN_RESOLUTION_MS = 5000;
+const LAST_SEEN_RESOLUTION_MS = 1000;
+
+/** Entries per read cache; a full cache starts over (bounds memory against random ids). */
+const CACHE_MAX = 50_000;
+
+/** A read cache for the device hot path (check, download): a Map that never outgrows CACHE_MAX. */
+class ReadCache<K, V> extends Map<K, V> {
+  put(key: K, value: V): V {
+    if (this.size >= CACHE_MAX && !this.has(key)) this.clear();
+    this.set(key, value);
+    return value;
+  }
+}
+
+const deviceKey = (modelId: number, sn: string): string => `${modelId}\n${sn}`;
 
 export function cikDigest(cik: string): string {
   // CIKs are stored only as digests: a leaked database file grants no device access.
@@ -176,6 +190,25 @@ export class Store {
   }
 
   private readonly statements = new Map<string, Database.Statement>();
+
+  // Read caches for what every device request looks up (model, firewall, device row, target).
+  // This process is the database's only writer and every write goes through a method below,
+  // which drops (or, outside a transaction, refreshes) the entries it can change; rows handed
+  // out are never mutated by callers. Negative answers of model/device are not cached.
+  private readonly modelCache = new ReadCache<number, ModelRow>();
+  private readonly allowCache = new ReadCache<string, boolean>();
+  private readonly deviceCache = new ReadCache<string, DeviceRow>();
+  private readonly newestCache = new ReadCache<number, string | undefined>();
+  private readonly targetCache = new ReadCache<number, string | undefined>();
+
+  /** Drops every cached device row and deployment target (after writes to devices/deployments). */
+  private devicesChanged(): void {
+    this.deviceCache.clear();
+  }
+
+  private deploymentsChanged(): void {
+    this.targetCache.clear();
+  }
 
   /** Prepared once, reused: preparing costs more than running most of these queries. */
   private stmt(sql: string): Database.Statement {
@@ -204,14 +237,16 @@ export class Store {
 
   createModel(now: number, vendor: string | null = null, name: string | null = null, requireActivation = false): ModelRow {
     const key = randomBytes(16).toString("hex");
-    const info = this.db
-      .prepare("INSERT INTO models (key, vendor, name, require_activation, created_at) VALUES (?, ?, ?, ?, ?)")
+    const info = this.stmt("INSERT INTO models (key, vendor, name, require_activation, created_at) VALUES (?, ?, ?, ?, ?)")
       .run(key, vendor, name, requireActivation ? 1 : 0, now);
     return this.model(Number(info.lastInsertRowid))!;
   }
 
   model(id: number): ModelRow | undefined {
-    return this.stmt("SELECT * FROM models WHERE id = ?").get(id) as ModelRow | undefined;
+    const cached = this.modelCache.get(id);
+    if (cached) return cached;
+    const row = this.stmt("SELECT * FROM models WHERE id = ?").get(id) as ModelRow | undefined;
+    return row ? this.modelCache.put(id, row) : undefined;
   }
 
   modelByName(vendor: string, name: string): ModelRow | undefined {
@@ -224,6 +259,7 @@ export class Store {
 
   setRequireActivation(modelId: number, value: boolean): void {
     this.stmt("UPDATE models SET require_activation = ? WHERE id = ?").run(value ? 1 : 0, modelId);
+    this.modelCache.delete(modelId);
   }
 
   // ---- blobs and uploads -----------------------------------------------------------------
@@ -239,18 +275,19 @@ export class Store {
   /** Every version is kept; the same bytes uploaded again are a no-op. */
   recordUpload(modelId: number, sha256: string, now: number): void {
     this.stmt("INSERT OR IGNORE INTO uploads (model_id, sha256, created_at) VALUES (?, ?, ?)").run(modelId, sha256, now);
+    this.newestCache.delete(modelId);
   }
 
   newestUpload(modelId: number): string | undefined {
+    if (this.newestCache.has(modelId)) return this.newestCache.get(modelId);
     const row = this.stmt("SELECT sha256 FROM uploads WHERE model_id = ? ORDER BY id DESC LIMIT 1").get(modelId) as
       | { sha256: string }
       | undefined;
-    return row?.sha256;
+    return this.newestCache.put(modelId, row?.sha256);
   }
 
   uploadsOf(modelId: number): { sha256: string; size: number; created_at: number }[] {
-    return this.db
-      .prepare(
+    return this.stmt(
         "SELECT u.sha256, b.size, u.created_at FROM uploads u JOIN blobs b ON b.sha256 = u.sha256 WHERE u.model_id = ? ORDER BY u.id DESC",
       )
       .all(modelId) as { sha256: string; size: number; created_at: number }[];
@@ -263,19 +300,26 @@ export class Store {
   // ---- firewall --------------------------------------------------------------------------
 
   setRule(modelId: number, deviceId: string, rule: "allow" | "deny"): void {
-    this.db
-      .prepare("INSERT INTO firewall (model_id, device_id, rule) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET rule = excluded.rule")
+    this.stmt("INSERT INTO firewall (model_id, device_id, rule) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET rule = excluded.rule")
       .run(modelId, deviceId, rule);
+    this.allowCache.clear();
   }
 
   clearRule(modelId: number, deviceId: string): void {
     this.stmt("DELETE FROM firewall WHERE model_id = ? AND device_id = ?").run(modelId, deviceId);
+    this.allowCache.clear();
   }
 
   /** An explicit rule for the device wins; otherwise `all` decides. */
   isAllowed(modelId: number, deviceId: string): boolean {
-    const rules = this.db
-      .prepare("SELECT device_id, rule FROM firewall WHERE model_id = ? AND device_id IN (?, 'all')")
+    const key = deviceKey(modelId, deviceId);
+    const cached = this.allowCache.get(key);
+    if (cached !== undefined) return cached;
+    return this.allowCache.put(key, this.allowedNow(modelId, deviceId));
+  }
+
+  private allowedNow(modelId: number, deviceId: string): boolean {
+    const rules = this.stmt("SELECT device_id, rule FROM firewall WHERE model_id = ? AND device_id IN (?, 'all')")
       .all(modelId, deviceId) as { device_id: string; rule: string }[];
     const own = rules.find((r) => r.device_id === deviceId);
     if (own) return own.rule === "allow";
@@ -285,7 +329,11 @@ export class Store {
   // ---- devices ---------------------------------------------------------------------------
 
   device(modelId: number, sn: string): DeviceRow | undefined {
-    return this.stmt("SELECT * FROM devices WHERE model_id = ? AND sn = ?").get(modelId, sn) as DeviceRow | undefined;
+    const key = deviceKey(modelId, sn);
+    const cached = this.deviceCache.get(key);
+    if (cached) return cached;
+    const row = this.stmt("SELECT * FROM devices WHERE model_id = ? AND sn = ?").get(modelId, sn) as DeviceRow | undefined;
+    return row ? this.deviceCache.put(key, row) : undefined;
   }
 
   deviceById(id: number): DeviceRow | undefined {
@@ -302,36 +350,46 @@ export class Store {
 
   /** Devices with this serial number in any of the vendor's models. */
   vendorDevices(vendor: string, sn: string): DeviceRow[] {
-    return this.db
-      .prepare("SELECT d.* FROM devices d JOIN models m ON m.id = d.model_id WHERE m.vendor = ? AND d.sn = ?")
+    return this.stmt("SELECT d.* FROM devices d JOIN models m ON m.id = d.model_id WHERE m.vendor = ? AND d.sn = ?")
       .all(vendor, sn) as DeviceRow[];
   }
 
   /**
-   * The device row, created on first contact. `last_seen` is refreshed at most every few
-   * seconds, so a device polling check does not turn every request into a database write.
+   * The device row, created on first contact. `last_seen` is refreshed at most once per
+   * LAST_SEEN_RESOLUTION_MS, so a device polling check does not turn every request into a
+   * database write.
    */
   touchDevice(modelId: number, sn: string, now: number): DeviceRow {
     const existing = this.device(modelId, sn);
     if (existing && existing.last_seen !== null && now - existing.last_seen < LAST_SEEN_RESOLUTION_MS && now >= existing.last_seen) {
       return existing;
     }
-    this.db
-      .prepare("INSERT INTO devices (model_id, sn, last_seen) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET last_seen = excluded.last_seen")
-      .run(modelId, sn, now);
-    return this.device(modelId, sn)!;
+    const row = this.stmt(
+      "INSERT INTO devices (model_id, sn, last_seen) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET last_seen = excluded.last_seen RETURNING *",
+    ).get(modelId, sn, now) as DeviceRow;
+    // Inside a transaction the write may still be rolled back: cache only committed rows.
+    if (this.db.inTransaction) this.devicesChanged();
+    else this.deviceCache.put(deviceKey(modelId, sn), row);
+    return row;
   }
 
   /** Registers serial numbers; false (and nothing added) when any is already present. */
   registerDevices(modelId: number, sns: string[]): boolean {
+    try {
+      return this.registerDevicesTx(modelId, sns);
+    } finally {
+      this.devicesChanged();
+    }
+  }
+
+  private registerDevicesTx(modelId: number, sns: string[]): boolean {
     return this.db.transaction(() => {
       for (const sn of sns) {
         const existing = this.device(modelId, sn);
         if (existing?.prov_status) return false;
       }
       for (const sn of sns) {
-        this.db
-          .prepare(
+        this.stmt(
             "INSERT INTO devices (model_id, sn, prov_status) VALUES (?, ?, 'registered') ON CONFLICT DO UPDATE SET prov_status = 'registered'",
           )
           .run(modelId, sn);
@@ -343,34 +401,39 @@ export class Store {
   /** Enabling starts the activation window and revokes any CIK the device had. */
   enableDevice(id: number, now: number): void {
     this.stmt("UPDATE devices SET prov_status = 'enabled', enabled_at = ?, activated_at = NULL, cik_sha256 = NULL WHERE id = ?").run(now, id);
+    this.devicesChanged();
   }
 
   disableDevice(id: number): void {
     this.stmt("UPDATE devices SET prov_status = 'disabled', cik_sha256 = NULL WHERE id = ?").run(id);
+    this.devicesChanged();
   }
 
   activateDevice(id: number, cik: string, now: number): void {
     this.stmt("UPDATE devices SET prov_status = 'activated', activated_at = ?, cik_sha256 = ? WHERE id = ?").run(now, cikDigest(cik), id);
+    this.devicesChanged();
   }
 
   recordDeviceState(id: number, state: string, hash: string, message: string | null, now: number): void {
-    this.db
-      .prepare(
+    this.stmt(
         "UPDATE devices SET state = ?, message = ?, last_seen = ?, current_hash = CASE WHEN ? = 'success' THEN ? ELSE current_hash END WHERE id = ?",
       )
       .run(state, message, now, state, hash, id);
+    this.devicesChanged();
   }
 
   recordCurrentHash(device: DeviceRow, hash: string): void {
     if (device.current_hash === hash) return;
     const id = device.id;
     this.stmt("UPDATE devices SET current_hash = ? WHERE id = ?").run(hash, id);
+    this.devicesChanged();
   }
 
   // ---- artifacts -------------------------------------------------------------------------
 
   createArtifact(uuid: string, vendor: string, name: string, md5: string, now: number): void {
     this.stmt("INSERT INTO artifacts (uuid, vendor, name, md5, created_at) VALUES (?, ?, ?, ?, ?)").run(uuid, vendor, name, md5, now);
+    this.deploymentsChanged();
   }
 
   artifact(uuid: string): ArtifactRow | undefined {
@@ -383,20 +446,28 @@ export class Store {
 
   artifactUploaded(uuid: string, sha256: string, size: number, now: number): void {
     this.stmt("UPDATE artifacts SET sha256 = ?, size = ?, uploaded_at = ? WHERE uuid = ?").run(sha256, size, now, uuid);
+    this.deploymentsChanged();
   }
 
   // ---- deployments -----------------------------------------------------------------------
 
   /** Creates the deployment, its per-device rows, and lets its devices through the firewall. */
   createDeployment(id: string, vendor: string, artifactUuid: string, args: unknown, devices: DeviceRow[], now: number): void {
+    try {
+      this.createDeploymentTx(id, vendor, artifactUuid, args, devices, now);
+    } finally {
+      this.deploymentsChanged();
+      this.allowCache.clear();
+    }
+  }
+
+  private createDeploymentTx(id: string, vendor: string, artifactUuid: string, args: unknown, devices: DeviceRow[], now: number): void {
     this.db.transaction(() => {
-      const info = this.db
-        .prepare("INSERT INTO deployments (id, vendor, artifact_uuid, arguments, created_at) VALUES (?, ?, ?, ?, ?)")
+      const info = this.stmt("INSERT INTO deployments (id, vendor, artifact_uuid, arguments, created_at) VALUES (?, ?, ?, ?, ?)")
         .run(id, vendor, artifactUuid, args === undefined ? null : JSON.stringify(args), now);
       const seq = Number(info.lastInsertRowid);
       for (const d of devices) {
-        this.db
-          .prepare("INSERT OR IGNORE INTO deployment_devices (deployment_seq, device_id, status, update_epoch) VALUES (?, ?, 'processing', ?)")
+        this.stmt("INSERT OR IGNORE INTO deployment_devices (deployment_seq, device_id, status, update_epoch) VALUES (?, ?, 'processing', ?)")
           .run(seq, d.id, now);
         this.setRule(d.model_id, d.sn, "allow");
       }
@@ -428,20 +499,19 @@ export class Store {
 
   /** The artifact hash of the device's newest deployment (only uploaded artifacts get deployed). */
   deployedTarget(deviceId: number): string | undefined {
-    const row = this.db
-      .prepare(
+    if (this.targetCache.has(deviceId)) return this.targetCache.get(deviceId);
+    const row = this.stmt(
         "SELECT a.sha256 FROM deployment_devices dd JOIN deployments p ON p.seq = dd.deployment_seq " +
           "JOIN artifacts a ON a.uuid = p.artifact_uuid WHERE dd.device_id = ? AND a.sha256 IS NOT NULL " +
           "ORDER BY dd.deployment_seq DESC LIMIT 1",
       )
       .get(deviceId) as { sha256: string } | undefined;
-    return row?.sha256;
+    return this.targetCache.put(deviceId, row?.sha256);
   }
 
   isDeployedTo(deviceId: number, sha256: string): boolean {
     return (
-      this.db
-        .prepare(
+      this.stmt(
           "SELECT 1 FROM deployment_devices dd JOIN deployments p ON p.seq = dd.deployment_seq " +
             "JOIN artifacts a ON a.uuid = p.artifact_uuid WHERE dd.device_id = ? AND a.sha256 = ?",
         )
@@ -451,19 +521,18 @@ export class Store {
 
   /** A device's status report moves its deployments of that artifact. */
   updateDeploymentStatus(deviceId: number, sha256: string, status: DeploymentStatus, message: string | null, now: number): void {
-    this.db
-      .prepare(
+    this.stmt(
         "UPDATE deployment_devices SET status = ?, message = ?, update_epoch = ? WHERE device_id = ? AND deployment_seq IN (" +
           "SELECT p.seq FROM deployments p JOIN artifacts a ON a.uuid = p.artifact_uuid WHERE a.sha256 = ?)",
       )
       .run(status, message, now, deviceId, sha256);
+    this.deploymentsChanged();
   }
 
   // ---- provisioning content --------------------------------------------------------------
 
   createContent(modelId: number, id: string, meta: string, now: number): boolean {
-    const info = this.db
-      .prepare("INSERT OR IGNORE INTO contents (model_id, id, meta, updated_at) VALUES (?, ?, ?, ?)")
+    const info = this.stmt("INSERT OR IGNORE INTO contents (model_id, id, meta, updated_at) VALUES (?, ?, ?, ?)")
       .run(modelId, id, meta, now);
     return info.changes === 1;
   }
@@ -477,8 +546,7 @@ export class Store {
   }
 
   setContentBody(modelId: number, id: string, type: string, sha256: string, size: number, now: number): void {
-    this.db
-      .prepare("UPDATE contents SET type = ?, sha256 = ?, size = ?, updated_at = ? WHERE model_id = ? AND id = ?")
+    this.stmt("UPDATE contents SET type = ?, sha256 = ?, size = ?, updated_at = ? WHERE model_id = ? AND id = ?")
       .run(type, sha256, size, now, modelId, id);
   }
 

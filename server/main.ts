@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     vendors: [...new Set(config.apiKeys.map((k) => k.vendor))],
     secret_required: config.secret !== undefined,
   });
+  log.flush(); // readers wait for this line: do not leave it batched
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -25,6 +25,10 @@ describe("rig run (subprocess)", () => {
     const result = readJson(join(out, "result.json"));
     expect(result.status).toBe("passed");
     expect(result.server.mode).toBe("process");
+    // The CIK the board got lives in its own flash, never in a log or a report.
+    const cik = readJson(join(out, "virtual", "dut", "flash", "nvs.json")).cik;
+    expect(cik).toMatch(/^[0-9a-f]{40}$/);
+    for (const f of ["run.log", "dut.log", "result.json", "junit.xml"]) expect(readFileSync(join(out, f), "utf8")).not.toContain(cik);
     // Teardown: nothing the run started is left running.
     expect(await processesMentioning(out)).toEqual([]);
   });

@@ -80,7 +80,7 @@ describe("virtual bench", () => {
         }
       });
     });
-    await waitFor(() => processesMentioning(`${workDir}/`).some((l) => l.includes("board/main.ts")), "the board process");
+    await waitFor(() => processesMentioning(`${workDir}/`).some((l) => /board[/-]main/.test(l)), "the board process"); // main.ts, or its compiled bundle
     expect(processesMentioning(workDir).some((l) => l.includes("socat"))).toBe(true);
     harness.kill("SIGKILL");
     await waitFor(() => processesMentioning(workDir).length === 0, "the board and socat to exit after the harness died");
