@@ -4,7 +4,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseDuration } from "../core/duration.ts";
 import { EXIT_CODES, InfraError, OtarigError, ScenarioError, TestFailure, failureClassOf, type FailureClass } from "../core/errors.ts";
-import type { EventBus } from "../core/events.ts";
+import type { EventBus, EventOf } from "../core/events.ts";
 import type { BoardProfile, RigSpec, Scenario, Step } from "../scenario/types.ts";
 import { startOtaServer } from "../server/start.ts";
 import type { OtaServer } from "../server/types.ts";
@@ -159,7 +159,10 @@ async function runStep(ctx: RunContext, step: Step, path: string, retries: numbe
   const label = step.label ?? describeStep(step, resolvedForLabel(ctx, step));
   const boardName = boardOf(step.params);
   const startedAt = ctx.bus.now();
-  ctx.bus.emit({ type: "step.start", path, name: step.name, label, ...(boardName ? { board: boardName } : {}) });
+  const common = { path, name: step.name, label, ...(boardName ? { board: boardName } : {}) };
+  const end = (result: Pick<EventOf<"step.end">, "status" | "detail" | "error">) =>
+    ctx.bus.emit({ type: "step.end", ...common, durationMs: ctx.bus.now() - startedAt, ...result });
+  ctx.bus.emit({ type: "step.start", ...common });
   let outcome: StepOutcome | void = undefined;
   try {
     for (let attempt = 0; ; attempt++) {
@@ -174,14 +177,8 @@ async function runStep(ctx: RunContext, step: Step, path: string, retries: numbe
     }
   } catch (err) {
     const cause = err instanceof StepFailed ? err.cause : err;
-    ctx.bus.emit({
-      type: "step.end",
-      path,
-      name: step.name,
-      label,
-      ...(boardName ? { board: boardName } : {}),
+    end({
       status: "failed",
-      durationMs: ctx.bus.now() - startedAt,
       error: {
         failureClass: failureClassOf(cause),
         message: messageOf(cause),
@@ -190,16 +187,7 @@ async function runStep(ctx: RunContext, step: Step, path: string, retries: numbe
     });
     throw err instanceof StepFailed ? err : new StepFailed(path, err);
   }
-  ctx.bus.emit({
-    type: "step.end",
-    path,
-    name: step.name,
-    label,
-    ...(boardName ? { board: boardName } : {}),
-    status: "passed",
-    durationMs: ctx.bus.now() - startedAt,
-    ...(outcome?.detail ? { detail: outcome.detail } : {}),
-  });
+  end({ status: "passed", ...(outcome?.detail ? { detail: outcome.detail } : {}) });
 }
 
 async function executeStep(ctx: RunContext, step: Step, path: string, retries: number): Promise<StepOutcome | void> {
