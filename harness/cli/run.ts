@@ -8,6 +8,7 @@ import { EXIT_CODES, ScenarioError } from "../core/errors.ts";
 import { EventBus } from "../core/events.ts";
 import { writeResultJson } from "../report/json.ts";
 import { writeJunit } from "../report/junit.ts";
+import { writeHtml } from "../report/html.ts";
 import { ResultCollector, type RunResult } from "../report/result.ts";
 import { RunLogWriter } from "../report/run-log.ts";
 import { TerminalReporter } from "../report/terminal.ts";
@@ -121,9 +122,13 @@ export async function runCommand(argv: string[]): Promise<number> {
       await runLog.close();
       writeResultJson(collector.result);
       writeJunit(join(runDir, "junit.xml"), [collector.result]);
+      writeHtml(join(runDir, "report.html"), [collector.result]);
       results.push(collector.result);
     }
-    if (suite) writeJunit(join(base, "junit.xml"), results);
+    if (suite) {
+      writeJunit(join(base, "junit.xml"), results);
+      writeHtml(join(base, "report.html"), results);
+    }
   } finally {
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigint);

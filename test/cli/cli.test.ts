@@ -15,6 +15,7 @@ describe("rig run (subprocess)", () => {
     expect(r.exitCode, r.all).toBe(0);
     const junit = readFileSync(join(out, "junit.xml"), "utf8");
     expect(junit).toMatch(/<testsuites name="otarig" tests="1" failures="0" errors="0"/);
+    expect(readFileSync(join(out, "report.html"), "utf8")).toContain("<h1>otarig: 1 passed, 0 failed</h1>");
     const log = readFileSync(join(out, "dut.log"), "utf8");
     const target = sha(join(ROOT, "fixtures/firmware/app-1.1.0.bin"));
     const oldBoot = log.search(/boot: slot=A version=1\.0\.0 sha256=/);
