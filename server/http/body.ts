@@ -33,14 +33,7 @@ export function fieldsFrom(body: Buffer, contentType: string | undefined): Field
   // JSON when declared, or when it looks like a JSON object (curl -d defaults to a form type).
   const isJson = /json/i.test(contentType ?? "") || (!/x-www-form-urlencoded/i.test(contentType ?? "") && text.trimStart().startsWith("{"));
   if (isJson) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new HttpError(400, "BAD_REQUEST", "body is not valid JSON");
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new HttpError(400, "BAD_REQUEST", "body must be a JSON object");
-    for (const [k, v] of Object.entries(parsed)) {
+    for (const [k, v] of Object.entries(parseJsonObject(text))) {
       if (Array.isArray(v)) for (const item of v) add(k, item);
       else add(k, v);
     }
@@ -58,6 +51,10 @@ export async function readFields(req: IncomingMessage): Promise<Fields> {
 export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
   const text = (await readSmallBody(req)).toString("utf8");
   if (text.trim() === "") return {};
+  return parseJsonObject(text);
+}
+
+function parseJsonObject(text: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
