@@ -4,9 +4,11 @@ import { accessSync, constants, existsSync } from "node:fs";
 import { userInfo } from "node:os";
 import { delimiter, join } from "node:path";
 import { EXIT_CODES, ScenarioError } from "../core/errors.ts";
+import { commandHelp } from "./help.ts";
 import { containerEngineAvailable } from "../server/engine.ts";
 import { requireSocat, SOCAT_INSTALL } from "../board/virtual/bench.ts";
 import { loadRig } from "../scenario/load-rig.ts";
+import { loadProfile } from "../scenario/load-profile.ts";
 import type { RigSpec } from "../scenario/types.ts";
 
 type Level = "ok" | "warn" | "FAIL";
@@ -18,7 +20,7 @@ interface Check {
 
 export async function doctorCommand(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write("Usage: rig doctor [rig.yaml]\n\nChecks Node.js, socat, the container engine and chromium; with a rig, also its ports,\nrelays, flasher programs and profiles. Exit 0 when all a rig needs is there, 3 otherwise.\n");
+    process.stdout.write(commandHelp("doctor"));
     return 0;
   }
   const checks: Check[] = [];
@@ -54,7 +56,18 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   const chromium = findOnPath(["chromium", "chromium-browser", "google-chrome"]);
   add(chromium ? "ok" : "warn", "chromium", chromium ?? "not found (portal steps need it: sudo apt-get install chromium)");
 
-  if (rig) checkRig(rig, add);
+  if (rig) {
+    checkRig(rig, add);
+    for (const board of Object.values(rig.boards)) {
+      try {
+        const profile = await loadProfile(board.profile);
+        add("ok", `board ${board.name}`, `profile ${profile.name}`);
+      } catch (err) {
+        if (!(err instanceof ScenarioError)) throw err;
+        add("FAIL", `board ${board.name}`, `profile: ${err.toString()}`);
+      }
+    }
+  }
 
   const width = Math.max(...checks.map((c) => c.what.length));
   for (const c of checks) process.stdout.write(`${c.level.padEnd(4)}  ${c.what.padEnd(width)}  ${c.detail}\n`);

@@ -41,6 +41,12 @@ Exit 0 when all files are valid, 2 otherwise.
   reset: RESET_HELP,
   flash: FLASH_HELP,
   console: CONSOLE_HELP,
+  doctor: `Usage: rig doctor [rig.yaml]
+
+Checks Node.js, socat, the container engine and chromium; with a rig, also its ports,
+relays, flasher programs and profiles, and explains what to do about each problem.
+Exit 0 when all a rig needs is there, 3 otherwise.
+`,
   list: `Usage: rig list [dir]
 
 Lists the scenarios under dir (default scenarios/) with their descriptions.
