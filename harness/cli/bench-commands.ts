@@ -61,6 +61,21 @@ export interface SessionSpec {
   precheck?: (rig: RigSpec, boardName: string) => void;
 }
 
+/** The parts of a session every bench command takes from its command line the same way. */
+export function sessionTarget(
+  command: string,
+  parsed: { positionals: string[]; values: { out?: string | undefined; "lock-timeout": string } },
+): Pick<SessionSpec, "command" | "rigFile" | "boardName" | "out" | "lockTimeout"> {
+  const [rigFile, boardName] = parsed.positionals;
+  return { command, rigFile, boardName, out: parsed.values.out, lockTimeout: parsed.values["lock-timeout"] };
+}
+
+/** A rig error when the board lacks a part the command needs (`why` prefixes the message, e.g. "--power-on: "). */
+export function requirePart(rig: RigSpec, board: string, part: "power" | "reset" | "flash", why = ""): void {
+  const spec = rig.boards[board]!;
+  if (!spec[part]) throw new ScenarioError(`${why}board "${board}" has no ${part}: ${part === "power" ? "control " : ""}in the rig`, spec.pos);
+}
+
 /**
  * Runs `action` with one board of a rig open, and maps what goes wrong to an exit code (DESIGN
  * §2): usage, rig and profile errors 2 (file:line:col), infrastructure 3, interrupted 130.
@@ -304,18 +319,11 @@ export async function powerCommand(argv: string[]): Promise<number> {
   } catch (err) {
     return report(name, err);
   }
-  const [rigFile, boardName, action] = parsed.positionals as [string?, string?, ("on" | "off" | "cycle")?];
+  const action = parsed.positionals[2] as "on" | "off" | "cycle";
   return withBoard(
     {
-      command: "power",
-      rigFile,
-      boardName,
-      out: parsed.values.out,
-      lockTimeout: parsed.values["lock-timeout"],
-      precheck: (rig, board) => {
-        const spec = rig.boards[board]!;
-        if (!spec.power) throw new ScenarioError(`board "${board}" has no power: control in the rig`, spec.pos);
-      },
+      ...sessionTarget("power", parsed),
+      precheck: (rig, board) => requirePart(rig, board, "power"),
     },
     async (s) => {
       const power = s.handle.board.power!;
@@ -347,19 +355,13 @@ export async function resetCommand(argv: string[]): Promise<number> {
   } catch (err) {
     return report(name, err);
   }
-  const [rigFile, boardName] = parsed.positionals;
   const powerOnFlag = parsed.values["power-on"];
   return withBoard(
     {
-      command: "reset",
-      rigFile,
-      boardName,
-      out: parsed.values.out,
-      lockTimeout: parsed.values["lock-timeout"],
+      ...sessionTarget("reset", parsed),
       precheck: (rig, board) => {
-        const spec = rig.boards[board]!;
-        if (!spec.reset) throw new ScenarioError(`board "${board}" has no reset: in the rig`, spec.pos);
-        if (powerOnFlag && !spec.power) throw new ScenarioError(`--power-on: board "${board}" has no power: control in the rig`, spec.pos);
+        requirePart(rig, board, "reset");
+        if (powerOnFlag) requirePart(rig, board, "power", "--power-on: ");
       },
     },
     async (s) => {
@@ -392,18 +394,13 @@ export async function flashCommand(argv: string[]): Promise<number> {
   } catch (err) {
     return report(name, err);
   }
-  const [rigFile, boardName, imageArg] = parsed.positionals;
+  const imageArg = parsed.positionals[2];
   const image = imageArg === undefined ? undefined : resolve(imageArg);
   return withBoard(
     {
-      command: "flash",
-      rigFile,
-      boardName,
-      out: parsed.values.out,
-      lockTimeout: parsed.values["lock-timeout"],
+      ...sessionTarget("flash", parsed),
       precheck: (rig, board) => {
-        const spec = rig.boards[board]!;
-        if (!spec.flash) throw new ScenarioError(`board "${board}" has no flash: in the rig`, spec.pos);
+        requirePart(rig, board, "flash");
         if (!image || !existsSync(image)) throw new UsageError(`image not found: ${imageArg}`);
       },
     },

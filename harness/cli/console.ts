@@ -3,12 +3,13 @@
 // and Ctrl-] exits; with stdin piped it sends the input lines one at a time and exits when
 // stdin ends and the board has gone quiet.
 import { createInterface } from "node:readline";
-import { ScenarioError } from "../core/errors.ts";
 import { CONSOLE_HELP } from "./bench-help.ts";
 import {
   BOOT_QUIET_MS,
   BOOT_WATCH_MAX_MS,
   abortOf,
+  requirePart,
+  sessionTarget,
   parseCommandLine,
   report,
   UsageError,
@@ -38,19 +39,13 @@ export async function consoleCommand(argv: string[]): Promise<number> {
   } catch (err) {
     return report(name, err);
   }
-  const [rigFile, boardName] = parsed.positionals;
   const powerOnFlag = parsed.values["power-on"];
   return withBoard(
     {
-      command: "console",
-      rigFile,
-      boardName,
-      out: parsed.values.out,
-      lockTimeout: parsed.values["lock-timeout"],
+      ...sessionTarget("console", parsed),
       statusToStderr: true, // stdout is the board's
       precheck: (rig, board) => {
-        const spec = rig.boards[board]!;
-        if (powerOnFlag && !spec.power) throw new ScenarioError(`--power-on: board "${board}" has no power: control in the rig`, spec.pos);
+        if (powerOnFlag) requirePart(rig, board, "power", "--power-on: ");
       },
     },
     async (s) => {
