@@ -75,10 +75,11 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     options.onServer?.(server!);
     bus.emit({ type: "log", level: "info", source: "server", message: `${server!.mode} server at ${server!.url}` });
 
-    const proxies = await startProxies(bench!, server!, bus);
+    const proxies = new Map<string, NetworkProxy>();
     deferred.push(async () => {
       for (const proxy of proxies.values()) await proxy.close();
     });
+    await startProxies(bench!, server!, bus, proxies); // fills the map as it goes: a failure half-way leaks none
     const ctx: RunContext = {
       scenario,
       bus,
@@ -125,8 +126,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
  * a server restart on a new port only moves the proxies' target. Boards reach the server through
  * ${boards.<b>.server_url}.
  */
-async function startProxies(bench: Bench, server: OtaServer, bus: EventBus): Promise<Map<string, NetworkProxy>> {
-  const proxies = new Map<string, NetworkProxy>();
+async function startProxies(bench: Bench, server: OtaServer, bus: EventBus, proxies: Map<string, NetworkProxy>): Promise<void> {
   for (const [name, handle] of bench.handles) {
     const proxy = await NetworkProxy.start({
       target: server.url,
@@ -135,7 +135,6 @@ async function startProxies(bench: Bench, server: OtaServer, bus: EventBus): Pro
     proxies.set(name, proxy);
     handle.board.fields.server_url = proxy.url;
   }
-  return proxies;
 }
 
 /** Carries the failing step's path up through nested blocks. */
