@@ -3,7 +3,7 @@
 // and Ctrl-] exits; with stdin piped it sends the input lines one at a time and exits when
 // stdin ends and the board has gone quiet.
 import { createInterface } from "node:readline";
-import { CONSOLE_HELP } from "./bench-help.ts";
+import { CONSOLE_HELP } from "./board-help.ts";
 import {
   BOOT_QUIET_MS,
   BOOT_WATCH_MAX_MS,
@@ -15,8 +15,8 @@ import {
   UsageError,
   untilBoardSettles,
   withBoard,
-  type BenchSession,
-} from "./bench-commands.ts";
+  type BoardSession,
+} from "./board-commands.ts";
 
 /** Ctrl-]: telnet's, picocom's and miniterm's way out. */
 const EXIT_BYTE = 0x1d;
@@ -67,7 +67,7 @@ export async function consoleCommand(argv: string[]): Promise<number> {
   );
 }
 
-async function runInteractive(s: BenchSession): Promise<void> {
+async function runInteractive(s: BoardSession): Promise<void> {
   const stdin = process.stdin;
   stdin.setRawMode(true);
   let writes = Promise.resolve();
@@ -103,7 +103,7 @@ async function runInteractive(s: BenchSession): Promise<void> {
   }
 }
 
-async function runPiped(s: BenchSession, poweredOn: boolean): Promise<void> {
+async function runPiped(s: BoardSession, poweredOn: boolean): Promise<void> {
   const prompt = s.handle.profile.prompt !== undefined ? new RegExp(s.handle.profile.prompt) : undefined;
   const queue: string[] = [];
   let ended = false;

@@ -6,7 +6,7 @@ import { delimiter, join } from "node:path";
 import { EXIT_CODES, ScenarioError } from "../core/errors.ts";
 import { commandHelp } from "./help.ts";
 import { containerEngineAvailable } from "../server/engine.ts";
-import { requireSocat, SOCAT_INSTALL } from "../board/virtual/bench.ts";
+import { requireSocat, SOCAT_INSTALL } from "../board/virtual/virtual-board.ts";
 import { loadRig } from "../scenario/load-rig.ts";
 import { loadProfile } from "../scenario/load-profile.ts";
 import type { RigSpec } from "../scenario/types.ts";

@@ -1,4 +1,4 @@
-import { CONSOLE_HELP, FLASH_HELP, POWER_HELP, RESET_HELP } from "./bench-help.ts";
+import { CONSOLE_HELP, FLASH_HELP, POWER_HELP, RESET_HELP } from "./board-help.ts";
 
 export const HELP = `otarig — hardware-in-the-loop tests for over-the-air firmware updates
 

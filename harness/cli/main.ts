@@ -13,9 +13,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   validate: async () => (await import("./validate.ts")).validateCommand,
   list: async () => (await import("./list.ts")).listCommand,
   doctor: async () => (await import("./doctor.ts")).doctorCommand,
-  power: async () => (await import("./bench-commands.ts")).powerCommand,
-  reset: async () => (await import("./bench-commands.ts")).resetCommand,
-  flash: async () => (await import("./bench-commands.ts")).flashCommand,
+  power: async () => (await import("./board-commands.ts")).powerCommand,
+  reset: async () => (await import("./board-commands.ts")).resetCommand,
+  flash: async () => (await import("./board-commands.ts")).flashCommand,
   console: async () => (await import("./console.ts")).consoleCommand,
 };
 

@@ -26,7 +26,7 @@ export interface RunContext {
   runDir: string;
   /** aborted on SIGINT: waits must stop promptly */
   signal: AbortSignal;
-  /** run at teardown, before the bench closes (disarms fault watchers a step left behind) */
+  /** run at teardown, before the boards close (disarms fault watchers a step left behind) */
   deferred: Array<() => void | Promise<void>>;
   /** per board: the seq of the line the last expect matched (for `since: match`) */
   lastMatch: Map<string, number>;

@@ -8,7 +8,7 @@ import type { EventBus, EventOf } from "../core/events.ts";
 import type { BoardProfile, RigSpec, Scenario, Step } from "../scenario/types.ts";
 import { startOtaServer } from "../server/start.ts";
 import type { OtaServer } from "../server/types.ts";
-import { openBench, type Bench } from "./bench.ts";
+import { openRigSession, type RigSession } from "./rig-session.ts";
 import { NetworkProxy } from "../faults/network-proxy.ts";
 import type { RunContext, StepContext, StepOutcome } from "./context.ts";
 import { describeStep } from "./describe.ts";
@@ -45,15 +45,15 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   mkdirSync(runDir, { recursive: true });
   bus.emit({ type: "run.start", scenario: scenario.name, file: scenario.file, runDir, boards: scenario.boards });
   let server: OtaServer | undefined;
-  let bench: Bench | undefined;
+  let session: RigSession | undefined;
   let failure: { error: unknown; step?: string } | undefined;
   const deferred: RunContext["deferred"] = [];
 
   try {
     // The boards and the server come up side by side; whichever came up is torn down if the
     // other failed.
-    const [benchUp, serverUp] = await Promise.allSettled([
-      openBench(options.rig, scenario.boards, {
+    const [sessionUp, serverUp] = await Promise.allSettled([
+      openRigSession(options.rig, scenario.boards, {
         runDir,
         bus,
         profiles: options.profiles,
@@ -68,9 +68,9 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
         ...(options.serverMode ? { modeOverride: options.serverMode } : {}),
       }),
     ]);
-    if (benchUp.status === "fulfilled") bench = benchUp.value;
+    if (sessionUp.status === "fulfilled") session = sessionUp.value;
     if (serverUp.status === "fulfilled") server = serverUp.value;
-    if (benchUp.status === "rejected") throw benchUp.reason;
+    if (sessionUp.status === "rejected") throw sessionUp.reason;
     if (serverUp.status === "rejected") throw serverUp.reason;
     options.onServer?.(server!);
     bus.emit({ type: "log", level: "info", source: "server", message: `${server!.mode} server at ${server!.url}` });
@@ -79,11 +79,11 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     deferred.push(async () => {
       for (const proxy of proxies.values()) await proxy.close();
     });
-    await startProxies(bench!, server!, bus, proxies); // fills the map as it goes: a failure half-way leaks none
+    await startProxies(session!, server!, bus, proxies); // fills the map as it goes: a failure half-way leaks none
     const ctx: RunContext = {
       scenario,
       bus,
-      boards: bench!.handles,
+      boards: session!.handles,
       server: server!,
       outputs: new Map(),
       firmwares: new Map(),
@@ -102,7 +102,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   } catch (error) {
     failure = { error, ...(error instanceof StepFailed ? { step: error.path } : {}) };
   } finally {
-    await teardown(bus, deferred, bench, server, options.keepServer ?? false);
+    await teardown(bus, deferred, session, server, options.keepServer ?? false);
   }
 
   const cause = failure?.error instanceof StepFailed ? failure.error.cause : failure?.error;
@@ -126,8 +126,8 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
  * a server restart on a new port only moves the proxies' target. Boards reach the server through
  * ${boards.<b>.server_url}.
  */
-async function startProxies(bench: Bench, server: OtaServer, bus: EventBus, proxies: Map<string, NetworkProxy>): Promise<void> {
-  for (const [name, handle] of bench.handles) {
+async function startProxies(session: RigSession, server: OtaServer, bus: EventBus, proxies: Map<string, NetworkProxy>): Promise<void> {
+  for (const [name, handle] of session.handles) {
     const proxy = await NetworkProxy.start({
       target: server.url,
       onEvent: (message) => bus.emit({ type: "log", level: "info", source: `network ${name}`, message }),
@@ -297,7 +297,7 @@ async function withTimeout<T>(
 async function teardown(
   bus: EventBus,
   deferred: RunContext["deferred"],
-  bench: Bench | undefined,
+  session: RigSession | undefined,
   server: OtaServer | undefined,
   keepServer: boolean,
 ): Promise<void> {
@@ -309,7 +309,7 @@ async function teardown(
     }
   };
   for (const fn of deferred.reverse()) await attempt("step clean-up", fn);
-  if (bench) await attempt("closing the bench", () => bench.close());
+  if (session) await attempt("closing the boards", () => session.close());
   if (server && !keepServer) await attempt("stopping the server", () => server.stop());
   if (server && keepServer) {
     bus.emit({ type: "log", level: "warn", source: "server", message: `kept running at ${server.url} (--keep-server); stop it yourself` });

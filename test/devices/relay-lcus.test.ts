@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { SerialPort } from "serialport";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LcusRelay, hexBytes, lcusFrame } from "../../devices/relay-lcus.ts";
-import { startVirtualBoard, type VirtualBoard } from "../../harness/board/virtual/bench.ts";
+import { startVirtualBoard, type VirtualBoard } from "../../harness/board/virtual/virtual-board.ts";
 import { startVirtualRelay, type VirtualRelay } from "../../harness/board/virtual/relay.ts";
 import { ConsoleReader, FIRMWARE, runFlasher } from "./helpers.ts";
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { sha256 } from "../../devices/firmware-image.ts";
-import { startVirtualBoard, type VirtualBoard } from "../../harness/board/virtual/bench.ts";
+import { startVirtualBoard, type VirtualBoard } from "../../harness/board/virtual/virtual-board.ts";
 import { ConsoleReader, FakeOtaServer, FIRMWARE, runFlasher } from "./helpers.ts";
 
 const V100 = join(FIRMWARE, "app-1.0.0.bin");

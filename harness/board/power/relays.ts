@@ -1,6 +1,6 @@
 // Rig relay specs -> relay drivers, and the power/reset protocols on their channels.
 import { InfraError } from "../../core/errors.ts";
-import type { RelaySpec } from "../../scenario/types.ts";
+import type { RelaySpec } from "../spec.ts";
 import type { PowerProtocol, Relay, ResetProtocol } from "../types.ts";
 import { CommandRelay } from "./command.ts";
 import { LcusRelay } from "./lcus.ts";

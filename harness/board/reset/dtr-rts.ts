@@ -2,7 +2,7 @@
 // (and boot-mode) pins, as on ESP32 dev kits and Arduinos. Each step sets both lines at once
 // (the port's set() always sets every line), keeping the one the step does not name as it was.
 import { ScenarioError } from "../../core/errors.ts";
-import type { DtrRtsStep } from "../../scenario/types.ts";
+import type { DtrRtsStep } from "../spec.ts";
 import type { ResetProtocol } from "../types.ts";
 
 /** What the reset needs from a console: SerialConsole.setSignals. */

@@ -1,5 +1,5 @@
 // Starts a virtual board, powers it on and waits forever: a harness that the test then kills.
-import { startVirtualBoard } from "../../../harness/board/virtual/bench.ts";
+import { startVirtualBoard } from "../../../harness/board/virtual/virtual-board.ts";
 
 const workDir = process.argv[2];
 if (!workDir) throw new Error("usage: hold-board.ts <workDir>");

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import { InfraError } from "../../harness/core/errors.ts";
-import { requireSocat, startVirtualBoard } from "../../harness/board/virtual/bench.ts";
+import { requireSocat, startVirtualBoard } from "../../harness/board/virtual/virtual-board.ts";
 import { ROOT } from "./helpers.ts";
 
 const dirs: string[] = [];

@@ -43,7 +43,7 @@ function hasScript(): boolean {
   }
 }
 
-describe("bench commands (subprocess, virtual rig)", () => {
+describe("board commands (subprocess, virtual rig)", () => {
   it("rig flash, then rig power on shows the boot of the flashed version", async () => {
     await flashBase();
     const out = tempDir();

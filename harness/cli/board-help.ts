@@ -1,4 +1,4 @@
-// Help texts of the bench commands (rig power / reset / flash / console). Plain text only, so
+// Help texts of the board commands (rig power / reset / flash / console). Plain text only, so
 // help.ts can show them without loading any driver.
 
 const COMMON = `Common options:
@@ -14,7 +14,7 @@ Exit codes: 0 done, 2 usage or rig/profile error (file:line:col), 3 infrastructu
 `;
 
 const VIRTUAL_NOTE = `Virtual boards (virtual: in the rig): a virtual board's power IS its firmware process, and
-the virtual bench exists only while the command runs, so the board starts powered off and is
+the virtual rig exists only while the command runs, so the board starts powered off and is
 powered off again when the command exits. Its flash persists between commands in
 $XDG_CACHE_HOME/otarig/virtual/<rig>/<board>/ (default ~/.cache/…), so a later command boots
 what "rig flash" wrote.`;
@@ -22,7 +22,7 @@ what "rig flash" wrote.`;
 export const POWER_HELP = `Usage: rig power <rig.yaml> <board> on|off|cycle [--off DUR] [--watch DUR] [options]
 
 Switches the board's power (its relay channel, or the virtual board's process), then closes
-the bench and exits. After on and cycle it prints the board's console output live: until the
+the board and exits. After on and cycle it prints the board's console output live: until the
 board has been quiet for 1s after it started printing (at most 15s), or for exactly --watch.
 
   --off DUR           cycle: how long the power stays off (default 1s)
@@ -32,7 +32,7 @@ On a real bench the power state stays as switched (the relay holds it): nothing 
 off when the command exits.
 
 ${VIRTUAL_NOTE} So on the virtual rig "rig power … on" shows the boot, then the
-board goes down with the bench at exit, and "off" has nothing to switch off.
+board goes down with the command at exit, and "off" has nothing to switch off.
 
 ${COMMON}`;
 
@@ -40,14 +40,14 @@ export const RESET_HELP = `Usage: rig reset <rig.yaml> <board> [--watch DUR] [--
 
 Resets the board (relay pulse, DTR/RTS sequence, reset command, or the virtual board's
 process), prints its console output until it has been quiet for 1s after the reset (at most
-15s; or for exactly --watch DUR), then closes the bench and exits.
+15s; or for exactly --watch DUR), then closes the board and exits.
 
   --watch DUR         after the reset, show the console for DUR (0: not at all)
   --power-on          power the board on (and wait for it to boot) before the reset; default
                       on for virtual boards, off for real ones (--no-power-on to skip)
 
 ${VIRTUAL_NOTE} So on the virtual rig "rig reset" powers the board on, lets it
-boot, resets it (the log shows both boots), and the board goes down with the bench at exit.
+boot, resets it (the log shows both boots), and the board goes down with the command at exit.
 
 ${COMMON}`;
 
@@ -55,7 +55,7 @@ export const FLASH_HELP = `Usage: rig flash <rig.yaml> <board> <image> [options]
 
 Runs the rig's flash.command for the board with the image (a path from the current
 directory), showing the flasher's progress (flash.progress) on the terminal, then closes the
-bench and exits. The flasher's output goes to run.log; with flash.share_port the console lets
+board and exits. The flasher's output goes to run.log; with flash.share_port the console lets
 go of the port while the flasher runs. A flasher that fails or times out exits 3 with its last
 output.
 

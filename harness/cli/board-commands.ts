@@ -1,6 +1,6 @@
 // rig power / reset / flash: one action on one board of a rig, outside any run. Each loads the
-// rig and the board's profile, opens just that board with openBench (taking its lock, so it
-// waits for a running scenario on the same board), does the action, closes the bench and exits.
+// rig and the board's profile, opens just that board with openRigSession (taking its lock, so it
+// waits for a running scenario on the same board), does the action, closes the board and exits.
 // Logs go to a run directory as in a run: <board>.log (every console byte) and run.log.
 import { existsSync, mkdirSync } from "node:fs";
 import { homedir } from "node:os";
@@ -11,13 +11,13 @@ import { EXIT_CODES, InfraError, OtarigError, ScenarioError } from "../core/erro
 import { EventBus } from "../core/events.ts";
 import { SerialConsole } from "../board/console/serial-console.ts";
 import { RunLogWriter } from "../report/run-log.ts";
-import { openBench, type Bench } from "../runner/bench.ts";
+import { openRigSession, type RigSession } from "../runner/rig-session.ts";
 import type { BoardHandle } from "../runner/context.ts";
 import { loadProfile } from "../scenario/load-profile.ts";
 import { loadRig } from "../scenario/load-rig.ts";
 import { didYouMean } from "../scenario/suggest.ts";
 import type { RigSpec } from "../scenario/types.ts";
-import { FLASH_HELP, POWER_HELP, RESET_HELP } from "./bench-help.ts";
+import { FLASH_HELP, POWER_HELP, RESET_HELP } from "./board-help.ts";
 
 /** How long after power on / reset the boot is shown at most, when no --watch is given. */
 export const BOOT_WATCH_MAX_MS = 15_000;
@@ -33,12 +33,12 @@ const COMMON_OPTIONS = {
 /** A bad command line: exit 2 with the message and a pointer to --help. */
 export class UsageError extends ScenarioError {}
 
-export interface BenchSession {
+export interface BoardSession {
   command: string;
   rig: RigSpec;
   boardName: string;
   handle: BoardHandle;
-  /** the board's console (the bench opens a SerialConsole; onData needs the class) */
+  /** the board's console (the session opens a SerialConsole; onData needs the class) */
   console: SerialConsole;
   isVirtual: boolean;
   runDir: string;
@@ -61,7 +61,7 @@ export interface SessionSpec {
   precheck?: (rig: RigSpec, boardName: string) => void;
 }
 
-/** The parts of a session every bench command takes from its command line the same way. */
+/** The parts of a session every board command takes from its command line the same way. */
 export function sessionTarget(
   command: string,
   parsed: { positionals: string[]; values: { out?: string | undefined; "lock-timeout": string } },
@@ -80,7 +80,7 @@ export function requirePart(rig: RigSpec, board: string, part: "power" | "reset"
  * Runs `action` with one board of a rig open, and maps what goes wrong to an exit code (DESIGN
  * §2): usage, rig and profile errors 2 (file:line:col), infrastructure 3, interrupted 130.
  */
-export async function withBoard(spec: SessionSpec, action: (s: BenchSession) => Promise<number | void>): Promise<number> {
+export async function withBoard(spec: SessionSpec, action: (s: BoardSession) => Promise<number | void>): Promise<number> {
   const name = `rig ${spec.command}`;
   const sayTo = spec.statusToStderr ? process.stderr : process.stdout;
   const say = (message: string) => void sayTo.write(`${message}\n`);
@@ -95,13 +95,13 @@ export async function withBoard(spec: SessionSpec, action: (s: BenchSession) => 
       process.exit(EXIT_CODES.interrupted);
     }
     interrupted = true;
-    process.stderr.write(`\n${name}: interrupted; closing the bench (again to quit at once)\n`);
+    process.stderr.write(`\n${name}: interrupted; closing the board (again to quit at once)\n`);
     controller.abort();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
-  let bench: Bench | undefined;
+  let session: RigSession | undefined;
   let runLog: RunLogWriter | undefined;
   let bus: EventBus | undefined;
   try {
@@ -128,7 +128,7 @@ export async function withBoard(spec: SessionSpec, action: (s: BenchSession) => 
     runLog = new RunLogWriter(runDir);
     bus.subscribe(runLog.listener);
     bus.subscribe((e) => {
-      // Lock waits, stale-lock takeovers, bench clean-up trouble: the user should see them.
+      // Lock waits, stale-lock takeovers, clean-up trouble: the user should see them.
       if (e.type === "log" && e.level === "warn") process.stderr.write(`${name}: ${e.source}: ${e.message}\n`);
       if (e.type === "console.gap") process.stderr.write(`${name}: ${e.board}: ${e.message}\n`);
     });
@@ -136,7 +136,7 @@ export async function withBoard(spec: SessionSpec, action: (s: BenchSession) => 
     say(`${name}: logs in ${runDir}/ (${boardName}.log: the board's console; run.log: the rest)`);
 
     const isVirtual = boardSpec.virtual !== undefined;
-    bench = await openBench(rig, [boardName], {
+    session = await openRigSession(rig, [boardName], {
       runDir,
       bus,
       profiles: { [boardSpec.profile]: profile },
@@ -145,7 +145,7 @@ export async function withBoard(spec: SessionSpec, action: (s: BenchSession) => 
       ...(isVirtual ? { virtualDir: virtualStateDir(rig) } : {}),
     });
     opened = true;
-    const handle = bench.handles.get(boardName)!;
+    const handle = session.handles.get(boardName)!;
     if (!(handle.board.console instanceof SerialConsole)) throw new InfraError(`board ${boardName}: its console is not a serial console`);
     const code = await action({
       command: spec.command,
@@ -166,13 +166,13 @@ export async function withBoard(spec: SessionSpec, action: (s: BenchSession) => 
     bus?.emit({ type: "log", level: "error", source: name, message: messageOf(err) });
     return report(name, err);
   } finally {
-    if (bench) {
-      if (spec.boardName && bench.handles.get(spec.boardName)?.spec.virtual) {
+    if (session) {
+      if (spec.boardName && session.handles.get(spec.boardName)?.spec.virtual) {
         say(`${name}: virtual board ${spec.boardName}: powered off as the command exits (its power is the firmware process)`);
       }
-      await bench.close();
+      await session.close();
     }
-    bus?.emit({ type: "log", level: "info", source: name, message: "bench closed" });
+    bus?.emit({ type: "log", level: "info", source: name, message: "boards closed" });
     await runLog?.close();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -199,7 +199,7 @@ function messageOf(err: unknown): string {
 }
 
 /**
- * Per-rig folder where virtual boards keep their flash between commands (the virtual bench
+ * Per-rig folder where virtual boards keep their flash between commands (the virtual rig
  * itself lives only as long as one command): $XDG_CACHE_HOME/otarig/virtual/<rig>/, else
  * ~/.cache/otarig/virtual/<rig>/. The board's lock (<rig>.<board>) keeps two commands apart.
  */
@@ -276,7 +276,7 @@ export async function untilBoardSettles(
 }
 
 /** Prints the board's console lines as `<board> | <line>` while `during` runs. */
-export async function showConsole<T>(s: BenchSession, during: () => Promise<T>): Promise<T> {
+export async function showConsole<T>(s: BoardSession, during: () => Promise<T>): Promise<T> {
   const off = s.console.onLine((line) => s.say(`${s.boardName} | ${line.text}`));
   try {
     return await during();
@@ -286,7 +286,7 @@ export async function showConsole<T>(s: BenchSession, during: () => Promise<T>):
 }
 
 /** After power on / reset: shows the boot (default) or the console for exactly `watchMs`. */
-async function watchBoot(s: BenchSession, watchMs: number | undefined): Promise<void> {
+async function watchBoot(s: BoardSession, watchMs: number | undefined): Promise<void> {
   if (watchMs === 0) return;
   if (watchMs !== undefined) {
     await Promise.race([sleep(watchMs), abortOf(s.signal)]);

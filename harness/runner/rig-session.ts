@@ -1,0 +1,305 @@
+// Turns the rig's board specs into live boards for one run: locks first, then virtual parts,
+// consoles (capturing from the moment they open), power, reset and flash drivers.
+import { join } from "node:path";
+import { InfraError } from "../core/errors.ts";
+import type { EventBus } from "../core/events.ts";
+import { SerialConsole } from "../board/console/serial-console.ts";
+import { CommandFlasher } from "../board/flash/command-flasher.ts";
+import { BoardLock } from "../board/lock/board-lock.ts";
+import { createRelay, powerFor, resetFor, type Relay } from "../board/power/relays.ts";
+import { DtrRtsReset } from "../board/reset/dtr-rts.ts";
+import { CommandReset } from "../board/reset/command-reset.ts";
+import { FLASHER_PROGRAM, startVirtualBoard, type VirtualBoard } from "../board/virtual/virtual-board.ts";
+import { programCommand } from "../board/virtual/programs.ts";
+import { startVirtualRelay, type VirtualRelay } from "../board/virtual/relay.ts";
+import type { Board, PowerProtocol, ResetProtocol } from "../board/types.ts";
+import type { BoardProfile, BoardSpec, RigSpec } from "../scenario/types.ts";
+import type { BoardHandle } from "./context.ts";
+
+export interface RigSession {
+  handles: Map<string, BoardHandle>;
+  close(): Promise<void>;
+}
+
+export interface RigSessionOptions {
+  runDir: string;
+  bus: EventBus;
+  profiles: Record<string, BoardProfile>;
+  signal: AbortSignal;
+  lockTimeoutMs?: number;
+  /**
+   * Where virtual boards keep their PTY links and flash, one folder per board. Default
+   * `<runDir>/virtual`; the board commands (rig power/flash/…) pass a per-rig folder under the
+   * cache dir so that what `rig flash` wrote is still there for a later `rig power on`.
+   */
+  virtualDir?: string;
+}
+
+/** What the parts of one session share while it opens: the rig, the options and the clean-ups. */
+interface Opening {
+  rig: RigSpec;
+  options: RigSessionOptions;
+  cleanups: Array<() => Promise<void>>;
+  log(source: string): (line: string) => void;
+  virtualRelays: Map<string, VirtualRelay>;
+  relayFor(name: string): Relay;
+}
+
+export async function openRigSession(rig: RigSpec, boardNames: string[], options: RigSessionOptions): Promise<RigSession> {
+  const { bus } = options;
+  const cleanups: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        bus.emit({ type: "log", level: "warn", source: "rig", message: String((err as Error).message ?? err) });
+      }
+    }
+  };
+  const log = (source: string) => (line: string) => bus.emit({ type: "log", level: "info", source, message: line });
+
+  try {
+    await acquireLocks(rig, boardNames, options, cleanups);
+    const virtualRelays = await startVirtualRelays(rig, boardNames, options, cleanups, log);
+    const opening: Opening = { rig, options, cleanups, log, virtualRelays, relayFor: relayPool(rig, virtualRelays, cleanups, log) };
+    // Boards are brought up side by side: on a fleet most of the time is process start-up.
+    const opened = await Promise.allSettled(boardNames.map((name) => openBoard(opening, name)));
+    const failed = opened.find((o): o is PromiseRejectedResult => o.status === "rejected");
+    if (failed) throw failed.reason;
+    const handles = new Map<string, BoardHandle>();
+    opened.forEach((o, i) => handles.set(boardNames[i]!, (o as PromiseFulfilledResult<BoardHandle>).value));
+    return { handles, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+async function acquireLocks(
+  rig: RigSpec,
+  boardNames: string[],
+  options: RigSessionOptions,
+  cleanups: Array<() => Promise<void>>,
+): Promise<void> {
+  const { bus } = options;
+  for (const name of boardNames) {
+    const lock = new BoardLock({ board: `${rig.name}.${name}`, ...(rig.lockDir ? { dir: rig.lockDir } : {}) });
+    await lock.acquire({
+      timeoutMs: options.lockTimeoutMs ?? 600_000,
+      onWait: (holder) => bus.emit({ type: "log", level: "warn", source: name, message: `waiting for lock held by ${holder}` }),
+      onTakeover: (holder) => bus.emit({ type: "log", level: "warn", source: name, message: `took over a stale lock of ${holder}` }),
+    });
+    cleanups.push(() => lock.release());
+  }
+}
+
+/**
+ * A virtual relay is the LCUS emulator on its own PTY; the harness drives it with its real LCUS
+ * driver, so the driver is what the virtual rig tests.
+ */
+async function startVirtualRelays(
+  rig: RigSpec,
+  boardNames: string[],
+  options: RigSessionOptions,
+  cleanups: Array<() => Promise<void>>,
+  log: (source: string) => (line: string) => void,
+): Promise<Map<string, VirtualRelay>> {
+  const virtualRelays = new Map<string, VirtualRelay>();
+  for (const [relayName, relaySpec] of Object.entries(rig.relays)) {
+    if (relaySpec.type !== "virtual") continue;
+    if (!boardNames.some((b) => usesRelay(rig.boards[b]!, relayName))) continue;
+    const relay = await startVirtualRelay({
+      name: relayName,
+      workDir: join(options.runDir, "virtual", `relay-${relayName}`),
+      channels: relaySpec.channels,
+      onOutput: log(`relay ${relayName}`),
+    });
+    cleanups.push(() => relay.stop());
+    virtualRelays.set(relayName, relay);
+  }
+  return virtualRelays;
+}
+
+/** One driver per relay module, made when a board first needs it and closed with the session. */
+function relayPool(
+  rig: RigSpec,
+  virtualRelays: Map<string, VirtualRelay>,
+  cleanups: Array<() => Promise<void>>,
+  log: (source: string) => (line: string) => void,
+): (name: string) => Relay {
+  const relays = new Map<string, Relay>();
+  const virtualRelayDriver = (spec: { channels: number }, name: string): Relay => {
+    const emulator = virtualRelays.get(name);
+    if (!emulator) throw new InfraError(`relay ${name}: its emulator was not started`);
+    return createRelay({ type: "lcus", name, port: emulator.port, channels: spec.channels, baud: 9600 });
+  };
+  return (relayName) => {
+    let relay = relays.get(relayName);
+    if (!relay) {
+      const relaySpec = rig.relays[relayName];
+      if (!relaySpec) throw new InfraError(`rig ${rig.name}: no relay "${relayName}"`);
+      relay = createRelay(relaySpec, log(`relay ${relayName}`), { virtual: virtualRelayDriver });
+      relays.set(relayName, relay);
+      const opened = relay;
+      cleanups.push(() => opened.close());
+    }
+    return relay;
+  };
+}
+
+async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
+  const spec = o.rig.boards[name]!;
+  const profile = o.options.profiles[spec.profile];
+  if (!profile) throw new InfraError(`board ${name}: profile ${spec.profile} was not loaded`);
+  const virtual = spec.virtual ? await startVirtual(o, spec) : undefined;
+  const port = virtual?.consolePort ?? spec.console.port;
+  if (!port) throw new InfraError(`board ${name} has no console port`);
+  const console = await openConsole(o, spec, port);
+
+  if (virtual) wireVirtualRelays(spec, virtual, o.virtualRelays);
+  const power = settledPower(powerOf(spec, virtual, o.relayFor), spec, o.virtualRelays);
+  const reset = settledReset(resetOf(spec, virtual, o.relayFor, console), spec, o.virtualRelays);
+  if (virtual && power) o.cleanups.push(() => power.off()); // a virtual board is powered down with the run
+  const fields: Record<string, string> = {
+    ...spec.extra,
+    name,
+    serial: spec.serialNumber,
+    serial_number: spec.serialNumber,
+    port,
+    profile: spec.profile,
+    ...(virtual ? { flash_dir: virtual.flashDir } : {}),
+  };
+  const flash = spec.flash ? await flasherFor(o, spec, console, port, fields, virtual) : undefined;
+  const board: Board = {
+    name,
+    serialNumber: spec.serialNumber,
+    console,
+    fields,
+    ...(power ? { power } : {}),
+    ...(reset ? { reset } : {}),
+    ...(flash ? { flash } : {}),
+  };
+  return { board, spec, profile };
+}
+
+async function startVirtual(o: Opening, spec: BoardSpec): Promise<VirtualBoard> {
+  const virtual = await startVirtualBoard({
+    name: spec.name,
+    serialNumber: spec.serialNumber,
+    workDir: join(o.options.virtualDir ?? join(o.options.runDir, "virtual"), spec.name),
+    config: spec.virtual!.config,
+    onOutput: o.log(`${spec.name} (virtual board process)`),
+  });
+  o.cleanups.push(() => virtual.stop());
+  return virtual;
+}
+
+/** Opens the board's console; capture into `<board>.log` starts now and lasts the session. */
+async function openConsole(o: Opening, spec: BoardSpec, port: string): Promise<SerialConsole> {
+  const { bus, runDir } = o.options;
+  const name = spec.name;
+  const console = new SerialConsole({
+    board: name,
+    port,
+    baud: spec.console.baud,
+    lineEnding: spec.console.lineEnding,
+    reconnectTimeoutMs: spec.console.reconnectTimeoutMs,
+    logFile: join(runDir, `${name}.log`),
+    clockOrigin: bus.startedAt,
+  });
+  console.onLine((line) => bus.emit({ type: "console.line", board: name, text: line.text }));
+  console.onGap((message) => bus.emit({ type: "console.gap", board: name, message }));
+  await console.open();
+  o.cleanups.push(() => console.close());
+  return console;
+}
+
+async function flasherFor(
+  o: Opening,
+  spec: BoardSpec,
+  console: SerialConsole,
+  port: string,
+  fields: Record<string, string>,
+  virtual: VirtualBoard | undefined,
+): Promise<CommandFlasher> {
+  const flash = spec.flash!;
+  return new CommandFlasher({
+    command: flash.command,
+    cwd: flash.cwd,
+    timeoutMs: flash.timeoutMs,
+    ...(flash.progress ? { progress: flash.progress } : {}),
+    placeholders: {
+      port,
+      node: process.execPath,
+      ...(virtual ? { virtual_flasher: await virtualFlasher() } : {}),
+      ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [`board.${k}`, v])),
+    },
+    sharePort: flash.sharePort,
+    console,
+    onOutput: o.log(`${spec.name} flasher`),
+  });
+}
+
+/** The virtual flasher as one runnable file (`{node} {virtual_flasher} …` in a virtual rig). */
+async function virtualFlasher(): Promise<string> {
+  const command = await programCommand(FLASHER_PROGRAM);
+  if (command.length !== 1) throw new InfraError(`could not compile the virtual flasher ${FLASHER_PROGRAM} (is esbuild installed?)`);
+  return command[0]!;
+}
+
+function usesRelay(spec: BoardSpec, relay: string): boolean {
+  return (spec.power !== undefined && "relay" in spec.power && spec.power.relay === relay) ||
+    (spec.reset !== undefined && "relay" in spec.reset && spec.reset.relay === relay);
+}
+
+/** Wires the emulated relay's channels to the virtual board: power channel = its supply, reset channel held = in reset. */
+function wireVirtualRelays(spec: BoardSpec, board: VirtualBoard, relays: Map<string, VirtualRelay>): void {
+  if (spec.power && "relay" in spec.power) relays.get(spec.power.relay)?.wirePower(spec.power.channel, board.power);
+  if (spec.reset && "relay" in spec.reset) {
+    relays.get(spec.reset.relay)?.wire(spec.reset.channel, (held) => (held ? board.power.off() : board.power.on()));
+  }
+}
+
+/** Through an emulated relay a switch lands a moment after the frame is sent: wait for it, so steps stay in order. */
+function settledPower(power: PowerProtocol | undefined, spec: BoardSpec, relays: Map<string, VirtualRelay>): PowerProtocol | undefined {
+  const relay = power && spec.power && "relay" in spec.power ? relays.get(spec.power.relay) : undefined;
+  if (!power || !relay) return power;
+  return {
+    on: async () => (await power.on(), await relay.settled()),
+    off: async () => (await power.off(), await relay.settled()),
+    cycle: async (offMs) => (await power.cycle(offMs), await relay.settled()),
+  };
+}
+
+function settledReset(reset: ResetProtocol | undefined, spec: BoardSpec, relays: Map<string, VirtualRelay>): ResetProtocol | undefined {
+  const relay = reset && spec.reset && "relay" in spec.reset ? relays.get(spec.reset.relay) : undefined;
+  if (!reset || !relay) return reset;
+  return { reset: async () => (await reset.reset(), await relay.settled()) };
+}
+
+function powerOf(spec: BoardSpec, virtual: VirtualBoard | undefined, relayFor: (name: string) => Relay): PowerProtocol | undefined {
+  if (!spec.power) return undefined;
+  if ("virtual" in spec.power) {
+    if (!virtual) throw new InfraError(`board ${spec.name}: power: virtual needs a virtual board`);
+    return virtual.power;
+  }
+  return powerFor(relayFor(spec.power.relay), spec.power.channel);
+}
+
+function resetOf(
+  spec: BoardSpec,
+  virtual: VirtualBoard | undefined,
+  relayFor: (name: string) => Relay,
+  console: SerialConsole,
+): ResetProtocol | undefined {
+  const r = spec.reset;
+  if (!r) return undefined;
+  if ("virtual" in r) {
+    if (!virtual) throw new InfraError(`board ${spec.name}: reset: virtual needs a virtual board`);
+    return virtual.reset;
+  }
+  if ("relay" in r) return resetFor(relayFor(r.relay), r.channel, r.pulseMs);
+  if ("method" in r) return new DtrRtsReset(console, r.sequence);
+  return new CommandReset(r.command, r.timeoutMs);
+}
