@@ -146,12 +146,24 @@ async function createDeployment(app: App, ctx: Ctx): Promise<void> {
   }
   if (typeof body.artifact_uuid !== "string") throw new HttpError(400, "E400-8", "artifact_uuid is required");
   const artifact = ownArtifact(app, key.vendor, body.artifact_uuid);
+  const result = deploy(app, key.vendor, artifact, rawSns as string[], body.arguments, ctx.now);
+  ctx.logFields.deployment_id = result.deployment_id;
+  sendJson(ctx.res, 202, result);
+}
 
+export interface DeployResult {
+  deployment_id: string;
+  deployment_accepted: string[];
+  deployment_rejected: { device_sn: string; message: string }[];
+}
+
+/** Creates a deployment of a vendor's artifact to the serials it knows (the API and the portal). */
+export function deploy(app: App, vendor: string, artifact: ArtifactRow, serials: string[], args: unknown, now: number): DeployResult {
   const accepted: string[] = [];
   const rejected: { device_sn: string; message: string }[] = [];
   const devices: DeviceRow[] = [];
-  for (const sn of [...new Set((rawSns as string[]).map((s) => s.trim()))]) {
-    const found = app.store.vendorDevices(key.vendor, sn);
+  for (const sn of [...new Set(serials.map((s) => s.trim()))]) {
+    const found = app.store.vendorDevices(vendor, sn);
     if (artifact.sha256 === null) rejected.push({ device_sn: sn, message: "artifact not uploaded yet" });
     else if (found.length === 0) rejected.push({ device_sn: sn, message: "unknown device" });
     else {
@@ -160,9 +172,8 @@ async function createDeployment(app: App, ctx: Ctx): Promise<void> {
     }
   }
   const id = randomUUID();
-  app.store.createDeployment(id, key.vendor, artifact.uuid, body.arguments, devices, ctx.now);
-  ctx.logFields.deployment_id = id;
-  sendJson(ctx.res, 202, { deployment_id: id, deployment_accepted: accepted, deployment_rejected: rejected });
+  app.store.createDeployment(id, vendor, artifact.uuid, args, devices, now);
+  return { deployment_id: id, deployment_accepted: accepted, deployment_rejected: rejected };
 }
 
 function deploymentStatus(app: App, ctx: Ctx): void {
