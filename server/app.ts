@@ -184,6 +184,7 @@ async function handle(app: App, routes: Route[], req: IncomingMessage, res: Serv
   } catch (err) {
     const httpErr =
       err instanceof HttpError ? err : new HttpError(500, style === "vendor" ? "E500-1" : "INTERNAL", "internal server error");
+    if (httpErr.logReason) ctx.logFields.reason = httpErr.logReason;
     if (!(err instanceof HttpError)) app.log.error("handler failed", { request_id: requestId, path: pathname, error: String(err) });
     // An error answered before the body was read: do not keep reading a possibly huge upload.
     const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;

@@ -108,6 +108,9 @@ async function putArtifact(app: App, ctx: Ctx): Promise<void> {
   const artifact = app.store.artifact(uuid);
   if (!artifact) throw new HttpError(403, "E403-1", "invalid upload URL");
   ctx.logFields.artifact_uuid = uuid;
+  // One-shot: a URL that uploaded is spent; an artifact's verified bytes are never replaced.
+  if (app.store.uploadUrlUsed(sig.toLowerCase())) throw new HttpError(403, "E403-3", "upload URL was already used");
+  if (artifact.sha256 !== null) throw alreadyUploaded();
 
   const expected = Buffer.from(artifact.md5, "hex").toString("base64");
   const header = (ctx.req.headers["content-md5"] as string | undefined)?.trim();
@@ -122,7 +125,9 @@ async function putArtifact(app: App, ctx: Ctx): Promise<void> {
     const digest = await writer.finish();
     if (digest.md5 !== artifact.md5) throw new HttpError(400, "E400-6", "body md5 differs from Content-MD5; nothing stored");
     await commit(app, writer, ctx.now);
-    app.store.artifactUploaded(uuid, digest.sha256, digest.size, ctx.now);
+    const stored = app.store.artifactUploadedOnce(uuid, sig.toLowerCase(), digest.sha256, digest.size, ctx.now);
+    if (stored === "used") throw new HttpError(403, "E403-3", "upload URL was already used");
+    if (stored === "uploaded") throw alreadyUploaded();
     ctx.logFields.sha256 = digest.sha256;
     ctx.logFields.size = digest.size;
     sendEmpty(ctx.res, 200, { "content-length": "0" });
@@ -131,6 +136,10 @@ async function putArtifact(app: App, ctx: Ctx): Promise<void> {
     if (err instanceof UploadTooLarge) throw tooLargeVendor(max);
     throw err;
   }
+}
+
+function alreadyUploaded(): HttpError {
+  return new HttpError(409, "E409-4", "the artifact already has verified bytes; create a new artifact for other bytes");
 }
 
 function tooLargeVendor(max: number): HttpError {
