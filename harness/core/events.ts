@@ -33,6 +33,8 @@ export type RunEvent = Stamped &
     | { type: "server.log"; line: string }
     | { type: "log"; level: "info" | "warn" | "error"; source: string; message: string }
     | { type: "retry"; path: string; attempt: number; of: number; reason: string }
+    // evidence files of a run (browser trace, screenshots): `path` is relative to the run dir
+    | { type: "attachment"; name: string; path: string; contentType: string; step?: string }
     | {
         type: "run.end";
         status: RunStatus;

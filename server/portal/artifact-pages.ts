@@ -65,7 +65,7 @@ function artifactsPage(app: App, s: PortalSession) {
       ? html`<table aria-label="Artifacts"><thead><tr><th>Name</th><th>Size</th><th>MD5</th><th>SHA-256</th><th>UUID</th><th>Uploaded</th></tr></thead><tbody>${rows}</tbody></table>`
       : html`<p>No artifacts yet.</p>`
   }
-<form method="post" action="/portal/artifacts" enctype="multipart/form-data" aria-label="Upload artifact">
+<form method="post" action="/portal/artifacts" enctype="multipart/form-data">
 <fieldset><legend>Upload an artifact</legend>
 ${csrfField(s)}
 <label>Artifact name (default: the file's name) <input name="name"></label>

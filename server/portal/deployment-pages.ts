@@ -55,7 +55,7 @@ function deploymentsPage(app: App, s: PortalSession) {
       ? html`<table aria-label="Deployments"><thead><tr><th>Deployment</th><th>Artifact</th><th>Progress</th><th>Created</th></tr></thead><tbody>${rows}</tbody></table>`
       : html`<p>No deployments yet.</p>`
   }
-<form method="post" action="/portal/deployments" aria-label="Create deployment">
+<form method="post" action="/portal/deployments">
 <fieldset><legend>Create a deployment</legend>
 ${csrfField(s)}
 <label>Artifact <select name="artifact" required><option value="">choose…</option>${artifacts.map(

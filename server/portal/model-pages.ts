@@ -65,7 +65,7 @@ function modelsPage(app: App, s: PortalSession) {
       ? html`<table aria-label="Models"><thead><tr><th>Model</th><th>Firmware id</th><th>Requires activation</th><th>Serials</th><th>Created</th></tr></thead><tbody>${rows}</tbody></table>`
       : html`<p>No models yet.</p>`
   }
-<form method="post" action="/portal/models" aria-label="Create model">
+<form method="post" action="/portal/models">
 <fieldset><legend>Create a model</legend>
 ${csrfField(s)}
 <label>Model name <input name="model" required pattern="[A-Za-z0-9_.:@\\-]{1,128}"></label>
@@ -85,13 +85,16 @@ function modelPage(app: App, ctx: Ctx, s: PortalSession, model: ModelRow) {
       html`<form method="post" action="${base}/serials/${encodeURIComponent(d.sn)}" class="inline">${csrfField(s)}<input type="hidden" name="action" value="${verb}"><button type="submit" aria-label="${label} ${d.sn}">${label}</button></form>`;
     return html`<tr data-sn="${d.sn}"><td>${d.sn}</td><td data-field="status">${status}</td><td>${when(d.enabled_at)}</td><td>${when(d.activated_at)}</td><td>${action("enable", "Enable")} ${status !== "disabled" ? action("disable", "Disable") : ""}</td></tr>`;
   });
-  const body = html`<p>Firmware id <strong>${model.id}</strong> · devices ${model.require_activation ? "must" : "need not"} activate</p>
+  const body = html`<table aria-label="Model details"><tbody>
+<tr><th scope="row">Firmware id</th><td>${model.id}</td></tr>
+<tr><th scope="row">Devices must activate</th><td>${model.require_activation ? "yes" : "no"}</td></tr>
+</tbody></table>
 ${
   serials.length
-    ? html`<table aria-label="Serial numbers"><thead><tr><th>Serial number</th><th>Status</th><th>Enabled</th><th>Activated</th><th>Actions</th></tr></thead><tbody>${rows}</tbody></table>`
+    ? html`<table aria-label="Serials of the model"><thead><tr><th>Serial number</th><th>Status</th><th>Enabled</th><th>Activated</th><th>Actions</th></tr></thead><tbody>${rows}</tbody></table>`
     : html`<p>No serial numbers yet.</p>`
 }
-<form method="post" action="${base}/serials" aria-label="Add serial numbers">
+<form method="post" action="${base}/serials">
 <fieldset><legend>Add serial numbers</legend>
 ${csrfField(s)}
 <label>Serial numbers (one per line) <textarea name="serials" rows="3" required></textarea></label>
