@@ -52,6 +52,7 @@ export const PORTAL_JS = `
     });
     body.replaceWith(fresh);
     body = fresh;
+    table.setAttribute("data-updated", new Date().toISOString());
     if (summary) summary.textContent = done + " of " + rows.length + " device(s) finished";
   }
   function poll() {
