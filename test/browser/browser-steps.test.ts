@@ -89,6 +89,8 @@ describe("browser steps", () => {
     });
     expect(r.exitCode, r.all).toBe(3);
     expect(r.all).toContain(`OTARIG_CHROMIUM=${join(dir, "no-such-chromium")} is not an executable file`);
+    const doctor = await rig(["doctor"], { env: { OTARIG_CHROMIUM: join(dir, "no-such-chromium") } });
+    expect(doctor.all).toMatch(/warn\s+chromium\s+not found \(looked for OTARIG_CHROMIUM=.*no-such-chromium; browser steps need it: sudo apt-get install chromium\)/);
     // nothing on the PATH either: the message says how to install it
     expect(() => requireChromium({ PATH: dir })).toThrow(/none was found \(looked for chromium, chromium-browser, google-chrome on the PATH\): install it with "sudo apt-get install chromium"/);
     expect(findChromium({ PATH: "/usr/bin" }).path).toBe("/usr/bin/chromium");
