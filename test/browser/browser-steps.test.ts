@@ -1,12 +1,24 @@
 // Browser steps through the rig CLI, against a portal at a known URL (server mode url, key from
 // OTARIG_API_KEY): a failing step names its locator and what the page showed, leaves a
 // screenshot and a trace, all attached; the API secret reaches no file; no Chromium → exit 3.
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findChromium, requireChromium } from "../../harness/browser/chromium.ts";
-import { processesMentioning, readJson, rig, ROOT, tempDir } from "../cli/helpers.ts";
+import { processesMentioning, readJson, rig, ROOT } from "../cli/helpers.ts";
 import { startTestServer, VENDOR_A, type TestServer } from "../server/helpers.ts";
+
+// Temporary folders of this file, removed when its tests are done.
+const made: string[] = [];
+const tempDir = (prefix: string): string => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 const KEY = `${VENDOR_A.vendor}:${VENDOR_A.keyId}:${VENDOR_A.secret}`;
 

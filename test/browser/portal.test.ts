@@ -2,13 +2,25 @@
 // serials, artifact upload, deployments with a live page, devices; CSRF, wrong sign-ins and
 // their rate limit, session expiry, and vendor/device text rendered as text, never markup.
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BrowserSession } from "../../harness/browser/session.ts";
 import { ProvisionClient } from "../../harness/ota/provision-client.ts";
-import { raw, startTestServer, tempDir, VENDOR_A, type TestServer } from "../server/helpers.ts";
+import { raw, startTestServer, VENDOR_A, type TestServer } from "../server/helpers.ts";
+
+// Temporary folders of this file, removed when its tests are done.
+const made: string[] = [];
+const tempDir = (prefix: string): string => {
+  const d = mkdtempSync(path.join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 const md5 = (b: Buffer): string => createHash("md5").update(b).digest("hex");
 const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");

@@ -2,7 +2,9 @@
 // repeated failed signatures, header deadlines, one-shot upload URLs with 409 for verified bytes,
 // and status reports of provisioned devices only with their CIK.
 import { createHash } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { connect } from "node:net";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OtaHttpError } from "../../harness/ota/http.ts";
 import { ProvisionClient } from "../../harness/ota/provision-client.ts";
@@ -110,7 +112,9 @@ describe("server hardening", () => {
       cik = await new ProvisionClient({ baseUrl: s.url, vendor: VENDOR_A.vendor, model: "st-1" }).activate("P-1");
       firmwareId = (await s.vendorA.model("st-1")).id;
       const data = Buffer.from("status test image");
-      const up = await s.vendorA.uploadArtifact(await writeTemp(data), "st.bin");
+      const file = join(s.dataDir, "upload-source.bin"); // removed with the server's data
+      writeFileSync(file, data);
+      const up = await s.vendorA.uploadArtifact(file, "st.bin");
       hash = up.sha256;
       await s.vendorA.createDeployment({ device_sn: ["P-1", "P-2"], artifact_uuid: up.artifactUuid });
     });
@@ -126,11 +130,3 @@ describe("server hardening", () => {
     });
   });
 });
-
-async function writeTemp(data: Buffer): Promise<string> {
-  const { tempDir } = await import("./helpers.ts");
-  const { writeFileSync } = await import("node:fs");
-  const file = `${tempDir()}/image.bin`;
-  writeFileSync(file, data);
-  return file;
-}
