@@ -62,7 +62,7 @@ export function getPage(app: App, path: string, handler: PageHandler): Route {
 export function postForm(app: App, path: string, back: (ctx: Ctx) => string, handler: FormHandler, readBody = true): Route {
   return route("POST", path, "text", async (ctx) => {
     const session = app.portalSessions.find(ctx);
-    if (!session) return send(ctx, { html: page("Signed out", undefined, expiredBody(ctx)), status: 401 });
+    if (!session) return send(ctx, { html: page("Signed out", undefined, SIGNED_OUT), status: 401 });
     const fields: Fields = readBody ? await readFields(ctx.req) : new Map();
     if (readBody && !csrfMatches(session.csrf, fields.get("csrf")?.[0])) return send(ctx, csrfRejected(app, ctx, session));
     send(ctx, await guarded(ctx, session, () => handler(ctx, session, fields), back(ctx)));
@@ -108,7 +108,4 @@ function toSignIn(ctx: Ctx): Reply {
   return { redirect: expired ? "/portal/sign-in?expired=1" : "/portal/sign-in" };
 }
 
-function expiredBody(ctx: Ctx): Html {
-  void ctx;
-  return html`<p role="alert">Your session has expired or you are signed out. <a href="/portal/sign-in">Sign in</a> again.</p>`;
-}
+const SIGNED_OUT = html`<p role="alert">Your session has expired or you are signed out. <a href="/portal/sign-in">Sign in</a> again.</p>`;

@@ -54,7 +54,9 @@ async function signIn(app: App, ctx: Ctx): Promise<void> {
     app.log.warn("portal sign-in failed", { request_id: ctx.requestId, reason });
     signInPage(ctx, status, { kind: "error", text: "Sign-in failed: unknown key id or wrong secret." });
   };
-  if (!csrfMatches(cookies(ctx).get(SIGN_IN_COOKIE) ?? "", first(fields, "csrf") ?? "") || !first(fields, "csrf")) {
+  const formToken = first(fields, "csrf");
+  const cookieToken = cookies(ctx).get(SIGN_IN_COOKIE);
+  if (!formToken || !cookieToken || !csrfMatches(cookieToken, formToken)) {
     app.log.warn("portal: sign-in form without a valid CSRF token", { request_id: ctx.requestId });
     return signInPage(ctx, 403, { kind: "error", text: "Request refused: invalid or missing CSRF token. Try again." });
   }

@@ -153,6 +153,14 @@ describe("the portal in Chromium", () => {
     });
     expect(r.status).toBe(403);
     expect((await s.vendorA.signed("GET", "/provision/manage/model/")).toString()).not.toMatch(/forged/);
+    // the sign-in form has its own token (login CSRF): right credentials without it get no session
+    const login = await raw(`${s.url}/portal/sign-in`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ csrf: "guessed", key_id: VENDOR_A.keyId, secret: VENDOR_A.secret }).toString(),
+    });
+    expect(login.status).toBe(403);
+    expect(login.headers.get("set-cookie") ?? "").not.toMatch(/otarig_portal=[^;]/);
   });
 
   it("a wrong sign-in gets one answer whatever was wrong, then 429 with Retry-After", async () => {

@@ -130,13 +130,14 @@ export const upload: StepImpl<StepParams<"browser.upload">> = browserStep(
 export const expect: StepImpl<StepParams<"browser.expect">> = browserStep(
   (p) => `expecting ${describeTarget(p as Target)}${p.not ? " to be gone" : ""}`,
   async (ctx, page, p, waitMs) => {
-    const within = p.within !== undefined ? parseDuration(p.within) : waitMs;
+    // `within` bounds the wait, minus the step's margin for the screenshot and the message
+    const waited = Math.min(p.within !== undefined ? parseDuration(p.within) : waitMs, waitMs);
     const found = locate(page, p as Target).first();
     try {
-      await found.waitFor({ state: p.not ? "hidden" : "visible", timeout: Math.min(within, waitMs) });
+      await found.waitFor({ state: p.not ? "hidden" : "visible", timeout: waited });
     } catch (err) {
       if ((err as Error).name !== "TimeoutError") throw err;
-      throw new TestFailure(p.not ? `still shown after ${within / 1000}s` : `not shown within ${within / 1000}s`);
+      throw new TestFailure(p.not ? `still shown after ${waited / 1000}s` : `not shown within ${waited / 1000}s`);
     }
     if (p.not) return { detail: "not shown" };
     const shown = (await found.innerText({ timeout: 1000 }).catch(() => "")).replace(/\s+/g, " ").trim();
