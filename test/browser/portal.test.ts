@@ -2,7 +2,7 @@
 // serials, artifact upload, deployments with a live page, devices; CSRF, wrong sign-ins and
 // their rate limit, session expiry, and vendor/device text rendered as text, never markup.
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
@@ -153,7 +153,21 @@ describe("the portal in Chromium", () => {
     });
     expect(r.status).toBe(403);
     expect((await s.vendorA.signed("GET", "/provision/manage/model/")).toString()).not.toMatch(/forged/);
-    // the sign-in form has its own token (login CSRF): right credentials without it get no session
+    // the upload form (multipart) carries its token as a field: a wrong one stores nothing
+    const bytes = Buffer.from("forged upload bytes");
+    const file = path.join(tempDir("otarig-portal-"), "forged.bin");
+    writeFileSync(file, bytes);
+    await page.goto(`${s.url}/portal/artifacts`);
+    await page.locator('form[enctype="multipart/form-data"] input[name="csrf"]').evaluate((el) => ((el as unknown as { value: string }).value = "forged-token"));
+    await page.getByLabel("Firmware file").setInputFiles(file);
+    const upload = page.waitForResponse((res) => res.url().endsWith("/portal/artifacts") && res.request().method() === "POST");
+    await page.getByRole("button", { name: "Upload" }).click();
+    expect((await upload).status()).toBe(403);
+    expect(existsSync(path.join(s.dataDir, "blobs", sha256(bytes)))).toBe(false);
+    expect(readdirSync(path.join(s.dataDir, "tmp"))).toEqual([]);
+    await page.goto(`${s.url}/portal/artifacts`);
+    expect(await page.getByText("forged.bin").count()).toBe(0);
+        // the sign-in form has its own token (login CSRF): right credentials without it get no session
     const login = await raw(`${s.url}/portal/sign-in`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
