@@ -92,6 +92,27 @@ describe("browser steps", () => {
     expect(await processesMentioning(out)).toEqual([]);
   }, 120_000);
 
+  it("Ctrl-C during a run with a browser: teardown closes the browser and still saves the trace (exit 130)", async () => {
+    const dir = tempDir("otarig-browser-");
+    const out = join(dir, "run");
+    const file = scenario(dir, s.url, `  - portal.login: {}\n  - wait: 60s\n    timeout: 90s\n`);
+    const child = rig([file, "--out", out], { env: { OTARIG_API_KEY: KEY, XDG_CACHE_HOME: join(dir, "cache") }, timeoutMs: 90_000 });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("the run never reached its wait step within 60s")), 60_000);
+      child.all!.on("data", (chunk: Buffer) => {
+        if (chunk.toString().includes("2 wait")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill("SIGINT");
+    const r = await child;
+    expect(r.exitCode, r.all).toBe(130);
+    expect(readFileSync(join(out, "browser/trace.zip")).subarray(0, 2).toString()).toBe("PK");
+    expect(readJson(join(out, "result.json")).attachments.map((a: { path: string }) => a.path)).toContain("browser/trace.zip");
+  }, 120_000);
+
   it("without Chromium: exit 3 with the install command", async () => {
     const dir = tempDir("otarig-browser-");
     const file = scenario(dir, s.url, `  - browser.open: { url: "\${server.url}/portal/" }\n`);
