@@ -92,7 +92,8 @@ async function guarded(ctx: Ctx, session: PortalSession, run: () => Reply | Prom
       session.notice = { kind: "error", text: err.message };
       return { redirect: back };
     }
-    return { html: page("Not found", session, html`<p><a href="/portal/">Back to the portal</a></p>`, { kind: "error", text: err.message }), status: err.status };
+    const title = err.status === 404 ? "Not found" : "Request refused";
+    return { html: page(title, session, html`<p><a href="/portal/">Back to the portal</a></p>`, { kind: "error", text: err.message }), status: err.status };
   }
 }
 

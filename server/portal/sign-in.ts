@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { App } from "../context.ts";
 import { first, readFields } from "../http/body.ts";
+import { HttpError } from "../http/errors.ts";
 import { clientAddress } from "../http/rate-limit.ts";
 import { route, type Ctx, type Route } from "../http/router.ts";
 import { sameSecret } from "../routes/device-auth.ts";
@@ -33,7 +34,7 @@ export function signInRoutes(app: App): Route[] {
   ];
 }
 
-function signInPage(ctx: Ctx, status: number, notice?: Notice): void {
+function signInPage(ctx: Ctx, status: number, notice?: Notice, headers: Record<string, string> = {}): void {
   // Login CSRF: the form carries a token that must match its own cookie (double submit).
   const token = randomBytes(24).toString("base64url");
   const body = html`<form method="post" action="/portal/sign-in" aria-label="Sign in">
@@ -42,12 +43,17 @@ function signInPage(ctx: Ctx, status: number, notice?: Notice): void {
 <label>API secret <input name="secret" type="password" autocomplete="current-password" required></label>
 <button type="submit">Sign in</button>
 </form>`;
-  send(ctx, { html: page("Sign in", undefined, body, notice), status, headers: { "set-cookie": signInCookie(token) } });
+  send(ctx, { html: page("Sign in", undefined, body, notice), status, headers: { ...headers, "set-cookie": signInCookie(token) } });
 }
 
 async function signIn(app: App, ctx: Ctx): Promise<void> {
   const address = clientAddress(ctx.req);
-  app.authFailures.check(address, ctx.now);
+  try {
+    app.authFailures.check(address, ctx.now);
+  } catch (err) {
+    if (!(err instanceof HttpError)) throw err;
+    return signInPage(ctx, err.status, { kind: "error", text: `Too many failed sign-ins from your address: ${err.message}.` }, err.headers);
+  }
   const fields = await readFields(ctx.req);
   const fail = (reason: string, status = 401): void => {
     app.authFailures.fail(address, ctx.now);

@@ -201,6 +201,7 @@ describe("the portal in Chromium", () => {
       const res = await answer;
       expect(res.status()).toBe(429);
       expect(Number(res.headers()["retry-after"])).toBeGreaterThan(0);
+      await page.getByRole("alert").getByText(/Too many failed sign-ins from your address: .*retry in \d+s/).waitFor();
     } finally {
       await limited.stop();
     }
