@@ -1,5 +1,5 @@
 // One browser per run: the system's Chromium through playwright-core, one context and page,
-// traced from the start so trace.zip (npx playwright show-trace) shows every action.
+// traced from the start so trace.zip (npx playwright-core show-trace) shows every action.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

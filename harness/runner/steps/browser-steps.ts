@@ -37,7 +37,7 @@ async function closeBrowser(ctx: StepContext, launching: Promise<BrowserSession>
   mkdirSync(join(ctx.runDir, BROWSER_DIR), { recursive: true });
   await session.close(join(ctx.runDir, trace));
   if (existsSync(join(ctx.runDir, trace))) {
-    ctx.bus.emit({ type: "attachment", name: "Playwright trace (npx playwright show-trace)", path: trace, contentType: "application/zip" });
+    ctx.bus.emit({ type: "attachment", name: "Playwright trace (npx playwright-core show-trace)", path: trace, contentType: "application/zip" });
   }
 }
 
