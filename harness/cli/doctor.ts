@@ -8,6 +8,7 @@ import { commandHelp } from "./help.ts";
 import { containerEngineAvailable } from "../server/engine.ts";
 import { requireSocat, SOCAT_INSTALL } from "../board/virtual/virtual-board.ts";
 import { loadRig } from "../scenario/load-rig.ts";
+import { CHROMIUM_INSTALL, findChromium } from "../browser/chromium.ts";
 import { loadProfile } from "../scenario/load-profile.ts";
 import type { RigSpec } from "../scenario/types.ts";
 
@@ -53,8 +54,12 @@ export async function doctorCommand(argv: string[]): Promise<number> {
       ? "answers: server mode auto runs the OTA server in a container"
       : "not answering: server mode auto runs the OTA server as a process (start dockerd for container mode)",
   );
-  const chromium = findOnPath(["chromium", "chromium-browser", "google-chrome"]);
-  add(chromium ? "ok" : "warn", "chromium", chromium ?? "not found (portal steps need it: sudo apt-get install chromium)");
+  const chromium = findChromium();
+  add(
+    chromium.path ? "ok" : "warn",
+    "chromium",
+    chromium.path ?? `not found (looked for ${chromium.tried.join(", ")}; browser steps need it: ${CHROMIUM_INSTALL})`,
+  );
 
   if (rig) {
     checkRig(rig, add);

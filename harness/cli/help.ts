@@ -22,6 +22,7 @@ Run options:
   --retries N         retry a step that failed with an infrastructure error N times (default 0)
   --lock-timeout DUR  how long to wait for a board another run holds (default 10m)
   --console           print every line the boards print, live
+  --headed            show the browser of browser steps (needs a display; default headless)
   --no-color          plain output (also: NO_COLOR=1, or when stdout is not a terminal)
 
 Exit codes: 0 all passed, 1 a test failed, 2 scenario or usage error,

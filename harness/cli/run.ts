@@ -17,6 +17,7 @@ import { loadScenario, type LoadedScenario } from "../scenario/load-scenario.ts"
 import type { ServerMode } from "../scenario/types.ts";
 import { expandScenarioArgs } from "./files.ts";
 import { HELP } from "./help.ts";
+import { hasDisplay } from "../browser/chromium.ts";
 
 const SERVER_MODES = ["auto", "container", "process", "url"];
 
@@ -33,6 +34,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         retries: { type: "string", default: "0" },
         "lock-timeout": { type: "string", default: "10m" },
         console: { type: "boolean", default: false },
+        headed: { type: "boolean", default: false },
         "no-color": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -51,6 +53,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   const retries = Number(values.retries);
   if (!Number.isInteger(retries) || retries < 0) return usageError(`--retries must be a whole number, not "${values.retries}"`);
+  if (values.headed && !hasDisplay()) return usageError("--headed needs a display (DISPLAY or WAYLAND_DISPLAY is not set)");
   let lockTimeoutMs: number;
   try {
     lockTimeoutMs = parseDuration(values["lock-timeout"]);
@@ -115,6 +118,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         keepServer: values["keep-server"],
         retries,
         lockTimeoutMs,
+        headed: values.headed,
         ...(values.server ? { serverMode: values.server as ServerMode } : {}),
         onServer: (s) =>
           collector.setServer({ mode: s.mode, url: s.url, ...(s.containerId ? { containerId: s.containerId } : {}), ...(s.image ? { image: s.image } : {}) }),

@@ -33,6 +33,7 @@ export type RunEvent = Stamped &
     | { type: "server.log"; line: string }
     | { type: "log"; level: "info" | "warn" | "error"; source: string; message: string }
     | { type: "retry"; path: string; attempt: number; of: number; reason: string }
+    | AttachmentEvent
     | {
         type: "run.end";
         status: RunStatus;
@@ -43,6 +44,17 @@ export type RunEvent = Stamped &
         message?: string;
       }
   );
+
+// ---- evidence files (issue 12) ----------------------------------------------------------
+/** A file of a run worth keeping with its results (browser trace, screenshots); `path` is
+ *  relative to the run directory, `step` the step path it belongs to. */
+export interface AttachmentEvent {
+  type: "attachment";
+  name: string;
+  path: string;
+  contentType: string;
+  step?: string;
+}
 
 export type RunEventType = RunEvent["type"];
 export type EventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;

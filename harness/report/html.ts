@@ -35,7 +35,7 @@ function section(r: RunResult, reportDir: string): string {
     .join("");
   const failure = r.status === "passed" ? "" : `<p class="failed">${esc(verdict(r))}${r.failedStep ? ` in step ${esc(r.failedStep)}` : ""}: ${esc(r.message ?? "")}</p>`;
   const tails = r.status === "passed" ? "" : Object.entries(r.consoleTail).map(([b, lines]) => `<h3>last lines of ${esc(b)}</h3><pre>${esc(lines.join("\n"))}</pre>`).join("");
-  const logs = [...r.boards.map((b) => `${b}.log`), "run.log", "result.json", "junit.xml"]
+  const logs = [...r.boards.map((b) => `${b}.log`), "run.log", "result.json", "junit.xml", ...(r.attachments ?? []).map((a) => a.path)]
     .map((f) => `<a href="${esc(relative(reportDir, `${r.runDir}/${f}`) || f)}">${esc(f)}</a>`)
     .join(" · ");
   const server = r.server ? `<p class="detail">server: ${esc(r.server.mode)} at ${esc(r.server.url)}${r.server.containerId ? `, container ${esc(r.server.containerId.slice(0, 12))}` : ""}</p>` : "";

@@ -1,7 +1,7 @@
 // JUnit XML as CI systems read it (Jenkins, GitLab, GitHub test reporters): one testsuite,
 // a testcase per scenario; failures name the failing step and carry the board's last lines.
 import { writeFileSync } from "node:fs";
-import { isAbsolute, relative } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import type { RunResult } from "./result.ts";
 
 export function renderJunit(results: RunResult[], suiteName = "otarig"): string {
@@ -22,7 +22,9 @@ function renderCase(r: RunResult): string {
   const file = displayPath(r.file);
   const head = `    <testcase classname="${xml(classnameOf(file))}" name="${xml(r.scenario)}" file="${xml(file)}" time="${(r.durationMs / 1000).toFixed(3)}"`;
   const steps = r.steps.map((s) => `${s.status === "passed" ? "ok  " : "FAIL"} ${s.path} ${s.label} (${s.durationMs}ms)`).join("\n");
-  const out = `      <system-out>${cdata(`run directory: ${r.runDir}\n${steps}\n`)}</system-out>\n`;
+  // [[ATTACHMENT|path]]: how Jenkins (junit-attachments) and GitLab find a test case's files
+  const attached = (r.attachments ?? []).map((a) => `\n[[ATTACHMENT|${displayPath(join(r.runDir, a.path))}]]`).join("");
+  const out = `      <system-out>${cdata(`run directory: ${r.runDir}\n${steps}\n${attached}`)}</system-out>\n`;
   if (r.status === "passed") return `${head}>\n${out}    </testcase>\n`;
   const failed = r.steps.find((s) => s.status === "failed");
   const tag = r.failureClass === "test" ? "failure" : "error";

@@ -31,6 +31,16 @@ export interface RunResult {
   server?: ServerInfo;
   /** the last lines each board printed, kept for failure reports */
   consoleTail: Record<string, string[]>;
+  /** evidence files (browser trace, screenshots), paths relative to the run dir */
+  attachments?: Attachment[];
+}
+
+export interface Attachment {
+  name: string;
+  path: string;
+  contentType: string;
+  /** the step path it belongs to, e.g. "5" */
+  step?: string;
 }
 
 export interface ServerInfo {
@@ -94,6 +104,9 @@ export class ResultCollector {
       }
       case "retry":
         r.retries.push(e);
+        break;
+      case "attachment":
+        (r.attachments ??= []).push({ name: e.name, path: e.path, contentType: e.contentType, ...(e.step ? { step: e.step } : {}) });
         break;
       case "run.end":
         r.status = e.status;

@@ -31,6 +31,8 @@ export interface RunOptions {
   serverMode?: Scenario["server"]["mode"];
   lockTimeoutMs?: number;
   onServer?: (server: OtaServer) => void;
+  /** browser steps show their window (--headed) */
+  headed?: boolean;
 }
 
 export interface RunOutcome {
@@ -89,6 +91,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       firmwares: new Map(),
       artifacts: new Map(),
       deployments: new Map(),
+      browser: { headed: options.headed ?? false },
       deferred,
       proxies,
       lastMatch: new Map(),
