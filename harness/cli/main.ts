@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   reset: async () => (await import("./board-commands.ts")).resetCommand,
   flash: async () => (await import("./board-commands.ts")).flashCommand,
   console: async () => (await import("./console.ts")).consoleCommand,
+  report: async () => (await import("./report.ts")).reportCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
