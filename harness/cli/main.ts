@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   flash: async () => (await import("./board-commands.ts")).flashCommand,
   console: async () => (await import("./console.ts")).consoleCommand,
   report: async () => (await import("./report.ts")).reportCommand,
+  merge: async () => (await import("./merge.ts")).mergeCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -3,17 +3,11 @@
 // page, and each scenario under it its own page.
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { REPORT_HELP } from "./lab-help.ts";
 import { EXIT_CODES, ScenarioError } from "../core/errors.ts";
 import { REPORT_FILE, writeRunPage, writeSuitePage } from "../report/html.ts";
 import { readResultFile } from "../report/read-result.ts";
 
-export const REPORT_HELP = `Usage: rig report <run dir>...
-
-Rebuilds report.html in each run directory from its result.json, events.jsonl and
-<board>.log files (for a suite directory: the suite page and every scenario's page).
-Prints where each page is. Exit 0 when every page was written, 2 when a directory has no
-readable result.json.
-`;
 
 export async function reportCommand(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {

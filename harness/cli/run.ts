@@ -15,6 +15,7 @@ import { EventsJsonlWriter } from "../report/events-jsonl.ts";
 import { describeBoards, runEnvironment } from "../report/run-info.ts";
 import { writeSuiteJson } from "../report/suite-json.ts";
 import { chooseShard, type ShardChoice } from "../lab/shard.ts";
+import { worstExitCode } from "../core/exit-code.ts";
 import { TerminalReporter } from "../report/terminal.ts";
 import { runScenario } from "../runner/run-scenario.ts";
 import { loadScenario, type LoadedScenario } from "../scenario/load-scenario.ts";
@@ -163,13 +164,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   return worstExitCode(results.map((r) => r.exitCode ?? EXIT_CODES.infrastructure));
 }
 
-/** A suite's exit code: infrastructure trouble first (CI should alert), then scenario errors, then test failures. */
-export function worstExitCode(codes: number[]): number {
-  for (const code of [EXIT_CODES.interrupted, EXIT_CODES.infrastructure, EXIT_CODES.scenario, EXIT_CODES.test]) {
-    if (codes.includes(code)) return code;
-  }
-  return EXIT_CODES.pass;
-}
+export { worstExitCode };
 
 function safeName(name: string): string {
   return name.replace(/[^\w.-]+/g, "_");

@@ -173,7 +173,7 @@
       q.setAttribute("data-path", r.path);
       q.setAttribute("data-status", String(r.status));
       hover(q, secs(r.t) + " " + reqText(r));
-      clickable(q, { t0: Math.max(0, r.t - 250), t1: r.end + 250, label: reqText(r), request: i });
+      clickable(q, { t0: Math.max(0, r.t - 50), t1: r.end + 50, label: reqText(r), request: i });
     });
   }
   function progressLanes() {
