@@ -152,7 +152,7 @@
   }
   function markersLane() {
     if (!D.markers.length) return;
-    var track = lane("power · reset · flash · faults");
+    var track = lane("power, reset, flash, faults");
     D.markers.forEach(function (m) {
       var k = el("div", "marker " + m.kind, track);
       k.style.left = pct(m.t);
