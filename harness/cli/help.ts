@@ -21,6 +21,7 @@ Run options:
   --out DIR           run directory (default runs/<UTC time>-<scenario>/; for several
                       scenarios, each gets DIR/<scenario>/ and DIR/junit.xml covers all)
   --server MODE       override the scenario's server mode: auto | container | process | url
+  --rig FILE          run on this rig instead of the scenario's own (same board names and profiles)
   --keep-server       leave the OTA server running after the run (to poke at it)
   --retries N         retry a step that failed with an infrastructure error N times (default 0)
   --lock-timeout DUR  how long to wait for a board another run holds (default 10m)

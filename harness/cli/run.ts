@@ -34,6 +34,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       options: {
         out: { type: "string" },
         server: { type: "string" },
+        rig: { type: "string" },
         "keep-server": { type: "boolean", default: false },
         retries: { type: "string", default: "0" },
         "lock-timeout": { type: "string", default: "10m" },
@@ -71,14 +72,14 @@ export async function runCommand(argv: string[]): Promise<number> {
   const errors: string[] = [];
   for (const file of files) {
     try {
-      loaded.push(await loadScenario(file));
+      loaded.push(await loadScenario(file, values.rig !== undefined ? { rig: values.rig } : {}));
     } catch (err) {
       if (!(err instanceof ScenarioError)) throw err;
       errors.push(err.toString());
     }
   }
   if (errors.length) {
-    process.stderr.write(errors.join("\n") + "\n");
+    process.stderr.write([...new Set(errors)].join("\n") + "\n"); // one bad --rig is said once, not per scenario
     process.stderr.write(`rig: ${errors.length} file(s) with errors; nothing was run\n`);
     return EXIT_CODES.scenario;
   }
