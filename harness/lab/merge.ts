@@ -16,7 +16,7 @@ import { worstExitCode } from "../core/exit-code.ts";
 
 export interface ShardOutcome {
   dir: string;
-  status: "ok" | "missing" | "no results" | "unreadable" | "incomplete";
+  status: "ok" | "missing" | "no results" | "unreadable" | "incomplete" | "split differently";
   message?: string;
   exitCode?: number;
   shard?: ShardInfo;
@@ -37,7 +37,7 @@ const NOT_COPIED = new Set(["server-data", "virtual"]);
 export function mergeShards(out: string, dirs: string[]): MergeOutcome {
   const outDir = resolve(out);
   mkdirSync(outDir, { recursive: true });
-  const shards = dirs.map((d) => readShard(resolve(d)));
+  const shards = markInconsistentSplits(dirs.map((d) => readShard(resolve(d))));
   const absent = absentShards(shards);
   const results: ReadResult[] = [];
   const taken = new Set<string>();
@@ -97,6 +97,22 @@ function readShard(dir: string): ShardOutcome {
     ...(s.shard ? { shard: s.shard } : {}),
     results: s.results,
   };
+}
+
+/**
+ * Shards of one split agree on its plan (the whole assignment). Different scenario lists or
+ * --durations files on different runners would drop or double scenarios: say so.
+ */
+function markInconsistentSplits(shards: ShardOutcome[]): ShardOutcome[] {
+  const plans = new Map<string, number>();
+  for (const s of shards) if (s.shard?.plan) plans.set(s.shard.plan, (plans.get(s.shard.plan) ?? 0) + 1);
+  if (plans.size <= 1) return shards;
+  const common = [...plans.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+  return shards.map((s) =>
+    s.status === "ok" && s.shard?.plan && s.shard.plan !== common
+      ? { ...s, status: "split differently", message: `split plan ${s.shard.plan}, the others ${common}: same scenarios and --durations file on every runner?` }
+      : s,
+  );
 }
 
 /** "2/3" for each index of an i/n split that none of the directories held. */

@@ -2,6 +2,7 @@
 // give the same split on every machine, whatever order the files were listed in) and complete
 // (every scenario in exactly one shard). With durations from an earlier result.json the split
 // balances time (longest first onto the least loaded shard); without, it balances count.
+import { createHash } from "node:crypto";
 import { ScenarioError } from "../core/errors.ts";
 import { readResultFile, resultsOf } from "../report/read-result.ts";
 
@@ -79,7 +80,8 @@ function median(values: number[]): number {
 
 export interface ShardChoice<T> {
   items: T[];
-  info?: { index: number; total: number; scenarios: string[] };
+  /** `plan` fingerprints the whole split: shards that disagree on it did not split alike */
+  info?: { index: number; total: number; scenarios: string[]; plan: string };
 }
 
 /** What `rig run --shard i/n [--durations FILE]` runs: throws Error for a bad --shard, ScenarioError for a bad file. */
@@ -89,6 +91,8 @@ export function chooseShard<T extends Shardable>(items: T[], shardArg?: string, 
     return { items };
   }
   const shard = parseShard(shardArg);
-  const mine = selectShard(items, shard, durationsFile ? readDurations(durationsFile) : undefined);
-  return { items: mine, info: { ...shard, scenarios: mine.map((i) => i.name) } };
+  const all = splitIntoShards(items, shard.total, durationsFile ? readDurations(durationsFile) : undefined);
+  const mine = all[shard.index - 1]!;
+  const plan = createHash("sha256").update(JSON.stringify(all.map((s) => s.map((i) => i.name)))).digest("hex").slice(0, 16);
+  return { items: mine, info: { ...shard, scenarios: mine.map((i) => i.name), plan } };
 }

@@ -56,7 +56,7 @@ export type Attachment = z.infer<typeof attachmentSchema>;
 /** A scenario result as read back: the run's result plus what other writers may have added. */
 export type ReadResult = RunResult & { attempts?: Attempt[]; attachments?: Attachment[] };
 
-const shardSchema = z.looseObject({ index: z.number(), total: z.number(), scenarios: z.array(z.string()) });
+const shardSchema = z.looseObject({ index: z.number(), total: z.number(), scenarios: z.array(z.string()), plan: z.string().optional() });
 export type ShardInfo = z.infer<typeof shardSchema>;
 
 const suiteSchema = z.looseObject({

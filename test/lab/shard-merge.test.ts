@@ -1,7 +1,7 @@
 // --shard i/n and rig merge as a CI matrix uses them: the split of scenarios/ (complete,
 // disjoint, the same on every call and whatever the file order), then real shard runs of a
 // small suite on the virtual rig merged into one directory whose links resolve.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -69,7 +69,8 @@ describe("rig run --shard and rig merge", () => {
     expect(shardRuns[2]!.stdout).toContain("shard 2/2: boot-bravo");
     expect(shardRuns[2]!.exitCode, shardRuns[2]!.all).toBe(0);
     const suite = readJson(join(shardOut[1]!, "result.json"));
-    expect(suite.shard).toEqual({ index: 1, total: 2, scenarios: ["boot-alpha", "boot-charlie"] });
+    expect(suite.shard).toMatchObject({ index: 1, total: 2, scenarios: ["boot-alpha", "boot-charlie"] });
+    expect(suite.shard.plan).toBe(readJson(join(shardOut[2]!, "result.json")).shard.plan);
     expect(suite.results.map((r: { scenario: string }) => r.scenario)).toEqual(["boot-alpha", "boot-charlie"]);
     expect(suite.results[0].environment.shard).toEqual({ index: 1, total: 2 });
     expect(readFileSync(join(shardOut[1]!, "report.html"), "utf8")).toContain("shard 1/2: boot-alpha, boot-charlie");
@@ -113,5 +114,24 @@ describe("rig run --shard and rig merge", () => {
     expect(gone.exitCode).toBe(3);
     expect(gone.stdout).toMatch(/shard-3: missing: no such directory/);
     expect(readFileSync(join(tmp, "gone", "report.html"), "utf8")).toContain("1 shard(s) without results");
+  });
+
+  it("--durations balances by an earlier result.json, and merge refuses shards that split differently", async () => {
+    // An earlier nightly where boot-alpha took 100 s: it gets a shard to itself.
+    const earlier = readJson(join(shardOut[1]!, "result.json"));
+    const [alpha, charlie] = earlier.results;
+    const file = join(tmp, "durations.json");
+    writeFileSync(file, JSON.stringify({ ...earlier, results: [{ ...alpha, durationMs: 100_000 }, { ...charlie, durationMs: 1000 }, { ...alpha, scenario: "boot-bravo", durationMs: 1000 }] }));
+    const out = join(tmp, "balanced-2");
+    const r = await rig([SUITE, "--shard", "2/2", "--durations", file, "--out", out], { env: env() });
+    expect(r.stdout).toContain("shard 2/2: boot-bravo, boot-charlie");
+    expect(r.exitCode, r.all).toBe(1);
+    // Shard 1 split by count, shard 2 by durations: boot-charlie twice, nothing checks out.
+    const merged = await rig(["merge", join(tmp, "mixed"), shardOut[1]!, out]);
+    expect(merged.exitCode, merged.all).toBe(3);
+    expect(merged.stdout).toMatch(/split differently: split plan [0-9a-f]{16}, the others [0-9a-f]{16}/);
+    const bad = await rig([SUITE, "--shard", "1/2", "--durations", join(tmp, "nowhere.json")]);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain("--durations");
   });
 });
