@@ -153,7 +153,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       mkdirSync(base, { recursive: true });
       const exitCode = controller.signal.aborted ? EXIT_CODES.interrupted : worstExitCode(results.map((r) => r.exitCode ?? EXIT_CODES.infrastructure));
       writeSuiteJson(base, { exitCode, ...(shard.info ? { shard: shard.info } : {}), results });
-      writeJunit(join(base, "junit.xml"), results);
+      writeJunit(join(base, "junit.xml"), results, shard.info ? `otarig shard ${shard.info.index}/${shard.info.total}` : undefined);
       writeHtml(join(base, "report.html"), results, shard.info ? { shard: shard.info, title: `otarig shard ${shard.info.index}/${shard.info.total}` } : {});
     }
   } finally {
