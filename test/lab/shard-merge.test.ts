@@ -102,6 +102,13 @@ describe("rig run --shard and rig merge", () => {
       expect(existsSync(resolve(moved, "boot-alpha", link)), link).toBe(true);
     }
     expect(existsSync(join(moved, "boot-alpha", "server-data"))).toBe(false);
+    // rig report rebuilds the moved directory's suite page and every scenario's page in place.
+    const rebuilt = await rig(["report", moved]);
+    expect(rebuilt.exitCode, rebuilt.all).toBe(0);
+    expect(rebuilt.stdout.trim().split("\n").sort()).toEqual(
+      [join(moved, "report.html"), ...["boot-alpha", "boot-bravo", "boot-charlie"].map((n) => join(moved, n, "report.html"))].sort(),
+    );
+    expect(readFileSync(join(moved, "report.html"), "utf8")).toContain('href="boot-bravo/report.html"');
   });
 
   it("reports a missing shard and exits 3", async () => {

@@ -2,7 +2,7 @@
 // rig (a board downloads 1.1.0 but never installs it, so assert.hash fails) and one made-up
 // run with a 100,000-line console log.
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, unlinkSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -114,6 +114,32 @@ describe("report page of a failed assert.hash run", () => {
     const bad = await rig(["report", join(tmp, "nowhere")]);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain("no such directory");
+  });
+});
+
+describe("suite page", () => {
+  it("sorts by a column when its header is clicked, and back the other way on a second click", async () => {
+    const { renderSuitePage } = await import("../../harness/report/html/suite-page.ts");
+    const base = JSON.parse(readFileSync(join(runDir, "result.json"), "utf8"));
+    const results = [
+      { ...base, scenario: "b-medium", durationMs: 2000, status: "passed", runDir: join(tmp, "b") },
+      { ...base, scenario: "a-slow", durationMs: 9000, runDir: join(tmp, "a") },
+      { ...base, scenario: "c-fast", durationMs: 100, status: "passed", runDir: join(tmp, "c") },
+    ];
+    const file = join(tmp, "suite.html");
+    writeFileSync(file, renderSuitePage(results, tmp));
+    const page = await browser.newPage();
+    await page.goto(`file://${file}`);
+    const names = () => page.$$eval("#suite tbody tr td:first-child", (tds) => tds.map((t) => t.textContent));
+    expect(await names()).toEqual(["b-medium", "a-slow", "c-fast"]);
+    await page.click("#suite th:nth-child(4)"); // duration
+    expect(await names()).toEqual(["c-fast", "b-medium", "a-slow"]);
+    await page.click("#suite th:nth-child(4)");
+    expect(await names()).toEqual(["a-slow", "b-medium", "c-fast"]);
+    await page.click("#suite th:nth-child(1)");
+    expect(await names()).toEqual(["a-slow", "b-medium", "c-fast"]);
+    expect(await page.textContent("#totals")).toContain("2 passed");
+    await page.close();
   });
 });
 

@@ -51,8 +51,9 @@ export function readEvents(file: string): RunEvent[] {
 }
 
 const STAMPED = /^\[\s*(\d+(?:\.\d+)?)\] ?/;
-// Capture markers the console writes: "--- console lost: …", "--- console back after 1.2s ---".
-const GAP = /^--- .*(lost|back|looking|gap|closed|reconnect)/i;
+// Capture markers the console writes around a gap: "--- console lost: … ---", "--- console not
+// back after 10s: still looking ---", "--- console back after 1.2s ---" (not "console closed").
+const GAP = /^--- .*\b(lost|not back|back after|reconnect(ed|ing)?|dropped)\b/i;
 
 /** `<board>.log`: `[   12.345] text` lines; a line without a stamp keeps the previous time. */
 export function parseConsoleLog(text: string): PageConsole {
