@@ -3,7 +3,8 @@
 // its position, never a crash half-way through a page.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { ScenarioError } from "../core/errors.ts";
+import { parseDocument } from "yaml";
+import { ScenarioError, type SourcePosition } from "../core/errors.ts";
 import type { RunResult } from "./result.ts";
 
 const stepSchema = z.looseObject({
@@ -90,7 +91,8 @@ export function readResultFile(file: string): ResultFile {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new ScenarioError(`not valid JSON: ${(err as Error).message}`, positionOf(file, text, err as Error));
+    const at = positionOf(file, text);
+    throw new ScenarioError(`${at ? "" : `${file}: `}not valid JSON: ${(err as Error).message.split("\n")[0]}`, at);
   }
   const isSuite = typeof raw === "object" && raw !== null && (raw as { suite?: unknown }).suite === true;
   const parsed = isSuite ? suiteSchema.safeParse(raw) : scenarioSchema.safeParse(raw);
@@ -110,12 +112,11 @@ export function resultsOf(file: ResultFile): ReadResult[] {
   return file.kind === "scenario" ? [file.result] : file.suite.results;
 }
 
-/** JSON.parse says "at position N" (Node 20) or "(line L column C)" (newer): make it file:line:col. */
-function positionOf(file: string, text: string, err: Error): { file: string; line: number; col: number } {
-  const lc = /line (\d+) column (\d+)/.exec(err.message);
-  if (lc) return { file, line: Number(lc[1]), col: Number(lc[2]) };
-  const pos = Number(/position (\d+)/.exec(err.message)?.[1] ?? text.length);
-  const before = text.slice(0, pos);
-  const line = before.split("\n").length;
-  return { file, line, col: pos - before.lastIndexOf("\n") };
+/**
+ * Where JSON.parse gave up, as file:line:col. Node 20's messages often carry no position, so
+ * the text is read once more with the YAML parser (JSON is YAML), which says where it broke.
+ */
+function positionOf(file: string, text: string): SourcePosition | undefined {
+  const at = parseDocument(text, { prettyErrors: true }).errors[0]?.linePos?.[0];
+  return at ? { file, line: at.line, col: at.col } : undefined;
 }

@@ -8,7 +8,8 @@ import { extractPageData, parseConsoleLog } from "../../harness/report/html/extr
 import { renderRunPage } from "../../harness/report/html/run-page.ts";
 import { renderSuitePage } from "../../harness/report/html/suite-page.ts";
 import { renderJunit } from "../../harness/report/junit.ts";
-import type { ReadResult } from "../../harness/report/read-result.ts";
+import { readResultFile, type ReadResult } from "../../harness/report/read-result.ts";
+import { ScenarioError } from "../../harness/core/errors.ts";
 
 let dir: string;
 beforeEach(() => {
@@ -121,6 +122,21 @@ describe("suite page", () => {
     expect(html).toMatch(/1 passed<\/span> · <span class="failed">0 failed<\/span> · <span class="error">1 errors<\/span>/);
     expect(html).toContain("shard 2/3: a, b &lt;x&gt;");
     expect(html).toContain('<table id="suite" class="suite sortable">');
+  });
+});
+
+describe("reading result.json back", () => {
+  it("says where a damaged file is broken (file:line:col) and what a foreign one lacks", () => {
+    const file = join(dir, "result.json");
+    writeFileSync(file, '{\n  "scenario": "x",\n  "steps": [,]\n}\n');
+    expect(() => readResultFile(file)).toThrow(ScenarioError);
+    try {
+      readResultFile(file);
+    } catch (err) {
+      expect(String(err)).toMatch(new RegExp(`^${file}:3:13: not valid JSON`));
+    }
+    writeFileSync(file, JSON.stringify({ scenario: "x" }));
+    expect(() => readResultFile(file)).toThrow(/not an otarig result\.json: file: /);
   });
 });
 
