@@ -98,8 +98,10 @@ describe("report page of a failed assert.hash run", () => {
     const rows = await page.$$eval("#requests tbody tr", (trs) => trs.map((t) => t.textContent ?? ""));
     expect(rows.some((r) => r.includes(`/v1/download/${target}`))).toBe(true);
     expect(rows.some((r) => r.includes("/ota/artifact"))).toBe(false);
-    // The download's progress is drawn as a curve.
-    expect(await page.locator("#timeline svg.curve").count()).toBeGreaterThanOrEqual(1);
+    // The download's progress is a curve on the board's progress lane, ending at every byte.
+    const curve = page.locator('#timeline [data-progress="dut"] polyline[data-step="10"]');
+    expect(await curve.getAttribute("data-tip")).toMatch(/^10 device\.download dut: 100% \(262272 bytes\)/);
+    expect((await curve.getAttribute("points"))!.split(" ").length).toBeGreaterThan(3);
     await page.close();
   });
 

@@ -176,24 +176,29 @@
       clickable(q, { t0: Math.max(0, r.t - 50), t1: r.end + 50, label: reqText(r), request: i });
     });
   }
+  // One lane per board; each flash or download of that board is a curve (fraction over time).
   function progressLanes() {
-    D.progress.forEach(function (p) {
-      var step = D.steps.find(function (s) { return s.path === p.step; });
-      var track = lane((p.board ? p.board + " " : "") + (step ? step.name.replace("device.", "") : "step " + p.step) + " progress");
-      var NS = "http://www.w3.org/2000/svg";
+    var NS = "http://www.w3.org/2000/svg";
+    var boards = [];
+    D.progress.forEach(function (p) { if (boards.indexOf(p.board) < 0) boards.push(p.board); });
+    boards.forEach(function (board) {
+      var track = lane((board ? board + " " : "") + "progress");
+      track.setAttribute("data-progress", board);
       var svg = document.createElementNS(NS, "svg");
       svg.setAttribute("class", "curve");
       svg.setAttribute("viewBox", "0 0 1000 100");
       svg.setAttribute("preserveAspectRatio", "none");
-      var pts = p.points.map(function (q) { return ((q[0] / DUR) * 1000).toFixed(2) + "," + (100 - q[1] * 96 - 2).toFixed(2); });
-      var line = document.createElementNS(NS, "polyline");
-      line.setAttribute("points", pts.join(" "));
-      svg.appendChild(line);
       track.appendChild(svg);
-      var last = p.points[p.points.length - 1];
-      hover(svg, (step ? step.label : "step " + p.step) + ": " + Math.round(last[1] * 100) + "%" + (last[2] !== null ? " (" + last[2] + " bytes)" : "") + " at " + secs(last[0]));
-      var first = p.points[0];
-      clickable(svg, { t0: first[0], t1: last[0], label: "progress of step " + p.step, board: p.board || undefined });
+      D.progress.filter(function (p) { return p.board === board; }).forEach(function (p) {
+        var step = D.steps.find(function (s) { return s.path === p.step; });
+        var line = document.createElementNS(NS, "polyline");
+        line.setAttribute("points", p.points.map(function (q) { return ((q[0] / DUR) * 1000).toFixed(2) + "," + (100 - q[1] * 96 - 2).toFixed(2); }).join(" "));
+        line.setAttribute("data-step", p.step);
+        svg.appendChild(line);
+        var first = p.points[0], last = p.points[p.points.length - 1];
+        line.setAttribute("data-tip", (step ? step.path + " " + step.label : "step " + p.step) + ": " + Math.round(last[1] * 100) + "%" + (last[2] !== null ? " (" + last[2] + " bytes)" : "") + " at " + secs(last[0]) + ", from " + secs(first[0]));
+        clickable(line, { t0: first[0], t1: last[0], label: "progress of step " + p.step, board: p.board || undefined });
+      });
     });
   }
 
