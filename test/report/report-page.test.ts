@@ -82,6 +82,12 @@ describe("report page of a failed assert.hash run", () => {
     const later = await consoleRows(page);
     expect(later.some((r) => /download progress \d+%/.test(r))).toBe(true);
     expect(later.some((r) => /boot: slot=A/.test(r))).toBe(false);
+    // Zoomed to that moment the timeline shows just it: the flash step is out of view.
+    await page.click("#zoom-in");
+    expect(await page.locator('#timeline .bar[data-step="1"]').count()).toBe(0);
+    expect(await page.locator('#timeline .bar[data-step="10"]').count()).toBe(1);
+    await page.click("#zoom-out");
+    expect(await page.locator('#timeline .bar[data-step="1"]').count()).toBe(1);
     await page.click("#clear-selection");
     expect(await page.textContent("#console-count")).toBe(all);
     await page.close();

@@ -16,7 +16,8 @@ export function renderRunPage(result: ReadResult, data: PageData): string {
 <body class="run-page">
 ${renderHeader(result, data)}
 <section id="timeline-section"><h2>timeline</h2>
-<div id="selection" class="selection" hidden><span id="selection-text"></span> <button id="clear-selection" type="button">show all</button></div>
+<div class="timeline-bar"><span id="selection" class="selection" hidden><span id="selection-text"></span> <button id="clear-selection" type="button">show all</button></span>
+<button id="zoom-in" type="button" hidden>zoom to this moment</button> <button id="zoom-out" type="button" hidden>whole run</button></div>
 <div id="timeline" class="timeline"></div><div id="tooltip" class="tooltip" hidden></div></section>
 <section id="requests-section"><h2>server requests <span class="dim" id="requests-count"></span></h2>
 <div class="requests-scroll"><table id="requests" class="requests"><thead><tr><th>time</th><th>method</th><th>path</th><th>status</th><th>device</th><th>ms</th></tr></thead><tbody></tbody></table></div></section>

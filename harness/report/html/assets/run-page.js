@@ -7,6 +7,8 @@
   var D = JSON.parse(document.getElementById("otarig-data").textContent);
   var ROW = 18; // console row height in px (style.css .row)
   var DUR = Math.max(1, D.durationMs);
+  // The part of the run the timeline shows (zoomed to a selection, or all of it).
+  var V = { from: 0, to: DUR };
   var state = { board: D.boards[0] || "", search: "", sel: null, rows: [] };
 
   function $(id) { return document.getElementById(id); }
@@ -18,7 +20,9 @@
   }
   function esc(s) { return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"); }
   function secs(ms) { return (ms / 1000).toFixed(3) + "s"; }
-  function pct(t) { return (Math.max(0, Math.min(DUR, t)) / DUR) * 100 + "%"; }
+  function pct(t) { return ((t - V.from) / (V.to - V.from)) * 100 + "%"; }
+  function span(ms) { return (Math.max(0, ms) / (V.to - V.from)) * 100 + "%"; }
+  function inView(t0, t1) { return t1 >= V.from && t0 <= V.to; }
   function stamp(ms) { var s = (ms / 1000).toFixed(3); return "[" + "         ".slice(s.length) + s + "]"; }
 
   // ANSI SGR colours -> spans; other escape sequences dropped; a \r keeps what a terminal shows last.
@@ -31,7 +35,7 @@
     var out = "", classes = [], last = 0, m;
     SGR.lastIndex = 0;
     while ((m = SGR.exec(text))) {
-      out += span(esc(text.slice(last, m.index)), classes);
+      out += styled(esc(text.slice(last, m.index)), classes);
       last = SGR.lastIndex;
       var codes = m[1] === "" ? [0] : m[1].split(";").map(Number);
       for (var i = 0; i < codes.length; i++) {
@@ -48,9 +52,9 @@
         } else if (c === 38 || c === 48) i += codes[i + 1] === 5 ? 2 : 4; // 256/true colour: skipped
       }
     }
-    return out + span(esc(text.slice(last)), classes);
+    return out + styled(esc(text.slice(last)), classes);
   }
-  function span(html, classes) { return html && classes.length ? '<span class="' + classes.join(" ") + '">' + html + "</span>" : html; }
+  function styled(html, classes) { return html && classes.length ? '<span class="' + classes.join(" ") + '">' + html + "</span>" : html; }
 
   // ---- tooltip: what a mark is ----
   var tip = $("tooltip");
@@ -84,8 +88,8 @@
     var track = lane("time");
     track.parentNode.classList.add("axis");
     var steps = [100, 250, 500, 1000, 2000, 5000, 10000, 15000, 30000, 60000, 120000, 300000, 600000, 1800000, 3600000];
-    var every = steps.find(function (s) { return DUR / s <= 12; }) || 3600000;
-    for (var t = 0; t <= DUR; t += every) {
+    var every = steps.find(function (s) { return (V.to - V.from) / s <= 12; }) || 3600000;
+    for (var t = Math.ceil(V.from / every) * every; t <= V.to; t += every) {
       var k = el("div", "tick", track);
       k.style.left = pct(t);
       k.textContent = every < 1000 ? (t / 1000).toFixed(2) + "s" : Math.round(t / 1000) + "s";
@@ -99,8 +103,9 @@
     if (sel && sel.board && D.console[sel.board]) { state.board = sel.board; $("console-board").value = sel.board; }
     windowMarks.forEach(function (w) {
       w.hidden = !sel;
-      if (sel) { w.style.left = pct(sel.t0); w.style.width = Math.max(0.2, ((Math.min(DUR, sel.t1) - sel.t0) / DUR) * 100) + "%"; }
+      if (sel) { w.style.left = pct(sel.t0); w.style.width = "max(2px, " + span(sel.t1 - sel.t0) + ")"; }
     });
+    $("zoom-in").hidden = !sel;
     $("selection").hidden = !sel;
     $("selection-text").textContent = sel ? "showing " + secs(sel.t0) + " – " + secs(sel.t1) + ": " + sel.label : "";
     refreshConsole(true);
@@ -115,9 +120,10 @@
     var depth = D.steps.reduce(function (m, s) { return Math.max(m, s.path.split(".").length); }, 1);
     var track = lane("steps", depth * 17 + 2);
     D.steps.forEach(function (s) {
+      if (!inView(s.start, s.end)) return;
       var b = el("div", "bar " + s.status, track);
       b.style.left = pct(s.start);
-      b.style.width = ((Math.max(0, s.end - s.start)) / DUR) * 100 + "%";
+      b.style.width = span(s.end - s.start);
       b.style.top = (s.path.split(".").length - 1) * 17 + 1 + "px";
       b.setAttribute("data-step", s.path);
       hover(b, s.path + " " + s.label + "\n" + s.status + " in " + (s.end - s.start) + "ms at " + secs(s.start) + (s.error ? "\n" + s.error : s.detail ? "\n" + s.detail : ""));
@@ -131,7 +137,8 @@
       track.setAttribute("data-board", board);
       if (!c || !c.t.length) return;
       var N = 200, counts = new Array(N).fill(0), max = 0;
-      for (var i = 0; i < c.t.length; i++) counts[Math.min(N - 1, Math.floor((c.t[i] / DUR) * N))]++;
+      var from = V.from, width = V.to - V.from;
+      for (var i = lowerBound(c.t, from); i < c.t.length && c.t[i] <= V.to; i++) counts[Math.min(N - 1, Math.floor(((c.t[i] - from) / width) * N))]++;
       counts.forEach(function (n) { if (n > max) max = n; });
       counts.forEach(function (n, k) {
         if (!n) return;
@@ -139,11 +146,12 @@
         d.style.left = (k / N) * 100 + "%";
         d.style.width = 100 / N + "%";
         d.style.opacity = String(0.15 + 0.85 * (n / max));
-        var t0 = (k / N) * DUR, t1 = ((k + 1) / N) * DUR;
+        var t0 = from + (k / N) * width, t1 = from + ((k + 1) / N) * width;
         hover(d, board + ": " + n + " line(s) " + secs(t0) + " – " + secs(t1));
         clickable(d, { t0: t0, t1: t1, label: board + " console", board: board });
       });
       c.gaps.forEach(function (i) {
+        if (!inView(c.t[i], c.t[i])) return;
         var g = el("div", "gapmark", track);
         g.style.left = pct(c.t[i]);
         hover(g, board + " " + secs(c.t[i]) + ": " + c.text[i]);
@@ -154,6 +162,7 @@
     if (!D.markers.length) return;
     var track = lane("power, reset, flash, faults");
     D.markers.forEach(function (m) {
+      if (!inView(m.t, m.t)) return;
       var k = el("div", "marker " + m.kind, track);
       k.style.left = pct(m.t);
       k.setAttribute("data-kind", m.kind);
@@ -167,9 +176,10 @@
     var track = lane("server requests");
     track.setAttribute("id", "server-lane");
     D.requests.forEach(function (r, i) {
+      if (!inView(r.t, r.end)) return;
       var q = el("div", "req" + (isErr(r) ? " err" : ""), track);
       q.style.left = pct(r.t);
-      q.style.width = ((r.end - r.t) / DUR) * 100 + "%";
+      q.style.width = span(r.end - r.t);
       q.setAttribute("data-path", r.path);
       q.setAttribute("data-status", String(r.status));
       hover(q, secs(r.t) + " " + reqText(r));
@@ -192,7 +202,7 @@
       D.progress.filter(function (p) { return p.board === board; }).forEach(function (p) {
         var step = D.steps.find(function (s) { return s.path === p.step; });
         var line = document.createElementNS(NS, "polyline");
-        line.setAttribute("points", p.points.map(function (q) { return ((q[0] / DUR) * 1000).toFixed(2) + "," + (100 - q[1] * 96 - 2).toFixed(2); }).join(" "));
+        line.setAttribute("points", p.points.map(function (q) { return (((q[0] - V.from) / (V.to - V.from)) * 1000).toFixed(2) + "," + (100 - q[1] * 96 - 2).toFixed(2); }).join(" "));
         line.setAttribute("data-step", p.step);
         svg.appendChild(line);
         var first = p.points[0], last = p.points[p.points.length - 1];
@@ -299,12 +309,33 @@
     box.innerHTML = '<div class="dim">' + esc(board) + ", lines " + (from + 1) + "–" + to + " of " + c.t.length + "</div>" + html;
   }
 
-  axis();
-  stepsLane();
-  consoleLanes();
-  markersLane();
-  serverLane();
-  progressLanes();
+  // ---- zoom: the timeline shows the selected moment, or the whole run again ----
+  function drawTimeline() {
+    timeline.innerHTML = "";
+    windowMarks = [];
+    axis();
+    stepsLane();
+    consoleLanes();
+    markersLane();
+    serverLane();
+    progressLanes();
+    $("zoom-out").hidden = V.from === 0 && V.to === DUR;
+  }
+  $("zoom-in").addEventListener("click", function () {
+    var sel = state.sel;
+    if (!sel) return;
+    var pad = Math.max(20, (sel.t1 - sel.t0) * 0.1);
+    V = { from: Math.max(0, sel.t0 - pad), to: Math.min(DUR, sel.t1 + pad) };
+    drawTimeline();
+    select(sel, sel.step ? timeline.querySelector('.bar[data-step="' + CSS.escape(sel.step) + '"]') : null);
+  });
+  $("zoom-out").addEventListener("click", function () {
+    V = { from: 0, to: DUR };
+    drawTimeline();
+    select(state.sel, state.sel && state.sel.step ? timeline.querySelector('.bar[data-step="' + CSS.escape(state.sel.step) + '"]') : null);
+  });
+
+  drawTimeline();
   drawRequests();
   refreshConsole(true);
   failureLines();
