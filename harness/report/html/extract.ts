@@ -126,7 +126,8 @@ function requestsOf(events: RunEvent[]): PageRequest[] {
       ...(r.aborted ? { aborted: true } : {}),
     });
   }
-  return out;
+  // The server logs a request when it ends; the page lists them by when they began.
+  return out.sort((a, b) => a.t - b.t);
 }
 
 /** Progress events per board and step; "(16384/262272)" in the message gives the bytes. */
