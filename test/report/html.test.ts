@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { extractPageData, parseConsoleLog } from "../../harness/report/html/extract.ts";
+import { capLines, extractPageData, parseConsoleLog } from "../../harness/report/html/extract.ts";
 import { renderRunPage } from "../../harness/report/html/run-page.ts";
 import { renderSuitePage } from "../../harness/report/html/suite-page.ts";
 import { renderJunit } from "../../harness/report/junit.ts";
@@ -46,6 +46,19 @@ describe("page data", () => {
     expect(c.text[1]).toBe("continued");
     expect(c.gaps).toEqual([2, 3]);
     expect(c.text[4]).toBe("\x1b[32mok\x1b[0m");
+  });
+
+  it("keeps the first and the last lines of a log too long for a page, and says where the rest is", () => {
+    const n = 1000;
+    const c = { t: [...Array(n).keys()], text: [...Array(n).keys()].map((i) => `line ${i}`), gaps: [10, 500, 990] };
+    const capped = capLines(c, "dut.log", 100);
+    expect(capped.text).toHaveLength(100);
+    expect(capped.text[24]).toBe("line 24");
+    expect(capped.text[25]).toBe("--- 901 lines left out of this page: they are in dut.log ---");
+    expect(capped.text[26]).toBe("line 926");
+    expect(capped.text.at(-1)).toBe("line 999");
+    expect(capped.gaps.map((i) => capped.text[i])).toEqual(["line 10", capped.text[25], "line 990"]);
+    expect(capLines(c, "dut.log", 1000)).toBe(c);
   });
 
   it("takes requests, progress, markers and gaps from events.jsonl; health checks and torn lines are left out", () => {

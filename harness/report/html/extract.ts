@@ -15,7 +15,7 @@ export function extractPageData(result: ReadResult, runDir: string, pageDir = ru
   const console: Record<string, PageConsole> = {};
   for (const board of result.boards) {
     const file = join(runDir, `${board}.log`);
-    if (existsSync(file)) console[board] = parseConsoleLog(readFileSync(file, "utf8"));
+    if (existsSync(file)) console[board] = capLines(parseConsoleLog(readFileSync(file, "utf8")), `${board}.log`);
   }
   const failed = steps.find((s) => s.status === "failed");
   const lastConsole = Math.max(0, ...Object.values(console).map((c) => c.t.at(-1) ?? 0));
@@ -70,6 +70,27 @@ export function parseConsoleLog(text: string): PageConsole {
     out.text.push(line);
   }
   return out;
+}
+
+/** More lines than a page should carry: the first and the last are kept, the rest is in the log file. */
+export const MAX_PAGE_LINES = 400_000;
+const KEEP_HEAD = 50_000;
+
+export function capLines(c: PageConsole, logName: string, max = MAX_PAGE_LINES): PageConsole {
+  if (c.t.length <= max) return c;
+  const head = Math.min(KEEP_HEAD, Math.floor(max / 4));
+  const tailFrom = c.t.length - (max - head - 1);
+  const left = tailFrom - head;
+  const gaps = [
+    ...c.gaps.filter((i) => i < head),
+    head,
+    ...c.gaps.filter((i) => i >= tailFrom).map((i) => i - tailFrom + head + 1),
+  ];
+  return {
+    t: [...c.t.slice(0, head), c.t[tailFrom]!, ...c.t.slice(tailFrom)],
+    text: [...c.text.slice(0, head), `--- ${left} lines left out of this page: they are in ${logName} ---`, ...c.text.slice(tailFrom)],
+    gaps,
+  };
 }
 
 function stepsOf(result: ReadResult): PageStep[] {
@@ -152,7 +173,7 @@ function attachmentsOf(result: ReadResult, runDir: string, pageDir: string): Pag
     contentType: a.contentType,
     ...(a.step ? { step: a.step } : {}),
   }));
-  const logs = [...result.boards.map((b) => `${b}.log`), "run.log", EVENTS_FILE, "result.json", "junit.xml"]
+  const logs = [...result.boards.flatMap((b) => [`${b}.log`, `${b}.raw`]), "run.log", EVENTS_FILE, "result.json", "junit.xml"]
     .filter((f) => existsSync(join(runDir, f)))
     .map((f) => ({ name: f, href: hrefOf(pageDir, join(runDir, f)), contentType: f.endsWith(".json") ? "application/json" : "text/plain" }));
   return [...own, ...logs];
