@@ -14,8 +14,9 @@ Merges the run directories of several shards (rig run --shard i/n --out DIR) int
 each scenario's directory is copied to <out dir>/<scenario>/, and <out dir> gets one
 junit.xml with every testcase, one result.json over all and report.html, the suite page
 linking every scenario's page (relative links: the directory can be uploaded as is).
-A shard directory that is missing, has no result.json or lacks some of its scenarios is
+A shard directory that is missing, has no result.json, lacks some of its scenarios or was
+split differently from the others (another scenario list or --durations file) is
 reported, and so is a shard i/n that no directory holds.
-Exit code: 3 when a shard is missing or incomplete, else the most serious of the shards'
+Exit code: 3 when a shard is missing, incomplete or split differently, else the most serious of the shards'
 (3 infrastructure, 2 scenario error, 1 test failure, 0 all passed).
 `;

@@ -90,6 +90,12 @@ describe("report page of a failed assert.hash run", () => {
     expect(await page.locator('#timeline .bar[data-step="1"]').count()).toBe(1);
     await page.click("#clear-selection");
     expect(await page.textContent("#console-count")).toBe(all);
+    // "Jump to step" keeps the whole log and scrolls to the step's lines, marked.
+    await page.selectOption("#jump-step", "10");
+    expect(await page.textContent("#console-count")).toBe(all);
+    const marked = await page.$$eval("#console-view .row.mark", (rows) => rows.map((r) => r.textContent ?? ""));
+    expect(marked.some((r) => /download progress \d+%/.test(r))).toBe(true);
+    expect(marked.some((r) => /boot: slot=A/.test(r))).toBe(false);
     await page.close();
   });
 

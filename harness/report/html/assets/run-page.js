@@ -97,6 +97,7 @@
   }
   function select(sel, node) {
     state.sel = sel;
+    state.mark = null;
     var prev = timeline.querySelectorAll(".selected");
     for (var i = 0; i < prev.length; i++) prev[i].classList.remove("selected");
     if (node) node.classList.add("selected");
@@ -256,7 +257,8 @@
     var html = "";
     for (var k = first; k < last; k++) {
       var i = state.rows ? state.rows[k] : k;
-      var cls = "row" + (state.gapSet.has(i) ? " gap" : state.search ? " hit" : "");
+      var marked = state.mark && c.t[i] >= state.mark.t0 && c.t[i] <= state.mark.t1;
+      var cls = "row" + (state.gapSet.has(i) ? " gap" : marked ? " mark" : state.search ? " hit" : "");
       html += '<div class="' + cls + '" data-line="' + i + '" style="top:' + k * ROW + 'px"><span class="ts">' + stamp(c.t[i]) + "</span>" + ansi(c.text[i]) + "</div>";
     }
     var old = spacer.querySelectorAll(".row");
@@ -288,7 +290,21 @@
     select(stepSel(s), timeline.querySelector('.bar[data-step="' + CSS.escape(path) + '"]'));
     $("console-section").scrollIntoView({ block: "start" });
   }
-  jump.addEventListener("change", function () { if (jump.value) selectStep(jump.value); });
+  // Jump: the whole log stays, scrolled to the step's first line, the step's lines marked.
+  function jumpToStep(path) {
+    var s = D.steps.find(function (x) { return x.path === path; });
+    if (!s) return;
+    if (state.sel) select(null, null);
+    if (s.board && D.console[s.board]) { state.board = s.board; boardSel.value = s.board; refreshConsole(false); }
+    state.mark = { t0: s.start, t1: s.end };
+    var c = D.console[state.board] || { t: [] };
+    var k = 0;
+    if (state.rows) { while (k < state.rows.length && c.t[state.rows[k]] < s.start) k++; }
+    else k = lowerBound(c.t, s.start);
+    view.scrollTop = Math.max(0, k - 2) * ROW;
+    drawConsole(true);
+  }
+  jump.addEventListener("change", function () { if (jump.value) jumpToStep(jump.value); });
   document.addEventListener("click", function (e) {
     var a = e.target.closest ? e.target.closest("a.jump") : null;
     if (a) { e.preventDefault(); selectStep(a.getAttribute("data-step")); }
