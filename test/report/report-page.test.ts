@@ -131,6 +131,25 @@ describe("report page of a failed assert.hash run", () => {
   });
 });
 
+describe("report page of a power cut during a download", () => {
+  it("marks the fault on the timeline, and clicking it shows what the board printed then", async () => {
+    const dir = join(tmp, "power-cut");
+    const r = await rig(["scenarios/power-cut-during-download.yaml", "--server", "process", "--out", dir], { env: { XDG_CACHE_HOME: join(tmp, "cache") } });
+    expect(r.exitCode, r.all).toBe(0);
+    const page = await open(join(dir, "report.html"));
+    const fault = page.locator("#timeline .marker.fault").last();
+    expect(await fault.getAttribute("title")).toMatch(/power cut on dut at "download progress \d+% \(\d+\/262272\)"/);
+    expect(await page.locator("#timeline .marker.power").count()).toBeGreaterThanOrEqual(1);
+    expect(await page.locator("#timeline .marker.flash").count()).toBeGreaterThanOrEqual(1);
+    const cutAt = /at "(download progress [^"]+)"/.exec((await fault.getAttribute("title")) ?? "")![1]!;
+    await fault.click();
+    // The line the cut was triggered by is among the console lines of that moment.
+    const rows = await consoleRows(page);
+    expect(rows.some((row) => row.endsWith(cutAt))).toBe(true);
+    await page.close();
+  }, 60_000);
+});
+
 describe("suite page", () => {
   it("sorts by a column when its header is clicked, and back the other way on a second click", async () => {
     const { renderSuitePage } = await import("../../harness/report/html/suite-page.ts");
@@ -179,6 +198,9 @@ describe("report page of a 100,000-line console log", () => {
     const hit = page.locator("#console-view .row .a32");
     expect(await hit.textContent()).toBe(`I (50050) boot: line 50050 ok`);
     expect(run.lineText(50_050)).toContain("\x1b[32m");
+    // A failed request (the made-up 503) stands out on the server lane.
+    expect(await page.locator("#server-lane .req.err").count()).toBe(1);
+    expect(await page.locator("#server-lane .req.err").getAttribute("data-status")).toBe("503");
     // The capture gap is marked on the board's lane.
     expect(await page.locator('#timeline .track[data-board="dut"] .gapmark').count()).toBe(1);
     await page.close();
