@@ -3,7 +3,7 @@
 // self-contained file (inline CSS and JS, no network) that opens from file://.
 import { writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import type { ReadResult, SuiteFile } from "./read-result.ts";
+import type { ReadResult } from "./read-result.ts";
 import { extractPageData } from "./html/extract.ts";
 import { renderRunPage } from "./html/run-page.ts";
 import { renderSuitePage, type SuitePageOptions } from "./html/suite-page.ts";
@@ -25,7 +25,7 @@ export function writeSuitePage(file: string, results: ReadResult[], options: Sui
  * The page at `file`: a run's own page when `file` is in that run's directory, else the
  * suite page over `results`.
  */
-export function writeHtml(file: string, results: ReadResult[], options: SuitePageOptions & { shard?: SuiteFile["shard"] } = {}): void {
+export function writeHtml(file: string, results: ReadResult[], options: SuitePageOptions = {}): void {
   const only = results.length === 1 ? results[0]! : undefined;
   if (only && resolve(only.runDir) === dirname(resolve(file))) writeRunPage(only);
   else writeSuitePage(file, results, options);
