@@ -38,6 +38,18 @@ export interface FlashSpec {
 export interface VirtualBoardSpec {
   /** extra settings for the virtual firmware (banner/prompt formats, vendor/model, …) */
   config: Record<string, unknown>;
+  /** runs in its own network namespace, reaching the runner only through a veth pair */
+  isolated?: boolean;
+}
+
+/** The rig's `network:`: where its boards reach this runner (harness/board/network/). */
+export interface NetworkSpec {
+  /** "auto", an IPv4/IPv6 address, or an interface name */
+  address: string;
+  /** the boards' proxies take ports from this range (inclusive) */
+  ports?: { first: number; last: number };
+  /** where `address` / `ports` were written, for messages about this machine */
+  pos: { address?: SourcePosition; ports?: SourcePosition };
 }
 
 export interface BoardSpec {
@@ -65,6 +77,7 @@ export interface RigSpec {
   file: string;
   name: string;
   lockDir?: string;
+  network?: NetworkSpec;
   boards: Record<string, BoardSpec>;
   relays: Record<string, RelaySpec & { name: string }>;
 }

@@ -1,4 +1,5 @@
 import { CONSOLE_HELP, FLASH_HELP, POWER_HELP, RESET_HELP } from "./board-help.ts";
+import { MERGE_HELP, REPORT_HELP } from "./lab-help.ts";
 
 export const HELP = `otarig — hardware-in-the-loop tests for over-the-air firmware updates
 
@@ -12,18 +13,23 @@ Usage:
   rig reset <rig.yaml> <board>           reset a board (shows the boot)
   rig flash <rig.yaml> <board> <image>   flash an image onto a board
   rig console <rig.yaml> <board>         interactive serial console (Ctrl-] exits), logged
+  rig report <run dir>...                rebuild report.html from a run directory's files
+  rig merge <out dir> <shard dir>...     merge the run directories of shards into one
   rig help <command>                     options of one command
 
 Run options:
   --out DIR           run directory (default runs/<UTC time>-<scenario>/; for several
                       scenarios, each gets DIR/<scenario>/ and DIR/junit.xml covers all)
   --server MODE       override the scenario's server mode: auto | container | process | url
+  --rig FILE          run on this rig instead of the scenario's own (same board names and profiles)
   --keep-server       leave the OTA server running after the run (to poke at it)
   --retries N         retry a step that failed with an infrastructure error N times (default 0)
   --lock-timeout DUR  how long to wait for a board another run holds (default 10m)
   --console           print every line the boards print, live
   --headed            show the browser of browser steps (needs a display; default headless)
   --no-color          plain output (also: NO_COLOR=1, or when stdout is not a terminal)
+  --shard i/n         run only shard i of n of the scenarios (deterministic; for CI matrices)
+  --durations FILE    with --shard: balance shards by the durations in an earlier result.json
 
 Exit codes: 0 all passed, 1 a test failed, 2 scenario or usage error,
             3 infrastructure error, 130 interrupted (Ctrl-C)
@@ -42,6 +48,8 @@ Exit 0 when all files are valid, 2 otherwise.
   reset: RESET_HELP,
   flash: FLASH_HELP,
   console: CONSOLE_HELP,
+  report: REPORT_HELP,
+  merge: MERGE_HELP,
   doctor: `Usage: rig doctor [rig.yaml]
 
 Checks Node.js, socat, the container engine and chromium; with a rig, also its ports,

@@ -17,6 +17,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   reset: async () => (await import("./board-commands.ts")).resetCommand,
   flash: async () => (await import("./board-commands.ts")).flashCommand,
   console: async () => (await import("./console.ts")).consoleCommand,
+  report: async () => (await import("./report.ts")).reportCommand,
+  merge: async () => (await import("./merge.ts")).mergeCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -11,6 +11,11 @@ import { writeJunit } from "../report/junit.ts";
 import { writeHtml } from "../report/html.ts";
 import { ResultCollector, type RunResult } from "../report/result.ts";
 import { RunLogWriter } from "../report/run-log.ts";
+import { EventsJsonlWriter } from "../report/events-jsonl.ts";
+import { describeBoards, runEnvironment } from "../report/run-info.ts";
+import { writeSuiteJson } from "../report/suite-json.ts";
+import { chooseShard, type ShardChoice } from "../lab/shard.ts";
+import { worstExitCode } from "../core/exit-code.ts";
 import { TerminalReporter } from "../report/terminal.ts";
 import { runScenario } from "../runner/run-scenario.ts";
 import { loadScenario, type LoadedScenario } from "../scenario/load-scenario.ts";
@@ -30,12 +35,15 @@ export async function runCommand(argv: string[]): Promise<number> {
       options: {
         out: { type: "string" },
         server: { type: "string" },
+        rig: { type: "string" },
         "keep-server": { type: "boolean", default: false },
         retries: { type: "string", default: "0" },
         "lock-timeout": { type: "string", default: "10m" },
         console: { type: "boolean", default: false },
         headed: { type: "boolean", default: false },
         "no-color": { type: "boolean", default: false },
+        shard: { type: "string" },
+        durations: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -67,20 +75,32 @@ export async function runCommand(argv: string[]): Promise<number> {
   const errors: string[] = [];
   for (const file of files) {
     try {
-      loaded.push(await loadScenario(file));
+      loaded.push(await loadScenario(file, values.rig !== undefined ? { rig: values.rig } : {}));
     } catch (err) {
       if (!(err instanceof ScenarioError)) throw err;
       errors.push(err.toString());
     }
   }
   if (errors.length) {
-    process.stderr.write(errors.join("\n") + "\n");
+    process.stderr.write([...new Set(errors)].join("\n") + "\n"); // one bad --rig is said once, not per scenario
     process.stderr.write(`rig: ${errors.length} file(s) with errors; nothing was run\n`);
     return EXIT_CODES.scenario;
   }
 
+  let shard: ShardChoice<LoadedScenario & { name: string; file: string }>;
+  try {
+    shard = chooseShard(loaded.map((l) => ({ ...l, name: l.scenario.name, file: l.scenario.file })), values.shard, values.durations);
+  } catch (err) {
+    if (err instanceof ScenarioError) return fileError(err);
+    return usageError((err as Error).message);
+  }
+  if (shard.info) {
+    process.stdout.write(`shard ${shard.info.index}/${shard.info.total}: ${shard.info.scenarios.join(", ") || "no scenarios"}\n`);
+    loaded.splice(0, loaded.length, ...shard.items);
+  }
+
   const stamp = new Date().toISOString().replace(/[:.]/g, "-").replace(/-\d{3}Z$/, "Z");
-  const suite = loaded.length > 1;
+  const suite = loaded.length > 1 || shard.info !== undefined;
   const base = values.out ?? join("runs", suite ? `${stamp}-suite` : `${stamp}-${safeName(loaded[0]!.scenario.name)}`);
   const terminal = new TerminalReporter({ showConsole: values.console, ...(values["no-color"] ? { color: false } : {}) });
 
@@ -107,8 +127,11 @@ export async function runCommand(argv: string[]): Promise<number> {
       const bus = new EventBus();
       const collector = new ResultCollector(item.scenario.name, item.scenario.file, runDir);
       const runLog = new RunLogWriter(runDir);
+      const eventsLog = new EventsJsonlWriter(runDir);
+      collector.setSetting(describeBoards(item.rig, item.scenario.boards), runEnvironment(item.rig, shard.info && { index: shard.info.index, total: shard.info.total }));
       bus.subscribe(collector.listener);
       bus.subscribe(runLog.listener);
+      bus.subscribe(eventsLog.listener);
       bus.subscribe(terminal.listener);
       await runScenario({
         ...item,
@@ -124,14 +147,18 @@ export async function runCommand(argv: string[]): Promise<number> {
           collector.setServer({ mode: s.mode, url: s.url, ...(s.containerId ? { containerId: s.containerId } : {}), ...(s.image ? { image: s.image } : {}) }),
       });
       await runLog.close();
+      await eventsLog.close();
       writeResultJson(collector.result);
       writeJunit(join(runDir, "junit.xml"), [collector.result]);
       writeHtml(join(runDir, "report.html"), [collector.result]);
       results.push(collector.result);
     }
     if (suite) {
-      writeJunit(join(base, "junit.xml"), results);
-      writeHtml(join(base, "report.html"), results);
+      mkdirSync(base, { recursive: true });
+      const exitCode = controller.signal.aborted ? EXIT_CODES.interrupted : worstExitCode(results.map((r) => r.exitCode ?? EXIT_CODES.infrastructure));
+      writeSuiteJson(base, { exitCode, ...(shard.info ? { shard: shard.info } : {}), results });
+      writeJunit(join(base, "junit.xml"), results, shard.info ? `otarig shard ${shard.info.index}/${shard.info.total}` : undefined);
+      writeHtml(join(base, "report.html"), results, shard.info ? { shard: shard.info, title: `otarig shard ${shard.info.index}/${shard.info.total}` } : {});
     }
   } finally {
     process.off("SIGINT", onSigint);
@@ -142,16 +169,15 @@ export async function runCommand(argv: string[]): Promise<number> {
   return worstExitCode(results.map((r) => r.exitCode ?? EXIT_CODES.infrastructure));
 }
 
-/** A suite's exit code: infrastructure trouble first (CI should alert), then scenario errors, then test failures. */
-export function worstExitCode(codes: number[]): number {
-  for (const code of [EXIT_CODES.interrupted, EXIT_CODES.infrastructure, EXIT_CODES.scenario, EXIT_CODES.test]) {
-    if (codes.includes(code)) return code;
-  }
-  return EXIT_CODES.pass;
-}
+export { worstExitCode };
 
 function safeName(name: string): string {
   return name.replace(/[^\w.-]+/g, "_");
+}
+
+function fileError(err: ScenarioError): number {
+  process.stderr.write(`rig run: ${err.toString()}\n`);
+  return EXIT_CODES.scenario;
 }
 
 function usageError(message: string): number {

@@ -3,6 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import type { RunResult } from "./result.ts";
+import type { ReadResult } from "./read-result.ts";
 
 export function renderJunit(results: RunResult[], suiteName = "otarig"): string {
   const failures = results.filter((r) => r.status === "failed" && r.failureClass === "test").length;
@@ -22,9 +23,7 @@ function renderCase(r: RunResult): string {
   const file = displayPath(r.file);
   const head = `    <testcase classname="${xml(classnameOf(file))}" name="${xml(r.scenario)}" file="${xml(file)}" time="${(r.durationMs / 1000).toFixed(3)}"`;
   const steps = r.steps.map((s) => `${s.status === "passed" ? "ok  " : "FAIL"} ${s.path} ${s.label} (${s.durationMs}ms)`).join("\n");
-  // [[ATTACHMENT|path]]: how Jenkins (junit-attachments) and GitLab find a test case's files
-  const attached = (r.attachments ?? []).map((a) => `\n[[ATTACHMENT|${displayPath(join(r.runDir, a.path))}]]`).join("");
-  const out = `      <system-out>${cdata(`run directory: ${r.runDir}\n${steps}\n${attached}`)}</system-out>\n`;
+  const out = `      <system-out>${cdata(`run directory: ${r.runDir}\n${steps}\n${attachmentLines(r)}`)}</system-out>\n`;
   if (r.status === "passed") return `${head}>\n${out}    </testcase>\n`;
   const failed = r.steps.find((s) => s.status === "failed");
   const tag = r.failureClass === "test" ? "failure" : "error";
@@ -43,6 +42,12 @@ function renderCase(r: RunResult): string {
     out +
     `    </testcase>\n`
   );
+}
+
+/** `[[ATTACHMENT|path]]`: how Jenkins and GitLab pick up a testcase's files (screenshots, traces). */
+function attachmentLines(r: RunResult): string {
+  const list = (r as ReadResult).attachments ?? [];
+  return list.map((a) => `[[ATTACHMENT|${displayPath(join(r.runDir, a.path))}]]\n`).join("");
 }
 
 export function writeJunit(file: string, results: RunResult[], suiteName?: string): void {

@@ -1,6 +1,7 @@
 // Folds a run's events into the result model that result.json, junit.xml and the summary print.
 import type { FailureClass } from "../core/errors.ts";
 import type { EventOf, RunEvent, RunStatus, StepStatus } from "../core/events.ts";
+import type { BoardInfo, RunEnvironment } from "./run-info.ts";
 
 export interface StepResult {
   path: string;
@@ -31,6 +32,10 @@ export interface RunResult {
   server?: ServerInfo;
   /** the last lines each board printed, kept for failure reports */
   consoleTail: Record<string, string[]>;
+  /** serial, port, profile, power and reset of each board (absent in results of older versions) */
+  boardInfo?: BoardInfo[];
+  /** host, versions, rig, shard */
+  environment?: RunEnvironment;
   /** evidence files (browser trace, screenshots), paths relative to the run dir */
   attachments?: Attachment[];
 }
@@ -121,5 +126,10 @@ export class ResultCollector {
 
   setServer(info: ServerInfo): void {
     this.result.server = info;
+  }
+
+  setSetting(boards: BoardInfo[], environment: RunEnvironment): void {
+    this.result.boardInfo = boards;
+    this.result.environment = environment;
   }
 }

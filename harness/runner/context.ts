@@ -10,6 +10,8 @@ export interface BoardHandle {
   board: Board;
   spec: BoardSpec;
   profile: BoardProfile;
+  /** an isolated virtual board's namespace and veth addresses */
+  network?: { namespace: string; hostAddress: string; boardAddress: string };
 }
 
 export interface RunContext {

@@ -15,6 +15,7 @@ import { startVirtualRelay, type VirtualRelay } from "../board/virtual/relay.ts"
 import type { Board, PowerProtocol, ResetProtocol } from "../board/types.ts";
 import type { BoardProfile, BoardSpec, RigSpec } from "../scenario/types.ts";
 import type { BoardHandle } from "./context.ts";
+import { isolateBoard, prepareIsolation, type IsolatedNetwork } from "./isolation.ts";
 
 export interface RigSession {
   handles: Map<string, BoardHandle>;
@@ -60,6 +61,7 @@ export async function openRigSession(rig: RigSpec, boardNames: string[], options
   const log = (source: string) => (line: string) => bus.emit({ type: "log", level: "info", source, message: line });
 
   try {
+    if (boardNames.some((b) => rig.boards[b]?.virtual?.isolated)) await prepareIsolation(log("rig"));
     await acquireLocks(rig, boardNames, options, cleanups);
     const virtualRelays = await startVirtualRelays(rig, boardNames, options, cleanups, log);
     const opening: Opening = { rig, options, cleanups, log, virtualRelays, relayFor: relayPool(rig, virtualRelays, cleanups, log) };
@@ -152,7 +154,8 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
   const spec = o.rig.boards[name]!;
   const profile = o.options.profiles[spec.profile];
   if (!profile) throw new InfraError(`board ${name}: profile ${spec.profile} was not loaded`);
-  const virtual = spec.virtual ? await startVirtual(o, spec) : undefined;
+  const started = spec.virtual ? await startVirtual(o, spec) : undefined;
+  const virtual = started?.virtual;
   const port = virtual?.consolePort ?? spec.console.port;
   if (!port) throw new InfraError(`board ${name} has no console port`);
   const console = await openConsole(o, spec, port);
@@ -180,11 +183,13 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
     ...(reset ? { reset } : {}),
     ...(flash ? { flash } : {}),
   };
-  return { board, spec, profile };
+  return { board, spec, profile, ...(started?.network ? { network: started.network } : {}) };
 }
 
-async function startVirtual(o: Opening, spec: BoardSpec): Promise<VirtualBoard> {
+async function startVirtual(o: Opening, spec: BoardSpec): Promise<{ virtual: VirtualBoard; network?: IsolatedNetwork }> {
+  const network = spec.virtual!.isolated ? await isolateBoard(spec.name, o.cleanups, o.log(spec.name)) : undefined;
   const virtual = await startVirtualBoard({
+    ...(network ? { commandPrefix: network.exec } : {}),
     name: spec.name,
     serialNumber: spec.serialNumber,
     workDir: join(o.options.virtualDir ?? join(o.options.runDir, "virtual"), spec.name),
@@ -192,7 +197,7 @@ async function startVirtual(o: Opening, spec: BoardSpec): Promise<VirtualBoard> 
     onOutput: o.log(`${spec.name} (virtual board process)`),
   });
   o.cleanups.push(() => virtual.stop());
-  return virtual;
+  return { virtual, ...(network ? { network } : {}) };
 }
 
 /** Opens the board's console; capture into `<board>.log` starts now and lasts the session. */

@@ -9,7 +9,9 @@ import type { BoardProfile, RigSpec, Scenario, Step } from "../scenario/types.ts
 import { startOtaServer } from "../server/start.ts";
 import type { OtaServer } from "../server/types.ts";
 import { openRigSession, type RigSession } from "./rig-session.ts";
-import { NetworkProxy } from "../faults/network-proxy.ts";
+import type { NetworkProxy } from "../faults/network-proxy.ts";
+import { resolveBenchAddress } from "../board/network/address.ts";
+import { startBoardProxies } from "./board-proxies.ts";
 import type { RunContext, StepContext, StepOutcome } from "./context.ts";
 import { describeStep } from "./describe.ts";
 import { interpolateStep } from "./variables.ts";
@@ -52,6 +54,9 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   const deferred: RunContext["deferred"] = [];
 
   try {
+    // Where the boards reach this runner; an address this host lacks fails before anything starts.
+    const bench = resolveBenchAddress(options.rig.network, scenario.boards.map((b) => options.rig.boards[b]!));
+    bus.emit({ type: "log", level: "info", source: "network", message: `bench address ${bench.address} (${bench.how})` });
     // The boards and the server come up side by side; whichever came up is torn down if the
     // other failed.
     const [sessionUp, serverUp] = await Promise.allSettled([
@@ -81,7 +86,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     deferred.push(async () => {
       for (const proxy of proxies.values()) await proxy.close();
     });
-    await startProxies(session!, server!, bus, proxies); // fills the map as it goes: a failure half-way leaks none
+    await startBoardProxies(session!, server!, bench, bus, proxies); // fills the map as it goes: a failure half-way leaks none
     const ctx: RunContext = {
       scenario,
       bus,
@@ -122,22 +127,6 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     ...(cause ? { message: messageOf(cause) } : {}),
   });
   return { exitCode, ...(failureClass ? { failureClass } : {}) };
-}
-
-/**
- * One TCP proxy per board between it and the server: `fault.network` breaks the link there, and
- * a server restart on a new port only moves the proxies' target. Boards reach the server through
- * ${boards.<b>.server_url}.
- */
-async function startProxies(session: RigSession, server: OtaServer, bus: EventBus, proxies: Map<string, NetworkProxy>): Promise<void> {
-  for (const [name, handle] of session.handles) {
-    const proxy = await NetworkProxy.start({
-      target: server.url,
-      onEvent: (message) => bus.emit({ type: "log", level: "info", source: `network ${name}`, message }),
-    });
-    proxies.set(name, proxy);
-    handle.board.fields.server_url = proxy.url;
-  }
 }
 
 /** Carries the failing step's path up through nested blocks. */

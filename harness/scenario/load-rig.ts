@@ -7,6 +7,7 @@ import type { BoardSpec, FlashSpec, PowerSpec, RelaySpec, ResetSpec, RigSpec } f
 import { check, durationMs } from "./validate.ts";
 import type { Checked } from "./validate.ts";
 import { regexErrors } from "./load-profile.ts";
+import { readNetwork } from "./load-network.ts";
 import { didYouMean, suggest } from "./suggest.ts";
 import { isRecord, readYamlSource, throwIfErrors } from "./yaml-source.ts";
 import type { FileRef, Path, YamlSource } from "./yaml-source.ts";
@@ -14,6 +15,7 @@ import type { FileRef, Path, YamlSource } from "./yaml-source.ts";
 const rigSchema = z.strictObject({
   name: z.string().min(1),
   lock_dir: z.string().min(1).optional(),
+  network: z.unknown().optional(),
   boards: z.record(z.string(), z.unknown()).refine((b) => Object.keys(b).length > 0, "a rig needs at least one board"),
   relays: z.record(z.string(), z.unknown()).default({}),
 });
@@ -50,7 +52,9 @@ const boardSchema = z.looseObject({
   profile: z.string().min(1),
   console: consoleSchema.prefault({}),
   // `virtual: true` is short for `virtual: {}`
-  virtual: z.union([z.literal(true), z.strictObject({ config: z.record(z.string(), z.unknown()).default({}) })]).optional(),
+  virtual: z
+    .union([z.literal(true), z.strictObject({ config: z.record(z.string(), z.unknown()).default({}), isolated: z.boolean().default(false) })])
+    .optional(),
   power: z.record(z.string(), z.unknown()).optional(),
   reset: z.record(z.string(), z.unknown()).optional(),
   flash: z
@@ -108,6 +112,10 @@ export function readRigSource(src: YamlSource): Checked<RigSpec> {
     const board = readBoard(src, rig, name, raw, errors);
     if (board) rig.boards[name] = board;
   }
+  if (top.value.network !== undefined) {
+    const network = readNetwork(src, top.value.network, Object.values(rig.boards), errors);
+    if (network) rig.network = network;
+  }
   return errors.length > 0 ? { errors } : { value: rig, errors };
 }
 
@@ -146,7 +154,8 @@ function readBoard(src: YamlSource, rig: RigSpec, name: string, raw: unknown, er
     } else extra[key] = v === null ? "" : String(v);
   }
 
-  const virtual = b.virtual === undefined ? undefined : { config: b.virtual === true ? {} : b.virtual.config };
+  const virtual =
+    b.virtual === undefined ? undefined : b.virtual === true ? { config: {} } : { config: b.virtual.config, ...(b.virtual.isolated ? { isolated: true } : {}) };
   const port = b.console.port === undefined ? undefined : portPath(src, b.console.port);
   if (!virtual && port === undefined) {
     errors.push(new ScenarioError(`${what} needs console.port (only a virtual board may leave it out)`, src.pos([...at, "console"], "key")));

@@ -23,6 +23,7 @@ import type { Checked } from "./validate.ts";
 import { isRelativePath, readRigSource } from "./load-rig.ts";
 import { readProfileSource, regexErrors } from "./load-profile.ts";
 import { checkReferences } from "./check-refs.ts";
+import { readRigOverride } from "./rig-override.ts";
 import { RESERVED_NAMES } from "./interpolate.ts";
 import { didYouMean } from "./suggest.ts";
 import { errorsOf, isRecord, readYamlSource, throwIfErrors } from "./yaml-source.ts";
@@ -78,13 +79,18 @@ const PATH_PARAMS: Partial<Record<StepName, string[]>> = {
 
 const VAR_NAME = /^[A-Za-z_][\w-]*$/;
 
-export async function loadScenario(file: string): Promise<LoadedScenario> {
-  const { value, errors } = await readScenarioSource(await readYamlSource(file));
+export interface LoadOptions {
+  /** run on this rig file instead of the scenario's own (`rig run --rig FILE`) */
+  rig?: string;
+}
+
+export async function loadScenario(file: string, options: LoadOptions = {}): Promise<LoadedScenario> {
+  const { value, errors } = await readScenarioSource(await readYamlSource(file), options);
   throwIfErrors(errors);
   return value!;
 }
 
-export async function readScenarioSource(src: YamlSource): Promise<Checked<LoadedScenario>> {
+export async function readScenarioSource(src: YamlSource, options: LoadOptions = {}): Promise<Checked<LoadedScenario>> {
   if (src.errors.length > 0) return { errors: src.errors };
   const top = check(scenarioSchema, src.data, src, [], { what: "scenario" });
   const errors = [...top.errors];
@@ -112,12 +118,23 @@ export async function readScenarioSource(src: YamlSource): Promise<Checked<Loade
   }
   if (!rig || !rigSrc) return { errors };
 
-  const boards = t.boards ?? Object.keys(rig.boards);
+  const ownRig = rig;
+  const boards = t.boards ?? Object.keys(ownRig.boards);
   t.boards?.forEach((name, i) => {
-    if (rig.boards[name]) return;
-    const known = Object.keys(rig.boards);
-    errors.push(new ScenarioError(`board "${name}" is not in rig ${rig.name}${didYouMean(name, known)} (its boards: ${known.join(", ")})`, src.pos(["boards", i])));
+    if (ownRig.boards[name]) return;
+    const known = Object.keys(ownRig.boards);
+    errors.push(new ScenarioError(`board "${name}" is not in rig ${ownRig.name}${didYouMean(name, known)} (its boards: ${known.join(", ")})`, src.pos(["boards", i])));
   });
+
+  if (options.rig !== undefined) {
+    // The scenario's own rig says which boards (and profiles) it was written for; the other rig runs it.
+    const used = boards.filter((b) => ownRig.boards[b]);
+    const other = await readRigOverride(options.rig, src, ownRig, used, (i) => (t.boards ? ["boards", t.boards.indexOf(used[i]!)] : ["rig"]));
+    errors.push(...other.errors);
+    if (!other.rig || !other.rigSrc) return { errors };
+    rig = other.rig;
+    rigSrc = other.rigSrc;
+  }
 
   const scenario: Scenario = {
     file: src.absPath,

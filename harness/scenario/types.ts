@@ -49,6 +49,7 @@ export type {
   ConsoleSpec,
   DtrRtsStep,
   FlashSpec,
+  NetworkSpec,
   PowerSpec,
   RelaySpec,
   ResetSpec,
