@@ -153,7 +153,7 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
   const profile = o.options.profiles[spec.profile];
   if (!profile) throw new InfraError(`board ${name}: profile ${spec.profile} was not loaded`);
   const virtual = spec.virtual ? await startVirtual(o, spec) : undefined;
-  const port = virtual?.consolePort ?? spec.console.port;
+  const port = virtual?.consolePort ?? spec.console.url ?? spec.console.port;
   if (!port) throw new InfraError(`board ${name} has no console port`);
   const console = await openConsole(o, spec, port);
 
@@ -205,6 +205,7 @@ async function openConsole(o: Opening, spec: BoardSpec, port: string): Promise<S
     baud: spec.console.baud,
     lineEnding: spec.console.lineEnding,
     reconnectTimeoutMs: spec.console.reconnectTimeoutMs,
+    ...pick(spec.console, ["dtr", "rts", "hupcl"]),
     logFile: join(runDir, `${name}.log`),
     clockOrigin: bus.startedAt,
   });
@@ -302,4 +303,11 @@ function resetOf(
   if ("relay" in r) return resetFor(relayFor(r.relay), r.channel, r.pulseMs);
   if ("method" in r) return new DtrRtsReset(console, r.sequence);
   return new CommandReset(r.command, r.timeoutMs);
+}
+
+/** The keys of `from` that are set (exactOptionalPropertyTypes keeps undefined out of options). */
+function pick<T extends object, K extends keyof T>(from: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (from[k] !== undefined) out[k] = from[k];
+  return out;
 }
