@@ -9,6 +9,7 @@ import { containerEngineAvailable } from "../server/engine.ts";
 import { requireSocat, SOCAT_INSTALL } from "../board/virtual/virtual-board.ts";
 import { loadRig } from "../scenario/load-rig.ts";
 import { loadProfile } from "../scenario/load-profile.ts";
+import { checkRemoteBoards } from "./doctor-remote.ts";
 import type { RigSpec } from "../scenario/types.ts";
 
 type Level = "ok" | "warn" | "FAIL";
@@ -58,6 +59,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
 
   if (rig) {
     checkRig(rig, add);
+    await checkRemoteBoards(rig, add);
     for (const board of Object.values(rig.boards)) {
       try {
         const profile = await loadProfile(board.profile);

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listHeldPlaces } from "../../harness/lab/labgrid/held-places.ts";
 import { tempDir } from "../board/helpers/pty.ts";
-import { rig, ROOT } from "../cli/helpers.ts";
+import { processesMentioning, rig, ROOT } from "../cli/helpers.ts";
 import { Lab, scenarioOn } from "./helpers/lab.ts";
 
 let tmp: ReturnType<typeof tempDir>;
@@ -79,6 +79,8 @@ describe("a board from a labgrid place", () => {
     }
     killed.kill("SIGKILL");
     await killed;
+    // what the killed harness had started (its OTA server) is not ours to leave behind
+    for (const line of await processesMentioning(join(tmp.dir, "run-killed"))) process.kill(Number(line.split(/\s+/)[0]), "SIGKILL");
     expect((await lab.placeState("virt1")).acquired).toMatch(/\/otarig$/);
     expect(listHeldPlaces(join(tmp.dir, "locks")).map((h) => ({ place: h.place, alive: h.alive }))).toEqual([{ place: "virt1", alive: false }]);
 

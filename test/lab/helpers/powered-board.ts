@@ -4,7 +4,7 @@
 // program when it goes on and SIGKILLs it when it goes off, so a power cut through the switch
 // really cuts the board, wherever it is.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { BOARD_PROGRAM, FLASHER_PROGRAM, REPO_ROOT } from "../../../harness/board/virtual/paths.ts";
 import { programCommand } from "../../../harness/board/virtual/programs.ts";
@@ -69,6 +69,8 @@ export interface PoweredBoardOptions {
   outlet: () => Promise<boolean>;
   /** how often the outlet is read */
   pollMs?: number;
+  /** the virtual firmware's settings (devices/board/config.ts), e.g. a slower flash */
+  config?: Record<string, unknown>;
 }
 
 export class PoweredBoard {
@@ -110,6 +112,11 @@ export class PoweredBoard {
 
   private async powerOn(): Promise<void> {
     const args = [...(await programCommand(BOARD_PROGRAM)), "--tty", this.opts.tty, "--flash-dir", this.opts.flashDir, "--serial", this.opts.serial];
+    if (this.opts.config) {
+      const file = join(this.opts.flashDir, "..", "board-config.json");
+      writeFileSync(file, JSON.stringify(this.opts.config));
+      args.push("--config", file);
+    }
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"], detached: true });
     this.child = child;
     this.starts++;
