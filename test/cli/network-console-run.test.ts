@@ -82,4 +82,17 @@ describe("a scenario on a board whose console ser2net exports", () => {
       expect(switched.map((l) => JSON.parse(l).path)).toEqual(["/outlet/1/0", "/outlet/1/1"]);
     });
   }
+
+  it("rig doctor checks that the console's host answers", async () => {
+    ser2net = new Ser2net(tmp.dir, pty.host, "rfc2217", await freePort());
+    await ser2net.start();
+    await writeRigAndScenario(ser2net.url);
+    const rigFile = join(tmp.dir, "rig.yaml");
+    const up = await rig(["doctor", rigFile], { timeoutMs: 60_000 });
+    expect(up.all).toMatch(new RegExp(`ok\\s+board dut\\s+console rfc2217://127\\.0\\.0\\.1:${ser2net.port} answers`));
+    await ser2net.stop();
+    const down = await rig(["doctor", rigFile], { timeoutMs: 60_000 });
+    expect(down.exitCode).toBe(3);
+    expect(down.all).toMatch(/FAIL\s+board dut\s+console rfc2217:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/);
+  });
 });

@@ -56,6 +56,18 @@ async function expectFree(): Promise<void> {
 }
 
 describe("labgrid places, the longer cases", () => {
+  it("rig doctor says the coordinator answers and the place is free, and fails for tags no place has", async () => {
+    const placeRig = join(tmp.dir, "rig-place.yaml");
+    await lab.writeRig(placeRig, { place: "virt1" });
+    const free = await rig(["doctor", placeRig], { timeoutMs: 60_000 });
+    expect(free.all).toMatch(/ok\s+board dut\s+labgrid coordinator 127\.0\.0\.1:\d+: place virt1 \(name=virt1\) is free/);
+    const noMatch = join(tmp.dir, "rig-doctor-nomatch.yaml");
+    await lab.writeRig(noMatch, { tags: { board: "esp32-c3" } });
+    const none = await rig(["doctor", noMatch], { timeoutMs: 60_000 });
+    expect(none.exitCode).toBe(3);
+    expect(none.all).toMatch(/FAIL\s+board dut\s+labgrid coordinator 127\.0\.0\.1:\d+ answers, but no place matches board=esp32-c3/);
+  });
+
   it("power-cut-during-install passes with the cut made through labgrid power", async () => {
     const scenario = join(tmp.dir, "power-cut.yaml");
     scenarioOn("power-cut-during-install", rigFile, scenario);
