@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listHeldPlaces } from "../../harness/lab/labgrid/held-places.ts";
 import { tempDir } from "../board/helpers/pty.ts";
-import { processesMentioning, rig, ROOT } from "../cli/helpers.ts";
+import { rig, ROOT } from "../cli/helpers.ts";
 import { Lab, scenarioOn } from "./helpers/lab.ts";
 
 let tmp: ReturnType<typeof tempDir>;
@@ -28,6 +28,20 @@ afterAll(async () => {
   await lab?.down();
   tmp?.cleanup();
 });
+
+/** PIDs of every process below `pid`. */
+async function descendants(pid: number): Promise<number[]> {
+  const { stdout } = await execa("ps", ["-eo", "pid=,ppid="]);
+  const children = new Map<number, number[]>();
+  for (const line of stdout.trim().split("\n")) {
+    const [p, pp] = line.trim().split(/\s+/).map(Number) as [number, number];
+    children.set(pp, [...(children.get(pp) ?? []), p]);
+  }
+  const out: number[] = [];
+  const walk = (p: number) => (children.get(p) ?? []).forEach((c) => (out.push(c), walk(c)));
+  walk(pid);
+  return out;
+}
 
 /** power cycle and boot banner only: the shortest scenario that needs the console and the power */
 function bootScenario(file: string, onRig: string): void {
@@ -77,10 +91,17 @@ describe("a board from a labgrid place", () => {
       if (Date.now() > deadline) throw new Error("the run did not acquire virt1 within 60 s");
       await new Promise((r) => setTimeout(r, 100));
     }
+    // what the killed harness started (its OTA server) would outlive it: note it to end it after
+    const children = await descendants(killed.pid!);
     killed.kill("SIGKILL");
     await killed;
-    // what the killed harness had started (its OTA server) is not ours to leave behind
-    for (const line of await processesMentioning(join(tmp.dir, "run-killed"))) process.kill(Number(line.split(/\s+/)[0]), "SIGKILL");
+    for (const pid of children) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
     expect((await lab.placeState("virt1")).acquired).toMatch(/\/otarig$/);
     expect(listHeldPlaces(join(tmp.dir, "locks")).map((h) => ({ place: h.place, alive: h.alive }))).toEqual([{ place: "virt1", alive: false }]);
 
