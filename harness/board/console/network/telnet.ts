@@ -40,15 +40,24 @@ export class TelnetDecoder {
   private sub: number[] = [];
 
   push(chunk: Buffer): { data: Buffer; events: TelnetEvent[] } {
+    // Most chunks are plain data: pass them through without a copy.
+    if (this.state === "data" && chunk.indexOf(IAC) < 0) return { data: chunk, events: [] };
     const out = Buffer.allocUnsafe(chunk.length);
     let n = 0;
     const events: TelnetEvent[] = [];
-    for (const b of chunk) {
+    for (let i = 0; i < chunk.length; i++) {
+      if (this.state === "data") {
+        // copy the run up to the next IAC at once (indexOf is native; a byte loop is not)
+        const next = chunk.indexOf(IAC, i);
+        const end = next < 0 ? chunk.length : next;
+        n += chunk.copy(out, n, i, end);
+        if (next < 0) break;
+        i = next;
+        this.state = "iac";
+        continue;
+      }
+      const b = chunk[i]!;
       switch (this.state) {
-        case "data":
-          if (b === IAC) this.state = "iac";
-          else out[n++] = b;
-          break;
         case "iac":
           if (b === IAC) {
             out[n++] = IAC;
