@@ -35,7 +35,7 @@ afterEach(async () => {
 });
 
 /** A rig whose one board is reached over the network, and ota-happy-path pointed at it. */
-async function writeRigAndScenario(consoleUrl: string): Promise<string> {
+async function writeRigAndScenario(consoleUrl: string, edit: (scenario: string) => string = (t) => t): Promise<string> {
   const outlet = (v: number) => ["curl", "-sf", "-o", "/dev/null", `${sw.url}/outlet/{channel}/${v}`];
   const rigFile = join(tmp.dir, "rig.yaml");
   const rigDoc = {
@@ -58,7 +58,7 @@ async function writeRigAndScenario(consoleUrl: string): Promise<string> {
     .replace("rig: ../rigs/virtual.yaml", `rig: ${rigFile}`)
     .replaceAll("../fixtures/", `${join(ROOT, "fixtures")}/`);
   const scenarioFile = join(tmp.dir, "ota-happy-path.yaml");
-  writeFileSync(scenarioFile, scenario);
+  writeFileSync(scenarioFile, edit(scenario));
   return scenarioFile;
 }
 
@@ -82,6 +82,40 @@ describe("a scenario on a board whose console ser2net exports", () => {
       expect(switched.map((l) => JSON.parse(l).path)).toEqual(["/outlet/1/0", "/outlet/1/1"]);
     });
   }
+
+  it("survives a ser2net restart mid-run: the gap is marked in the log and capture resumes", async () => {
+    ser2net = new Ser2net(tmp.dir, pty.host, "rfc2217", await freePort());
+    await ser2net.start();
+    // a pause after the first boot, during which the test restarts ser2net
+    const scenario = await writeRigAndScenario(ser2net.url, (t) =>
+      t.replace(/(  - expect: \{ board: dut, pattern: 'boot: slot=\\w version=1\\.0\\.0 sha256=', within: 20s \}\n)/, "$1  - wait: 4s\n"),
+    );
+    expect(readFileSync(scenario, "utf8")).toContain("  - wait: 4s\n");
+    const out = join(tmp.dir, "run");
+    const running = rig([scenario, "--server", "process", "--out", out], { timeoutMs: 90_000 });
+    const deadline = Date.now() + 60_000;
+    const logged = () => {
+      try {
+        return readFileSync(join(out, "dut.log"), "utf8");
+      } catch {
+        return "";
+      }
+    };
+    while (!/boot: slot=A version=1\.0\.0/.test(logged())) {
+      if (Date.now() > deadline) throw new Error(`no boot banner in dut.log within 60 s; log so far:\n${logged()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await ser2net.stop();
+    await new Promise((r) => setTimeout(r, 500));
+    await ser2net.start();
+    const result = await running;
+    if (result.exitCode !== 0) console.log(result.all);
+    expect(result.exitCode).toBe(0);
+    const log = logged();
+    expect(log).toMatch(/--- console lost: rfc2217:\/\/127\.0\.0\.1:\d+ went away \(.*\) ---/);
+    expect(log).toMatch(/--- console back after [\d.]+m?s ---/);
+    expect(log.indexOf("console back")).toBeLessThan(log.indexOf("boot: slot=B version=1.1.0"));
+  });
 
   it("rig doctor checks that the console's host answers", async () => {
     ser2net = new Ser2net(tmp.dir, pty.host, "rfc2217", await freePort());
