@@ -111,6 +111,9 @@ async function listPlaces(client: LabgridClient, signal: AbortSignal | undefined
     return parsePlaces(await client.run(["-v", "places"], withSignal(signal)));
   } catch (err) {
     if (!(err instanceof InfraError)) throw err;
+    if (/could not start/.test(err.message)) {
+      throw new InfraError(`${err.message} (install labgrid, or set labgrid.client in the rig to its labgrid-client)`, { cause: err });
+    }
     throw new InfraError(`labgrid coordinator ${client.opts.coordinator} does not answer: ${err.message}`, { cause: err });
   }
 }
