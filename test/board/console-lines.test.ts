@@ -5,12 +5,13 @@ import { once } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { SerialPortMock } from "serialport";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { SerialConsole, type PortBinding } from "../../harness/board/console/serial-console.ts";
 import { tempDir, waitFor } from "./helpers/pty.ts";
 
 const tmp = tempDir("otarig-lines-");
 afterEach(() => SerialPortMock.binding.reset());
+afterAll(() => tmp.cleanup());
 
 function consoleOn(port: string, extra: Partial<ConstructorParameters<typeof SerialConsole>[0]>): SerialConsole {
   return new SerialConsole({
