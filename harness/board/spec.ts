@@ -6,7 +6,13 @@ import type { SourcePosition } from "../core/errors.ts";
 export interface ConsoleSpec {
   /** serial port path; absent for virtual boards (the harness makes a PTY pair) */
   port?: string;
+  /** a console exported over the network: rfc2217://host:port or tcp://host:port (in place of `port`) */
+  url?: string;
   baud: number;
+  /** DTR/RTS set after each open; hupcl: drop them on close (see README "Rig files") */
+  dtr?: boolean;
+  rts?: boolean;
+  hupcl?: boolean;
   lineEnding: string;
   reconnectTimeoutMs: number;
 }
@@ -52,6 +58,21 @@ export interface NetworkSpec {
   pos: { address?: SourcePosition; ports?: SourcePosition };
 }
 
+export interface LabgridPlaceSpec {
+  /** a place by name, or any place whose tags match (reserved through the coordinator) */
+  place?: string;
+  tags?: Record<string, string>;
+  /** host:port of the coordinator; default LG_COORDINATOR */
+  coordinator?: string;
+  /** labgrid-client to run; default `labgrid-client` on PATH */
+  client: string;
+  /** LG_USERNAME the place is held under (people see `<host>/<user>` as its holder) */
+  user: string;
+  /** resource names in the place: the serial port (default: the only one) and power port (`-n`) */
+  consoleResource?: string;
+  powerResource?: string;
+}
+
 export interface BoardSpec {
   name: string;
   serialNumber: string;
@@ -62,6 +83,8 @@ export interface BoardSpec {
   power?: PowerSpec;
   reset?: ResetSpec;
   flash?: FlashSpec;
+  /** the board is a place of a labgrid lab (harness/lab/labgrid/) */
+  labgrid?: LabgridPlaceSpec;
   /** free-form fields the rig adds (readable as ${boards.<name>.<field>}) */
   extra: Record<string, string>;
   pos: SourcePosition;

@@ -10,6 +10,7 @@ import { requireSocat, SOCAT_INSTALL } from "../board/virtual/virtual-board.ts";
 import { loadRig } from "../scenario/load-rig.ts";
 import { CHROMIUM_INSTALL, findChromium } from "../browser/chromium.ts";
 import { loadProfile } from "../scenario/load-profile.ts";
+import { checkRemoteBoards } from "./doctor-remote.ts";
 import type { RigSpec } from "../scenario/types.ts";
 
 type Level = "ok" | "warn" | "FAIL";
@@ -63,6 +64,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
 
   if (rig) {
     checkRig(rig, add);
+    await checkRemoteBoards(rig, add);
     for (const board of Object.values(rig.boards)) {
       try {
         const profile = await loadProfile(board.profile);

@@ -13,6 +13,7 @@ import { FLASHER_PROGRAM, startVirtualBoard, type VirtualBoard } from "../board/
 import { programCommand } from "../board/virtual/programs.ts";
 import { startVirtualRelay, type VirtualRelay } from "../board/virtual/relay.ts";
 import type { Board, PowerProtocol, ResetProtocol } from "../board/types.ts";
+import { acquirePlace, type AcquiredPlace } from "../lab/labgrid/place.ts";
 import type { BoardProfile, BoardSpec, RigSpec } from "../scenario/types.ts";
 import type { BoardHandle } from "./context.ts";
 import { isolateBoard, prepareIsolation, type IsolatedNetwork } from "./isolation.ts";
@@ -86,6 +87,7 @@ async function acquireLocks(
 ): Promise<void> {
   const { bus } = options;
   for (const name of boardNames) {
+    if (rig.boards[name]?.labgrid) continue; // the lab's coordinator locks a labgrid place
     const lock = new BoardLock({ board: `${rig.name}.${name}`, ...(rig.lockDir ? { dir: rig.lockDir } : {}) });
     await lock.acquire({
       timeoutMs: options.lockTimeoutMs ?? 600_000,
@@ -156,16 +158,18 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
   if (!profile) throw new InfraError(`board ${name}: profile ${spec.profile} was not loaded`);
   const started = spec.virtual ? await startVirtual(o, spec) : undefined;
   const virtual = started?.virtual;
-  const port = virtual?.consolePort ?? spec.console.port;
+  const lab = spec.labgrid ? await acquireLabgridPlace(o, spec) : undefined;
+  const port = virtual?.consolePort ?? lab?.consoleUrl ?? spec.console.url ?? spec.console.port;
   if (!port) throw new InfraError(`board ${name} has no console port`);
   const console = await openConsole(o, spec, port);
 
   if (virtual) wireVirtualRelays(spec, virtual, o.virtualRelays);
-  const power = settledPower(powerOf(spec, virtual, o.relayFor), spec, o.virtualRelays);
+  const power = settledPower(powerOf(spec, virtual, o.relayFor) ?? lab?.power, spec, o.virtualRelays);
   const reset = settledReset(resetOf(spec, virtual, o.relayFor, console), spec, o.virtualRelays);
   if (virtual && power) o.cleanups.push(() => power.off()); // a virtual board is powered down with the run
   const fields: Record<string, string> = {
     ...spec.extra,
+    ...lab?.fields,
     name,
     serial: spec.serialNumber,
     serial_number: spec.serialNumber,
@@ -184,6 +188,21 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
     ...(flash ? { flash } : {}),
   };
   return { board, spec, profile, ...(started?.network ? { network: started.network } : {}) };
+}
+
+/** A labgrid place: reserved and acquired now, released (reservation cancelled first) with the session. */
+async function acquireLabgridPlace(o: Opening, spec: BoardSpec): Promise<AcquiredPlace> {
+  const { bus } = o.options;
+  const place = await acquirePlace({
+    board: spec.name,
+    spec: spec.labgrid!,
+    ...(o.rig.lockDir ? { lockDir: o.rig.lockDir } : {}),
+    waitTimeoutMs: o.options.lockTimeoutMs ?? 600_000,
+    signal: o.options.signal,
+    log: (level, message) => bus.emit({ type: "log", level, source: spec.name, message }),
+  });
+  o.cleanups.push(() => place.release());
+  return place;
 }
 
 async function startVirtual(o: Opening, spec: BoardSpec): Promise<{ virtual: VirtualBoard; network?: IsolatedNetwork }> {
@@ -210,6 +229,7 @@ async function openConsole(o: Opening, spec: BoardSpec, port: string): Promise<S
     baud: spec.console.baud,
     lineEnding: spec.console.lineEnding,
     reconnectTimeoutMs: spec.console.reconnectTimeoutMs,
+    ...pick(spec.console, ["dtr", "rts", "hupcl"]),
     logFile: join(runDir, `${name}.log`),
     clockOrigin: bus.startedAt,
   });
@@ -307,4 +327,11 @@ function resetOf(
   if ("relay" in r) return resetFor(relayFor(r.relay), r.channel, r.pulseMs);
   if ("method" in r) return new DtrRtsReset(console, r.sequence);
   return new CommandReset(r.command, r.timeoutMs);
+}
+
+/** The keys of `from` that are set (exactOptionalPropertyTypes keeps undefined out of options). */
+function pick<T extends object, K extends keyof T>(from: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (from[k] !== undefined) out[k] = from[k];
+  return out;
 }

@@ -10,6 +10,7 @@ import { regexErrors } from "./load-profile.ts";
 import { readNetwork } from "./load-network.ts";
 import { didYouMean, suggest } from "./suggest.ts";
 import { isRecord, readYamlSource, throwIfErrors } from "./yaml-source.ts";
+import { consoleUrlErrors, labgridBoardSchema, labgridErrors, labgridPlaceSpec } from "./load-rig-remote.ts";
 import type { FileRef, Path, YamlSource } from "./yaml-source.ts";
 
 const rigSchema = z.strictObject({
@@ -22,6 +23,10 @@ const rigSchema = z.strictObject({
 
 const consoleSchema = z.strictObject({
   port: z.string().min(1).optional(),
+  url: z.string().min(1).optional(),
+  dtr: z.boolean().optional(),
+  rts: z.boolean().optional(),
+  hupcl: z.boolean().optional(),
   baud: z.number().int().positive().default(115200),
   line_ending: z.string().default("\n"),
   reconnect_timeout: durationMs.default(10_000),
@@ -65,6 +70,7 @@ const boardSchema = z.looseObject({
       share_port: z.boolean().default(false),
     })
     .optional(),
+  labgrid: labgridBoardSchema.optional(),
 });
 const BOARD_KEYS = Object.keys(boardSchema.shape);
 
@@ -157,8 +163,10 @@ function readBoard(src: YamlSource, rig: RigSpec, name: string, raw: unknown, er
   const virtual =
     b.virtual === undefined ? undefined : b.virtual === true ? { config: {} } : { config: b.virtual.config, ...(b.virtual.isolated ? { isolated: true } : {}) };
   const port = b.console.port === undefined ? undefined : portPath(src, b.console.port);
-  if (!virtual && port === undefined) {
-    errors.push(new ScenarioError(`${what} needs console.port (only a virtual board may leave it out)`, src.pos([...at, "console"], "key")));
+  const url = b.console.url;
+  errors.push(...consoleUrlErrors(src, at, b.console, b.labgrid !== undefined), ...labgridErrors(src, at, b.labgrid, virtual !== undefined));
+  if (!virtual && port === undefined && url === undefined && !b.labgrid) {
+    errors.push(new ScenarioError(`${what} needs console.port or console.url (only a virtual or labgrid board may leave both out)`, src.pos([...at, "console"], "key")));
   }
 
   const board: BoardSpec = {
@@ -170,11 +178,16 @@ function readBoard(src: YamlSource, rig: RigSpec, name: string, raw: unknown, er
       lineEnding: b.console.line_ending,
       reconnectTimeoutMs: b.console.reconnect_timeout,
       ...(port !== undefined ? { port } : {}),
+      ...(url !== undefined ? { url } : {}),
+      ...(b.console.dtr !== undefined ? { dtr: b.console.dtr } : {}),
+      ...(b.console.rts !== undefined ? { rts: b.console.rts } : {}),
+      ...(b.console.hupcl !== undefined ? { hupcl: b.console.hupcl } : {}),
     },
     extra,
     pos: src.pos(at, "key"),
   };
   if (virtual) board.virtual = virtual;
+  if (b.labgrid) board.labgrid = labgridPlaceSpec(b.labgrid, src.dir);
 
   const power = b.power ? readPower(src, rig, at, b.power, errors) : virtual ? { virtual: true as const } : undefined;
   if (power) board.power = power;

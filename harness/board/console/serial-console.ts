@@ -4,21 +4,27 @@
 // path to come back, reopens it and carries on. Writes made while the port is away wait for it.
 import { createWriteStream, existsSync, mkdirSync, type WriteStream } from "node:fs";
 import { dirname } from "node:path";
-import { SerialPort, SerialPortMock } from "serialport";
+import { SerialPortStream } from "@serialport/stream";
 import { InfraError, TestFailure } from "../../core/errors.ts";
 import { formatDuration } from "../../core/duration.ts";
 import type { ConsoleLine, ConsoleProtocol, ExpectMatch, ExpectOptions } from "../types.ts";
 import { stripAnsi } from "./ansi.ts";
 import { LineAssembler, type RawLine } from "./line-assembler.ts";
+import { bindingFor, isDevicePath, type PortBinding } from "./console-port.ts";
 
-type Port = SerialPort | SerialPortMock;
-/** A serialport binding (tests pass `SerialPortMock.binding` or a wrapper around it). */
-export type PortBinding = typeof SerialPortMock.binding | typeof SerialPort.binding;
+export type { PortBinding };
+type Port = SerialPortStream;
 
 export interface SerialConsoleOptions {
   board: string;
+  /** a device path, or a network console: rfc2217://host:port, tcp://host:port */
   port: string;
   baud: number;
+  /** DTR/RTS to set right after each open (the OS asserts both on open); unset: left as opened */
+  dtr?: boolean;
+  rts?: boolean;
+  /** drop DTR/RTS when the port closes (the OS default, true); false keeps boards that reset on DTR from resetting on every reopen */
+  hupcl?: boolean;
   lineEnding: string;
   /** how long to wait for a vanished port to come back before failing waits and writes */
   reconnectTimeoutMs: number;
@@ -85,7 +91,7 @@ export class SerialConsole implements ConsoleProtocol {
 
   async open(): Promise<void> {
     if (this._state !== "idle" && this._state !== "closed") return;
-    if (!this.opts.binding && !existsSync(this.port)) {
+    if (isDevicePath(this.port, this.opts.binding) && !existsSync(this.port)) {
       throw new InfraError(`console of board ${this.opts.board}: serial port ${this.port} does not exist`);
     }
     try {
@@ -324,12 +330,22 @@ export class SerialConsole implements ConsoleProtocol {
   // ---- port handling ----
 
   private async openPort(): Promise<void> {
-    const options = { path: this.port, baudRate: this.opts.baud, autoOpen: false };
-    // The binding option is accepted at runtime by both classes; their typings hide it.
-    const port: Port = this.opts.binding
-      ? new SerialPortMock({ ...options, binding: this.opts.binding } as ConstructorParameters<typeof SerialPortMock>[0])
-      : new SerialPort(options);
+    const { baud, dtr, rts, hupcl, binding } = this.opts;
+    const port: Port = new SerialPortStream({
+      path: this.port,
+      baudRate: baud,
+      autoOpen: false,
+      hupcl: hupcl ?? true,
+      binding: bindingFor(this.port, binding),
+    });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    if (dtr !== undefined || rts !== undefined) {
+      const lines = { dtr: dtr ?? true, rts: rts ?? true };
+      await new Promise<void>((resolve, reject) => port.set(lines, (err) => (err ? reject(err) : resolve()))).catch((err: unknown) => {
+        port.close(() => {});
+        throw err;
+      });
+    }
     port.on("data", (chunk: Buffer) => {
       if (port === this.serial) this.handleData(chunk);
     });
@@ -342,7 +358,7 @@ export class SerialConsole implements ConsoleProtocol {
     // An 'error' without a listener would crash the process; real losses also arrive as 'close'.
     port.on("error", () => {});
     this.serial = port;
-    if (!this.opts.binding) this.watchPath(port);
+    if (isDevicePath(this.port, this.opts.binding)) this.watchPath(port);
   }
 
   /**
@@ -413,7 +429,7 @@ export class SerialConsole implements ConsoleProtocol {
     const poll = async () => {
       this.pollTimer = undefined;
       if (this._state !== "away") return;
-      if (this.opts.binding || existsSync(this.port)) {
+      if (!isDevicePath(this.port, this.opts.binding) || existsSync(this.port)) {
         try {
           await this.openPort();
         } catch {
