@@ -1,11 +1,18 @@
 // Runs a bench tool (flasher, relay CLI, reset command) the one way the board layer does it:
 // execa, a timeout, stdout+stderr streamed line by line to the caller, and every way it can go
 // wrong turned into an InfraError that names the command and shows its last output.
+// The tool runs in its own process group. On its timeout or when the caller's signal aborts
+// (step timeout, Ctrl-C, a failed parallel branch) the whole group gets SIGTERM, `killGraceMs`
+// to go, then SIGKILL; runTool returns only once no process of the group is left.
 import { execa } from "execa";
 import { InfraError, ScenarioError } from "../core/errors.ts";
 import { formatDuration } from "../core/duration.ts";
+import { stopGroup, type StopReport } from "../core/process-group.ts";
+import { trackChild } from "../core/child-registry.ts";
 import { stripAnsi } from "./console/ansi.ts";
 import { LineAssembler } from "./console/line-assembler.ts";
+
+export const DEFAULT_KILL_GRACE_MS = 5000;
 
 export interface RunToolOptions {
   /** argv: program first */
@@ -16,11 +23,15 @@ export interface RunToolOptions {
   what: string;
   /** each output line (stdout and stderr interleaved; "\r" progress updates count as lines) */
   onLine?: (line: string) => void;
+  /** what the harness did to the tool (killed it, and how); default: onLine */
+  onNote?: (message: string) => void;
   /** lines kept for the error message */
   keepLines?: number;
   env?: Record<string, string>;
-  /** aborting it stops the tool (SIGINT / teardown) */
+  /** aborting it stops the tool (step timeout, SIGINT, teardown) */
   signal?: AbortSignal;
+  /** SIGTERM -> SIGKILL grace when stopping the tool (default 5 s) */
+  killGraceMs?: number;
 }
 
 export interface ToolResult {
@@ -30,6 +41,8 @@ export interface ToolResult {
 export async function runTool(options: RunToolOptions): Promise<ToolResult> {
   const [file, ...args] = options.command;
   if (!file) throw new InfraError(`${options.what}: empty command`);
+  const shown = options.command.map(quote).join(" ");
+  if (options.signal?.aborted) throw new InfraError(`${options.what}: \`${shown}\` not started (the step was already stopped)`);
   const keep = options.keepLines ?? 10;
   const last: string[] = [];
   const assembler = new LineAssembler();
@@ -39,35 +52,69 @@ export async function runTool(options: RunToolOptions): Promise<ToolResult> {
     if (last.length > keep) last.shift();
     options.onLine?.(line);
   };
-  const shown = options.command.map(quote).join(" ");
+  const note = options.onNote ?? options.onLine ?? (() => {});
 
   const proc = execa(file, args, {
     cwd: options.cwd,
-    timeout: options.timeoutMs,
     all: true,
     buffer: false,
     reject: false,
     stdin: "ignore",
-    forceKillAfterDelay: 2000,
+    detached: true, // its own process group: stopping it stops what it forked too
     ...(options.env ? { env: options.env } : {}),
-    ...(options.signal ? { cancelSignal: options.signal } : {}),
   });
+  const untrack = proc.pid !== undefined ? trackChild(proc.pid, `${options.what}: ${shown}`) : () => {};
   proc.all?.on("data", (chunk: Buffer | string) => {
     for (const line of assembler.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk), 0)) take(line.raw);
   });
-  const result = await proc;
+
+  // Stopping: at most once, for the first reason that comes (timeout or the caller's abort).
+  let stopped: { why: "timeout" | "cancelled"; report: Promise<StopReport> } | undefined;
+  const stop = (why: "timeout" | "cancelled") => {
+    if (stopped || proc.pid === undefined) return;
+    const grace = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+    const report = stopGroup(proc.pid, grace).then((r) => {
+      note(`otarig: ${describeStop(why, options.timeoutMs, r, grace, proc.pid!)}`);
+      return r;
+    });
+    stopped = { why, report };
+  };
+  const timer = setTimeout(() => stop("timeout"), options.timeoutMs);
+  const onAbort = () => stop("cancelled");
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+
+  // The leader's exit, not the end of its output: a child it left behind may hold the pipe open.
+  const leaderExit = new Promise<void>((resolve) => {
+    proc.once("exit", () => resolve());
+    proc.once("error", () => resolve());
+  });
+  let result;
+  try {
+    await leaderExit;
+    // The leader may be gone while what it forked lives on in its group: those go too.
+    if (!stopped && proc.pid !== undefined) {
+      const rest = await stopGroup(proc.pid, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
+      if (rest.how !== "gone") note(`otarig: ${options.what}: stopped ${rest.pids.length} process(es) it left behind (${rest.how})`);
+    }
+    if (stopped) await stopped.report;
+    result = await proc;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+    untrack();
+  }
   const rest = assembler.flush();
   if (rest) take(rest.raw);
 
   const output = last.length ? `; last output:\n${last.map((l) => `  | ${l}`).join("\n")}` : "; it printed nothing";
-  if (result.isCanceled) {
-    throw new InfraError(`${options.what}: \`${shown}\` was stopped (run cancelled)${output}`);
+  if (stopped) {
+    const r = await stopped.report;
+    const how = r.how === "SIGTERM" ? "stopped with SIGTERM" : r.how === "SIGKILL" ? "killed with SIGKILL after ignoring SIGTERM" : r.how === "survived" ? "NOT stopped even by SIGKILL" : "stopped";
+    const reason = stopped.why === "timeout" ? `timed out after ${formatDuration(options.timeoutMs)}` : "was stopped (step timed out or run cancelled)";
+    throw new InfraError(`${options.what}: \`${shown}\` ${reason}; ${how}${output}`);
   }
-  if (result.code === "ENOENT" || (result.failed && result.exitCode === undefined && !result.timedOut && !result.isTerminated)) {
+  if (result.code === "ENOENT" || (result.failed && result.exitCode === undefined && !result.isTerminated)) {
     throw new InfraError(`${options.what}: could not start \`${shown}\`: ${result.originalMessage || result.shortMessage}`);
-  }
-  if (result.timedOut) {
-    throw new InfraError(`${options.what}: \`${shown}\` timed out after ${formatDuration(options.timeoutMs)}${output}`);
   }
   if (result.isTerminated) {
     throw new InfraError(`${options.what}: \`${shown}\` was killed by ${result.signal ?? "a signal"}${output}`);
@@ -76,6 +123,21 @@ export async function runTool(options: RunToolOptions): Promise<ToolResult> {
     throw new InfraError(`${options.what}: \`${shown}\` exited with code ${result.exitCode}${output}`);
   }
   return { lastLines: last };
+}
+
+function describeStop(why: "timeout" | "cancelled", timeoutMs: number, r: StopReport, graceMs: number, pgid: number): string {
+  const cause = why === "timeout" ? `timed out after ${formatDuration(timeoutMs)}` : "step stopped";
+  const group = `process group ${pgid} (${r.pids.length} process${r.pids.length === 1 ? "" : "es"}: ${r.pids.join(", ")})`;
+  switch (r.how) {
+    case "gone":
+      return `${cause}; the tool had already exited`;
+    case "SIGTERM":
+      return `${cause}; sent SIGTERM to ${group}; gone after ${formatDuration(r.tookMs)}`;
+    case "SIGKILL":
+      return `${cause}; sent SIGTERM to ${group}; still running after the ${formatDuration(graceMs)} grace, sent SIGKILL; gone after ${formatDuration(r.tookMs)}`;
+    case "survived":
+      return `${cause}; sent SIGTERM then SIGKILL to ${group}; some of it is STILL running (uninterruptible?)`;
+  }
 }
 
 function quote(arg: string): string {
