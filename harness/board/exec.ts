@@ -74,7 +74,7 @@ export async function runTool(options: RunToolOptions): Promise<ToolResult> {
     if (stopped || proc.pid === undefined) return;
     const grace = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     const report = stopGroup(proc.pid, grace).then((r) => {
-      note(`otarig: ${describeStop(why, options.timeoutMs, r, grace, proc.pid!)}`);
+      note(`otarig: ${describeStop(why, abortReason(options.signal), options.timeoutMs, r, grace, proc.pid!)}`);
       return r;
     });
     stopped = { why, report };
@@ -110,7 +110,7 @@ export async function runTool(options: RunToolOptions): Promise<ToolResult> {
   if (stopped) {
     const r = await stopped.report;
     const how = r.how === "SIGTERM" ? "stopped with SIGTERM" : r.how === "SIGKILL" ? "killed with SIGKILL after ignoring SIGTERM" : r.how === "survived" ? "NOT stopped even by SIGKILL" : "stopped";
-    const reason = stopped.why === "timeout" ? `timed out after ${formatDuration(options.timeoutMs)}` : "was stopped (step timed out or run cancelled)";
+    const reason = stopped.why === "timeout" ? `timed out after ${formatDuration(options.timeoutMs)}` : `was stopped (${abortReason(options.signal)})`;
     throw new InfraError(`${options.what}: \`${shown}\` ${reason}; ${how}${output}`);
   }
   if (result.code === "ENOENT" || (result.failed && result.exitCode === undefined && !result.isTerminated)) {
@@ -125,8 +125,16 @@ export async function runTool(options: RunToolOptions): Promise<ToolResult> {
   return { lastLines: last };
 }
 
-function describeStop(why: "timeout" | "cancelled", timeoutMs: number, r: StopReport, graceMs: number, pgid: number): string {
-  const cause = why === "timeout" ? `timed out after ${formatDuration(timeoutMs)}` : "step stopped";
+/** Why the caller aborted: the runner aborts with a sentence ("step 3 timed out after 60s"). */
+function abortReason(signal: AbortSignal | undefined): string {
+  const r: unknown = signal?.reason;
+  if (typeof r === "string") return r;
+  if (r instanceof Error && r.name !== "AbortError") return r.message;
+  return "run cancelled";
+}
+
+function describeStop(why: "timeout" | "cancelled", reason: string, timeoutMs: number, r: StopReport, graceMs: number, pgid: number): string {
+  const cause = why === "timeout" ? `timed out after ${formatDuration(timeoutMs)}` : `stopped (${reason})`;
   const group = `process group ${pgid} (${r.pids.length} process${r.pids.length === 1 ? "" : "es"}: ${r.pids.join(", ")})`;
   switch (r.how) {
     case "gone":
