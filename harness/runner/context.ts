@@ -32,6 +32,8 @@ export interface RunContext {
   lastMatch: Map<string, number>;
   /** each board's TCP proxy to the server (its address is ${boards.<b>.server_url}) */
   proxies: Map<string, NetworkProxy>;
+  /** a failure of something a step left running (an armed power cut whose relay failed): fails the run at the next step */
+  background: { failure?: unknown };
   /** after a server restart: points the boards' network proxies at the server's (new) address */
   onServerMoved?: (url: string) => void | Promise<void>;
 }

@@ -1,6 +1,6 @@
 // Turns the rig's board specs into live boards for one run: locks first, then virtual parts,
 // consoles (capturing from the moment they open), power, reset and flash drivers.
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { InfraError } from "../core/errors.ts";
 import type { EventBus } from "../core/events.ts";
 import { SerialConsole } from "../board/console/serial-console.ts";
@@ -15,6 +15,7 @@ import { startVirtualRelay, type VirtualRelay } from "../board/virtual/relay.ts"
 import type { Board, PowerProtocol, ResetProtocol } from "../board/types.ts";
 import type { BoardProfile, BoardSpec, RigSpec } from "../scenario/types.ts";
 import type { BoardHandle } from "./context.ts";
+import { lineEndingOf } from "./device-actions.ts";
 
 export interface RigSession {
   handles: Map<string, BoardHandle>;
@@ -139,7 +140,8 @@ function relayPool(
     if (!relay) {
       const relaySpec = rig.relays[relayName];
       if (!relaySpec) throw new InfraError(`rig ${rig.name}: no relay "${relayName}"`);
-      relay = createRelay(relaySpec, log(`relay ${relayName}`), { virtual: virtualRelayDriver });
+      // A command relay runs in the rig file's directory, like the flasher; its output goes to run.log.
+      relay = createRelay(relaySpec, log(`relay ${relayName}`), { virtual: virtualRelayDriver, cwd: dirname(rig.file) });
       relays.set(relayName, relay);
       const opened = relay;
       cleanups.push(() => opened.close());
@@ -155,11 +157,11 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
   const virtual = spec.virtual ? await startVirtual(o, spec) : undefined;
   const port = virtual?.consolePort ?? spec.console.port;
   if (!port) throw new InfraError(`board ${name} has no console port`);
-  const console = await openConsole(o, spec, port);
+  const console = await openConsole(o, spec, profile, port);
 
   if (virtual) wireVirtualRelays(spec, virtual, o.virtualRelays);
   const power = settledPower(powerOf(spec, virtual, o.relayFor), spec, o.virtualRelays);
-  const reset = settledReset(resetOf(spec, virtual, o.relayFor, console), spec, o.virtualRelays);
+  const reset = settledReset(resetOf(o, spec, virtual, console), spec, o.virtualRelays);
   if (virtual && power) o.cleanups.push(() => power.off()); // a virtual board is powered down with the run
   const fields: Record<string, string> = {
     ...spec.extra,
@@ -196,14 +198,14 @@ async function startVirtual(o: Opening, spec: BoardSpec): Promise<VirtualBoard> 
 }
 
 /** Opens the board's console; capture into `<board>.log` starts now and lasts the session. */
-async function openConsole(o: Opening, spec: BoardSpec, port: string): Promise<SerialConsole> {
+async function openConsole(o: Opening, spec: BoardSpec, profile: BoardProfile, port: string): Promise<SerialConsole> {
   const { bus, runDir } = o.options;
   const name = spec.name;
   const console = new SerialConsole({
     board: name,
     port,
     baud: spec.console.baud,
-    lineEnding: spec.console.lineEnding,
+    lineEnding: lineEndingOf({ spec, profile }),
     reconnectTimeoutMs: spec.console.reconnectTimeoutMs,
     logFile: join(runDir, `${name}.log`),
     clockOrigin: bus.startedAt,
@@ -236,6 +238,7 @@ async function flasherFor(
       ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [`board.${k}`, v])),
     },
     sharePort: flash.sharePort,
+    ...(flash.killGraceMs !== undefined ? { killGraceMs: flash.killGraceMs } : {}),
     console,
     onOutput: o.log(`${spec.name} flasher`),
   });
@@ -266,16 +269,16 @@ function settledPower(power: PowerProtocol | undefined, spec: BoardSpec, relays:
   const relay = power && spec.power && "relay" in spec.power ? relays.get(spec.power.relay) : undefined;
   if (!power || !relay) return power;
   return {
-    on: async () => (await power.on(), await relay.settled()),
-    off: async () => (await power.off(), await relay.settled()),
-    cycle: async (offMs) => (await power.cycle(offMs), await relay.settled()),
+    on: async (signal) => (await power.on(signal), await relay.settled()),
+    off: async (signal) => (await power.off(signal), await relay.settled()),
+    cycle: async (offMs, signal) => (await power.cycle(offMs, signal), await relay.settled()),
   };
 }
 
 function settledReset(reset: ResetProtocol | undefined, spec: BoardSpec, relays: Map<string, VirtualRelay>): ResetProtocol | undefined {
   const relay = reset && spec.reset && "relay" in spec.reset ? relays.get(spec.reset.relay) : undefined;
   if (!reset || !relay) return reset;
-  return { reset: async () => (await reset.reset(), await relay.settled()) };
+  return { reset: async (signal) => (await reset.reset(signal), await relay.settled()) };
 }
 
 function powerOf(spec: BoardSpec, virtual: VirtualBoard | undefined, relayFor: (name: string) => Relay): PowerProtocol | undefined {
@@ -287,19 +290,22 @@ function powerOf(spec: BoardSpec, virtual: VirtualBoard | undefined, relayFor: (
   return powerFor(relayFor(spec.power.relay), spec.power.channel);
 }
 
-function resetOf(
-  spec: BoardSpec,
-  virtual: VirtualBoard | undefined,
-  relayFor: (name: string) => Relay,
-  console: SerialConsole,
-): ResetProtocol | undefined {
+function resetOf(o: Opening, spec: BoardSpec, virtual: VirtualBoard | undefined, console: SerialConsole): ResetProtocol | undefined {
   const r = spec.reset;
   if (!r) return undefined;
   if ("virtual" in r) {
     if (!virtual) throw new InfraError(`board ${spec.name}: reset: virtual needs a virtual board`);
     return virtual.reset;
   }
-  if ("relay" in r) return resetFor(relayFor(r.relay), r.channel, r.pulseMs);
+  if ("relay" in r) return resetFor(o.relayFor(r.relay), r.channel, r.pulseMs);
   if ("method" in r) return new DtrRtsReset(console, r.sequence);
-  return new CommandReset(r.command, r.timeoutMs);
+  // Like the flasher: runs in the rig file's directory, its output in run.log.
+  return new CommandReset({
+    command: r.command,
+    timeoutMs: r.timeoutMs,
+    cwd: dirname(o.rig.file),
+    onOutput: o.log(`${spec.name} reset`),
+    what: `reset command of board ${spec.name}`,
+    ...(r.killGraceMs !== undefined ? { killGraceMs: r.killGraceMs } : {}),
+  });
 }

@@ -36,6 +36,7 @@ export function createRelay(
         off: spec.off,
         timeoutMs: spec.timeoutMs,
         channels: spec.channels,
+        ...(spec.killGraceMs !== undefined ? { killGraceMs: spec.killGraceMs } : {}),
         ...(options.cwd ? { cwd: options.cwd } : {}),
         ...(onOutput ? { onOutput } : {}),
       });
