@@ -5,7 +5,9 @@ import { InfraError } from "../core/errors.ts";
 import type { EventBus } from "../core/events.ts";
 import { SerialConsole } from "../board/console/serial-console.ts";
 import { CommandFlasher } from "../board/flash/command-flasher.ts";
-import { BoardLock } from "../board/lock/board-lock.ts";
+import { chooseLockDir } from "../board/lock/lock-dir.ts";
+import { boardLockKeys, relaySwitchKey } from "../board/lock/lock-keys.ts";
+import { acquireAll, withShortLock } from "../board/lock/lock-set.ts";
 import { createRelay, powerFor, resetFor, type Relay } from "../board/power/relays.ts";
 import { DtrRtsReset } from "../board/reset/dtr-rts.ts";
 import { CommandReset } from "../board/reset/command-reset.ts";
@@ -13,6 +15,8 @@ import { FLASHER_PROGRAM, startVirtualBoard, type VirtualBoard } from "../board/
 import { programCommand } from "../board/virtual/programs.ts";
 import { startVirtualRelay, type VirtualRelay } from "../board/virtual/relay.ts";
 import type { Board, PowerProtocol, ResetProtocol } from "../board/types.ts";
+import type { RelaySpec } from "../board/spec.ts";
+import type { SwitchGuard } from "../board/power/serial-writer.ts";
 import type { BoardProfile, BoardSpec, RigSpec } from "../scenario/types.ts";
 import type { BoardHandle } from "./context.ts";
 import { lineEndingOf } from "./device-actions.ts";
@@ -63,7 +67,7 @@ export async function openRigSession(rig: RigSpec, boardNames: string[], options
   try {
     await acquireLocks(rig, boardNames, options, cleanups);
     const virtualRelays = await startVirtualRelays(rig, boardNames, options, cleanups, log);
-    const opening: Opening = { rig, options, cleanups, log, virtualRelays, relayFor: relayPool(rig, virtualRelays, cleanups, log) };
+    const opening: Opening = { rig, options, cleanups, log, virtualRelays, relayFor: relayPool(rig, virtualRelays, cleanups, log, options.bus) };
     // Boards are brought up side by side: on a fleet most of the time is process start-up.
     const opened = await Promise.allSettled(boardNames.map((name) => openBoard(opening, name)));
     const failed = opened.find((o): o is PromiseRejectedResult => o.status === "rejected");
@@ -77,6 +81,10 @@ export async function openRigSession(rig: RigSpec, boardNames: string[], options
   }
 }
 
+/**
+ * Locks what the boards use physically (ports, relay channels; lock-keys.ts), all in one global
+ * order, for the whole session. Relay modules themselves are locked only while switching.
+ */
 async function acquireLocks(
   rig: RigSpec,
   boardNames: string[],
@@ -84,15 +92,25 @@ async function acquireLocks(
   cleanups: Array<() => Promise<void>>,
 ): Promise<void> {
   const { bus } = options;
-  for (const name of boardNames) {
-    const lock = new BoardLock({ board: `${rig.name}.${name}`, ...(rig.lockDir ? { dir: rig.lockDir } : {}) });
-    await lock.acquire({
-      timeoutMs: options.lockTimeoutMs ?? 600_000,
-      onWait: (holder) => bus.emit({ type: "log", level: "warn", source: name, message: `waiting for lock held by ${holder}` }),
-      onTakeover: (holder) => bus.emit({ type: "log", level: "warn", source: name, message: `took over a stale lock of ${holder}` }),
-    });
-    cleanups.push(() => lock.release());
-  }
+  const keyContext = { rigName: rig.name, relays: rig.relays, ...(options.virtualDir ? { virtualDir: options.virtualDir } : {}) };
+  const keys = boardNames.flatMap((name) => boardLockKeys(rig.boards[name]!, keyContext));
+  if (keys.length === 0) return;
+  const dir = lockDirOf(rig, bus);
+  const locks = await acquireAll(keys, {
+    dir,
+    timeoutMs: options.lockTimeoutMs ?? 600_000,
+    signal: options.signal,
+    onWait: (holder, record) => bus.emit({ type: "log", level: "warn", source: "lock", message: `waiting for lock on ${record.what || record.key} held by ${holder}` }),
+    onTakeover: (holder, why) => bus.emit({ type: "log", level: "warn", source: "lock", message: `took over a stale lock of ${holder}: ${why}` }),
+  });
+  bus.emit({ type: "log", level: "info", source: "lock", message: `locked in ${dir}: ${locks.keys.map((k) => k.key).join(", ")}` });
+  cleanups.push(() => locks.release());
+}
+
+function lockDirOf(rig: RigSpec, bus: EventBus): string {
+  const choice = chooseLockDir(rig.lockDir);
+  if (choice.warning) bus.emit({ type: "log", level: "warn", source: "lock", message: choice.warning });
+  return choice.dir;
 }
 
 /**
@@ -122,12 +140,23 @@ async function startVirtualRelays(
   return virtualRelays;
 }
 
+/** A serial relay module may serve boards of several runs: its port is held only while one switch goes out. */
+function switchGuard(rig: RigSpec, relay: RelaySpec & { name: string }, bus: EventBus): { guard?: SwitchGuard } {
+  const key = relaySwitchKey(relay);
+  if (!key) return {};
+  let dir: string | undefined;
+  return {
+    guard: (fn) => withShortLock(key, `relay module ${relay.name}`, (dir ??= lockDirOf(rig, bus)), 10_000, fn),
+  };
+}
+
 /** One driver per relay module, made when a board first needs it and closed with the session. */
 function relayPool(
   rig: RigSpec,
   virtualRelays: Map<string, VirtualRelay>,
   cleanups: Array<() => Promise<void>>,
   log: (source: string) => (line: string) => void,
+  bus: EventBus,
 ): (name: string) => Relay {
   const relays = new Map<string, Relay>();
   const virtualRelayDriver = (spec: { channels: number }, name: string): Relay => {
@@ -141,7 +170,7 @@ function relayPool(
       const relaySpec = rig.relays[relayName];
       if (!relaySpec) throw new InfraError(`rig ${rig.name}: no relay "${relayName}"`);
       // A command relay runs in the rig file's directory, like the flasher; its output goes to run.log.
-      relay = createRelay(relaySpec, log(`relay ${relayName}`), { virtual: virtualRelayDriver, cwd: dirname(rig.file) });
+      relay = createRelay(relaySpec, log(`relay ${relayName}`), { virtual: virtualRelayDriver, cwd: dirname(rig.file), ...switchGuard(rig, relaySpec, bus) });
       relays.set(relayName, relay);
       const opened = relay;
       cleanups.push(() => opened.close());
