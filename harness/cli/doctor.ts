@@ -8,6 +8,7 @@ import { commandHelp } from "./help.ts";
 import { containerEngineAvailable } from "../server/engine.ts";
 import { requireSocat, SOCAT_INSTALL } from "../board/virtual/virtual-board.ts";
 import { loadRig } from "../scenario/load-rig.ts";
+import { chooseLockDir } from "../board/lock/lock-dir.ts";
 import { loadProfile } from "../scenario/load-profile.ts";
 import type { RigSpec } from "../scenario/types.ts";
 
@@ -55,6 +56,9 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   );
   const chromium = findOnPath(["chromium", "chromium-browser", "google-chrome"]);
   add(chromium ? "ok" : "warn", "chromium", chromium ?? "not found (portal steps need it: sudo apt-get install chromium)");
+
+  const locks = chooseLockDir(rig?.lockDir);
+  add(locks.perUser ? "warn" : "ok", "lock dir", locks.perUser ? (locks.warning ?? locks.dir) : `${locks.dir} (shared by every user of this host)`);
 
   if (rig) {
     checkRig(rig, add);
