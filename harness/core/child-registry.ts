@@ -126,9 +126,9 @@ while [ -f "$3" ] && [ "$(starttime "$1")" = "$2" ]; do sleep 0.5; done
 [ -f "$3" ] || exit 0
 groups=""
 while read -r pgid start rest; do
-  [ "$(starttime "$pgid")" = "$start" ] && groups="$groups $pgid" && kill -TERM -- "-$pgid" 2>/dev/null
+  [ "$(starttime "$pgid")" = "$start" ] && groups="$groups $pgid" && kill -TERM "-$pgid" 2>/dev/null
 done < "$3"
 sleep 2
-for pgid in $groups; do kill -KILL -- "-$pgid" 2>/dev/null; done
+for pgid in $groups; do kill -KILL "-$pgid" 2>/dev/null; done
 rm -f "$3"
 `;

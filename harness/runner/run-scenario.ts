@@ -361,10 +361,12 @@ async function withTimeout<T>(
 ): Promise<T> {
   work.catch(() => {}); // a late rejection after a timeout is not an unhandled one
   const infra = INFRA_STEPS.has(step.name);
+  let stopping = false; // the verdict is the timeout's (or the interruption's), not what the stopped work threw
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
+      stopping = true;
       const what = `step ${path} (${step.name}) did not finish within ${timeoutMs / 1000}s`;
       stepAbort.abort(`${what}`);
       void settleStopped(work, infra, ctx, path).then((toolError) => {
@@ -376,6 +378,7 @@ async function withTimeout<T>(
       });
     }, timeoutMs);
     onAbort = () => {
+      stopping = true;
       void settleStopped(work, infra, ctx, path).then(() =>
         reject(new Interrupted(`${abortMessage(ctx.signal, "interrupted")} (during step ${path}, ${step.name})`)),
       );
@@ -384,6 +387,9 @@ async function withTimeout<T>(
   });
   try {
     return await Promise.race([work, limit]);
+  } catch (err) {
+    if (stopping) return await limit;
+    throw err;
   } finally {
     clearTimeout(timer);
     if (onAbort) ctx.signal.removeEventListener("abort", onAbort);

@@ -1,0 +1,102 @@
+// Hardware-safe runs through the CLI, as a user runs them: tools that hang or ignore SIGTERM
+// are stopped with all they forked, hardware timeouts are infrastructure errors that --retries
+// reruns (every attempt reported), and a harness killed with SIGKILL leaves nothing running.
+import { describe, expect, it } from "vitest";
+import { existsSync, readFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { procStat } from "../../harness/core/process-group.ts";
+import { FIXTURES, processesMentioning, readJson, rig, tempDir } from "./helpers.ts";
+
+const SAFE = join(FIXTURES, "safe");
+
+function alive(pid: number): boolean {
+  const s = procStat(pid);
+  return s !== undefined && s.state !== "Z";
+}
+
+function pidsIn(text: string, label: string): number[] {
+  return [...new Set([...text.matchAll(new RegExp(`${label} pids (\\d+) (\\d+)`, "g"))].flatMap((m) => [Number(m[1]), Number(m[2])]))];
+}
+
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port }, () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+}
+
+describe("tools that hang", () => {
+  it("a hung relay command: killed (SIGTERM ignored -> SIGKILL), exit 3, retried under --retries 1, two attempts reported", async () => {
+    const out = tempDir();
+    const r = await rig([join(SAFE, "hung-relay.yaml"), "--retries", "1", "--out", out]);
+    expect(r.exitCode, r.all).toBe(3);
+    const result = readJson(join(out, "result.json"));
+    expect(result.failureClass).toBe("infrastructure");
+    expect(result.attempts).toHaveLength(2);
+    for (const [i, a] of result.attempts.entries()) {
+      expect(a).toMatchObject({ n: i + 1, outcome: "failed", failure: { failureClass: "infrastructure", step: "1" } });
+      expect(a.failure.message).toMatch(/relay r1 \(channel 1 on\): `\.\/hang-relay\.sh 1 on` timed out after 1\.0s; killed with SIGKILL after ignoring SIGTERM/);
+    }
+    const junit = readFileSync(join(out, "junit.xml"), "utf8");
+    expect(junit).toMatch(/<error message="attempt 2 of 2: step 1 \(power dut on\) failed: relay r1 [^"]*" type="infrastructure">/);
+    expect(junit).toMatch(/attempts: 2\nattempt 1: failed \(infrastructure, step 1\): relay r1/);
+    // The failed attempt's files are kept aside; the command relay ran in the rig's directory
+    // and its output and how it was killed are in run.log.
+    expect(existsSync(join(out, "attempt-1", "dut.log"))).toBe(true);
+    const log = readFileSync(join(out, "run.log"), "utf8");
+    expect(log).toContain(`relay r1: relay tool in ${SAFE} switching channel 1 on`);
+    expect(log).toMatch(/relay r1: otarig: timed out after 1\.0s; sent SIGTERM to process group \d+ \(2 processes: \d+, \d+\); still running after the 300ms grace, sent SIGKILL; gone after/);
+    const pids = pidsIn(log, "relay tool");
+    expect(pids.length).toBeGreaterThanOrEqual(4);
+    expect(pids.filter(alive)).toEqual([]);
+  });
+
+  it("a flash step stopped by its own timeout stops the flasher and its child before the step ends (exit 3)", async () => {
+    const out = tempDir();
+    const r = await rig([join(SAFE, "stubborn-flash.yaml"), "--out", out]);
+    expect(r.exitCode, r.all).toBe(3);
+    const result = readJson(join(out, "result.json"));
+    expect(result.failedStep).toBe("1");
+    expect(result.message).toMatch(/^step 1 \(flash\) did not finish within 1s\nflasher: .* was stopped \(step 1 \(flash\) did not finish within 1s\); killed with SIGKILL after ignoring SIGTERM/);
+    const log = readFileSync(join(out, "run.log"), "utf8");
+    expect(log).toMatch(/dut flasher: otarig: stopped \(step 1 \(flash\) did not finish within 1s\); sent SIGTERM to process group/);
+    // The step ended only once the flasher was gone: its end comes after the kill in run.log.
+    expect(log.indexOf("step 1 failed")).toBeGreaterThan(log.indexOf("sent SIGKILL"));
+    const pids = pidsIn(log, "flasher");
+    expect(pids).toHaveLength(2);
+    expect(pids.filter(alive)).toEqual([]);
+  });
+});
+
+describe("nothing outlives the harness", () => {
+  it("after SIGKILL of rig mid-run, the process server, board program, relay emulator and socat all go", async () => {
+    const out = tempDir();
+    const child = rig([join(FIXTURES, "long-wait.yaml"), "--out", out]);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("the run never reached its wait step within 60s")), 60_000);
+      child.all!.on("data", (chunk: Buffer) => {
+        if (chunk.toString().includes("4 wait")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const log = readFileSync(join(out, "run.log"), "utf8");
+    const port = Number(/process server at http:\/\/127\.0\.0\.1:(\d+)/.exec(log)?.[1]);
+    expect(port).toBeGreaterThan(0);
+    expect(await portOpen(port)).toBe(true);
+    expect((await processesMentioning(out)).length).toBeGreaterThan(0); // board program, relay emulator, socat
+    child.kill("SIGKILL");
+    await child;
+    await until(async () => (await processesMentioning(out)).length === 0 && !(await portOpen(port)), 15_000, "the killed run's children to go");
+  });
+});
