@@ -11,7 +11,7 @@
 //   renamed away and compared with what was judged stale; had it changed (a fresh lock), it is
 //   linked back. A fresh lock is never deleted by a read-then-unlink race.
 import { randomBytes } from "node:crypto";
-import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
 import { join } from "node:path";
 import { InfraError } from "../../core/errors.ts";
@@ -148,6 +148,7 @@ export class PhysicalLock {
 
   async acquire(options: AcquireOptions): Promise<void> {
     if (this.record) return;
+    mkdirSync(this.options.dir, { recursive: true });
     const started = performance.now();
     let waitedFor = "";
     let garbageSince = 0;

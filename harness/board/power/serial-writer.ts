@@ -23,6 +23,8 @@ export interface SerialWriterOptions {
   guard?: SwitchGuard;
 }
 
+const SHARED_HOLD_MS = 30;
+
 export type SwitchGuard = <T>(fn: () => Promise<T>) => Promise<T>;
 
 export class SerialWriter {
@@ -62,6 +64,11 @@ export class SerialWriter {
       throw new InfraError(`${what}: not answering on ${path}: ${(err as Error).message}`, { cause: err });
     } finally {
       clearTimeout(timer);
+    }
+    if (this.options.guard) {
+      // Another process opens the port next, and an open flushes the line: on a PTY that throws
+      // away bytes the far end has not read yet. Give them a moment to go before letting go.
+      await new Promise((r) => setTimeout(r, SHARED_HOLD_MS));
     }
     if (this.options.keepOpen === false || this.options.guard) await this.closePort();
   }
