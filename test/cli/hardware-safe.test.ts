@@ -1,14 +1,24 @@
 // Hardware-safe runs through the CLI, as a user runs them: tools that hang or ignore SIGTERM
 // are stopped with all they forked, hardware timeouts are infrastructure errors that --retries
 // reruns (every attempt reported), and a harness killed with SIGKILL leaves nothing running.
-import { describe, expect, it } from "vitest";
-import { existsSync, readFileSync } from "node:fs";
+import { afterAll, describe, expect, it } from "vitest";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { procStat } from "../../harness/core/process-group.ts";
-import { FIXTURES, processesMentioning, readJson, rig, tempDir } from "./helpers.ts";
+import { PtyPair } from "../board/helpers/pty.ts";
+import { FIXTURES, ROOT, processesMentioning, readJson, rig, tempDir as makeTempDir } from "./helpers.ts";
 
 const SAFE = join(FIXTURES, "safe");
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const d = makeTempDir("otarig-safe-");
+  dirs.push(d);
+  return d;
+}
 
 function alive(pid: number): boolean {
   const s = procStat(pid);
@@ -74,6 +84,61 @@ describe("tools that hang", () => {
     const pids = pidsIn(log, "flasher");
     expect(pids).toHaveLength(2);
     expect(pids.filter(alive)).toEqual([]);
+  });
+});
+
+describe("faults", () => {
+  it("a power cut whose relay fails fails the run as an infrastructure error (exit 3)", async () => {
+    const dir = tempDir();
+    const line = new PtyPair(dir, "console");
+    await line.start();
+    try {
+      writeFileSync(
+        join(dir, "cut.rig.yaml"),
+        `name: failing-cut
+lock_dir: ./locks
+boards:
+  dut:
+    serial_number: CUT-1
+    profile: ${JSON.stringify(join(ROOT, "fixtures/profiles/virtual-board.yaml"))}
+    console: { port: ${JSON.stringify(line.host)} }
+    power: { relay: r1, channel: 1 }
+relays:
+  r1: { type: command, on: [${JSON.stringify(join(SAFE, "fail-relay.sh"))}, "{channel}"], off: [${JSON.stringify(join(SAFE, "fail-relay.sh"))}, "{channel}"] }
+`,
+      );
+      writeFileSync(
+        join(dir, "cut.yaml"),
+        `name: failing-cut
+rig: cut.rig.yaml
+boards: [dut]
+server: { mode: process }
+steps:
+  - fault.power_cut: { board: dut, when: 'download progress 50%' }
+  - expect: { board: dut, pattern: 'download progress 50%', within: 30s }
+  - wait: 1s
+  - set: { never: reached }
+`,
+      );
+      const out = join(dir, "out");
+      const run = rig([join(dir, "cut.yaml"), "--out", out]);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("the run never reached its expect step within 60s")), 60_000);
+        run.all!.on("data", (chunk: Buffer) => {
+          if (chunk.toString().includes("2 expect")) (clearTimeout(timer), resolve());
+        });
+      });
+      writeFileSync(line.device, "download progress 50%\n"); // the board prints the line the cut waits for
+      const r = await run;
+      expect(r.exitCode, r.all).toBe(3);
+      const result = readJson(join(out, "result.json"));
+      expect(result.failureClass).toBe("infrastructure");
+      expect(result.message).toMatch(/fault\.power_cut \(step 1\) on dut: switching the power failed: relay r1 \(channel 1 off\): .*fail-relay\.sh 1` exited with code 1/);
+      expect(result.message).toContain("usbrelay: no relay module found for channel 1");
+      expect(result.steps.map((s: { path: string }) => s.path)).not.toContain("4");
+    } finally {
+      await line.stop();
+    }
   });
 });
 
