@@ -100,7 +100,7 @@ async function acquireLocks(
     dir,
     timeoutMs: options.lockTimeoutMs ?? 600_000,
     signal: options.signal,
-    onWait: (holder, record) => bus.emit({ type: "log", level: "warn", source: "lock", message: `waiting for lock on ${record.what || record.key} held by ${holder}` }),
+    onWait: (holder, _record, wanted) => bus.emit({ type: "log", level: "warn", source: "lock", message: `waiting for lock on ${wanted.what} held by ${holder}` }),
     onTakeover: (holder, why) => bus.emit({ type: "log", level: "warn", source: "lock", message: `took over a stale lock of ${holder}: ${why}` }),
   });
   bus.emit({ type: "log", level: "info", source: "lock", message: `locked in ${dir}: ${locks.keys.map((k) => k.key).join(", ")}` });

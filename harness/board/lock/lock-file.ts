@@ -51,8 +51,8 @@ export interface LockOptions {
 
 export interface AcquireOptions {
   timeoutMs: number;
-  /** called when a live holder makes us wait (once per holder) */
-  onWait?: (holder: string, record: LockRecord) => void;
+  /** called when a live holder makes us wait (once per holder), with what we wait for */
+  onWait?: (holder: string, record: LockRecord, wanted: { key: string; what: string }) => void;
   /** called when a stale lock is taken over, with why it was stale */
   onTakeover?: (holder: string, why: string) => void;
   pollMs?: number;
@@ -164,7 +164,7 @@ export class PhysicalLock {
         }
         if (seen.record && seen.raw !== waitedFor) {
           waitedFor = seen.raw;
-          options.onWait?.(describeHolder(seen.record), seen.record);
+          options.onWait?.(describeHolder(seen.record), seen.record, { key: this.options.key, what: this.options.what });
         }
       }
       const elapsed = performance.now() - started;
