@@ -87,6 +87,24 @@ describe("tools that hang", () => {
   });
 });
 
+describe("parallel branches", () => {
+  it("a failed branch stops the others: the flasher of the other branch is killed, the verdict is the failure (exit 1)", async () => {
+    const out = tempDir();
+    const r = await rig([join(SAFE, "parallel-stop.yaml"), "--out", out]);
+    expect(r.exitCode, r.all).toBe(1);
+    const result = readJson(join(out, "result.json"));
+    expect(result.failedStep).toBe("1.fails.2");
+    const flash = result.steps.find((s: { path: string }) => s.path === "1.flashes.1");
+    expect(flash.status).toBe("failed");
+    expect(flash.error.message).toMatch(/^stopped: parallel branch fails of step 1 failed/);
+    const log = readFileSync(join(out, "run.log"), "utf8");
+    expect(log).toMatch(/dut flasher: otarig: stopped \(stopped: parallel branch fails of step 1 failed\); sent SIGTERM to process group \d+ .*sent SIGKILL; gone after/);
+    const pids = pidsIn(log, "flasher");
+    expect(pids).toHaveLength(2);
+    expect(pids.filter(alive)).toEqual([]);
+  });
+});
+
 describe("faults", () => {
   it("a power cut whose relay fails fails the run as an infrastructure error (exit 3)", async () => {
     const dir = tempDir();
