@@ -120,15 +120,17 @@ function save(): void {
 
 // $1 harness PID, $2 its start time, $3 the state file. Exits when the file goes (clean exit);
 // when the harness is gone, stops every recorded group whose leader is still the same process.
+// Reads /proc with shell builtins only: the poll forks nothing but its sleep.
 const WATCHDOG = `
-starttime() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }
-while [ -f "$3" ] && [ "$(starttime "$1")" = "$2" ]; do sleep 0.5; done
+st() { st_=; read -r l_ < "/proc/$1/stat" || return 0; l_=\${l_##*) }; set -- \$l_; shift 19; st_=\$1; }
+while [ -f "$3" ]; do st "$1" 2>/dev/null; [ "\$st_" = "$2" ] || break; sleep 0.5; done
 [ -f "$3" ] || exit 0
-groups=""
+groups=
 while read -r pgid start rest; do
-  [ "$(starttime "$pgid")" = "$start" ] && groups="$groups $pgid" && kill -TERM "-$pgid" 2>/dev/null
+  st "\$pgid" 2>/dev/null
+  if [ "\$st_" = "\$start" ]; then groups="\$groups \$pgid"; kill -TERM "-\$pgid" 2>/dev/null; fi
 done < "$3"
 sleep 2
-for pgid in $groups; do kill -KILL "-$pgid" 2>/dev/null; done
+for pgid in \$groups; do kill -KILL "-\$pgid" 2>/dev/null; done
 rm -f "$3"
 `;
