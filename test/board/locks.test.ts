@@ -2,7 +2,7 @@
 // a PID reused by another process, two processes taking the same keys in opposite order).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { PhysicalLock, lockFileName, type LockRecord } from "../../harness/board/lock/lock-file.ts";
@@ -201,5 +201,25 @@ describe("lock keys", () => {
     const spec = board({ virtual: { config: {} }, power: { virtual: true } });
     expect(boardLockKeys(spec, { rigName: "virtual", relays: {} })).toEqual([]);
     expect(boardLockKeys(spec, { rigName: "virtual", relays: {}, virtualDir: "/cache/v" }).map((k) => k.key)).toEqual(["virtual:/cache/v/dut"]);
+  });
+});
+
+describe("lock dir", () => {
+  it("is the shared directory, made world-writable and sticky; the rig's lock_dir wins", async () => {
+    const { chooseLockDir } = await import("../../harness/board/lock/lock-dir.ts");
+    const shared = join(tmp.dir, "var-lock-otarig");
+    const choice = chooseLockDir(undefined, shared);
+    expect(choice).toEqual({ dir: shared, perUser: false });
+    expect(statSync(shared).mode & 0o7777).toBe(0o1777);
+    expect(chooseLockDir("/somewhere/locks", shared)).toEqual({ dir: "/somewhere/locks", perUser: false });
+  });
+
+  it("falls back to a per-user directory with a warning when the shared one cannot be made", async () => {
+    const { chooseLockDir, perUserLockDir } = await import("../../harness/board/lock/lock-dir.ts");
+    writeFileSync(join(tmp.dir, "not-a-dir"), "");
+    const choice = chooseLockDir(undefined, join(tmp.dir, "not-a-dir", "otarig"));
+    expect(choice.perUser).toBe(true);
+    expect(choice.dir).toBe(perUserLockDir());
+    expect(choice.warning).toMatch(/locks are per user .*not-a-dir\/otarig is not usable \(ENOTDIR\); runs of other users on this host will not see them/);
   });
 });

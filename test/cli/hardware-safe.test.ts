@@ -88,6 +88,16 @@ describe("tools that hang", () => {
   });
 });
 
+describe("rig-given timeouts and directories", () => {
+  it("a flash step waits the rig's flash.timeout, not the scenario's default; reset commands run in the rig's directory, output in run.log", async () => {
+    const out = tempDir();
+    const r = await rig([join(SAFE, "slow-flash.yaml"), "--out", out]);
+    expect(r.exitCode, r.all).toBe(0);
+    const log = readFileSync(join(out, "run.log"), "utf8");
+    expect(log).toContain(`dut reset: reset tool in ${SAFE}`);
+  });
+});
+
 describe("parallel branches", () => {
   it("a failed branch stops the others: the flasher of the other branch is killed, the verdict is the failure (exit 1)", async () => {
     const out = tempDir();
