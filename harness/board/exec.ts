@@ -43,16 +43,7 @@ export async function runTool(options: RunToolOptions): Promise<ToolResult> {
   if (!file) throw new InfraError(`${options.what}: empty command`);
   const shown = options.command.map(quote).join(" ");
   if (options.signal?.aborted) throw new InfraError(`${options.what}: \`${shown}\` not started (the step was already stopped)`);
-  const keep = options.keepLines ?? 10;
-  const last: string[] = [];
-  const assembler = new LineAssembler();
-  const take = (raw: Buffer) => {
-    const line = stripAnsi(raw.toString("utf8"));
-    last.push(line);
-    if (last.length > keep) last.shift();
-    options.onLine?.(line);
-  };
-  const note = options.onNote ?? options.onLine ?? (() => {});
+  const tail = new OutputTail(options.keepLines ?? 10, options.onLine);
 
   const proc = execa(file, args, {
     cwd: options.cwd,
@@ -64,54 +55,29 @@ export async function runTool(options: RunToolOptions): Promise<ToolResult> {
     ...(options.env ? { env: options.env } : {}),
   });
   const untrack = proc.pid !== undefined ? trackChild(proc.pid, `${options.what}: ${shown}`) : () => {};
-  proc.all?.on("data", (chunk: Buffer | string) => {
-    for (const line of assembler.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk), 0)) take(line.raw);
-  });
-
-  // Stopping: at most once, for the first reason that comes (timeout or the caller's abort).
-  let stopped: { why: "timeout" | "cancelled"; report: Promise<StopReport> } | undefined;
-  const stop = (why: "timeout" | "cancelled") => {
-    if (stopped || proc.pid === undefined) return;
-    const grace = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
-    const report = stopGroup(proc.pid, grace).then((r) => {
-      note(`otarig: ${describeStop(why, abortReason(options.signal), options.timeoutMs, r, grace, proc.pid!)}`);
-      return r;
-    });
-    stopped = { why, report };
-  };
-  const timer = setTimeout(() => stop("timeout"), options.timeoutMs);
-  const onAbort = () => stop("cancelled");
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-
+  proc.all?.on("data", (chunk: Buffer | string) => tail.push(chunk));
   // The leader's exit, not the end of its output: a child it left behind may hold the pipe open.
   const leaderExit = new Promise<void>((resolve) => {
     proc.once("exit", () => resolve());
     proc.once("error", () => resolve());
   });
+  const stopper = new GroupStopper(proc.pid, options);
   let result;
   try {
     await leaderExit;
-    // The leader may be gone while what it forked lives on in its group: those go too.
-    if (!stopped && proc.pid !== undefined) {
-      const rest = await stopGroup(proc.pid, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
-      if (rest.how !== "gone") note(`otarig: ${options.what}: stopped ${rest.pids.length} process(es) it left behind (${rest.how})`);
-    }
-    if (stopped) await stopped.report;
+    await stopper.settle();
     result = await proc;
   } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener("abort", onAbort);
+    stopper.dispose();
     untrack();
   }
-  const rest = assembler.flush();
-  if (rest) take(rest.raw);
+  tail.flush();
 
-  const output = last.length ? `; last output:\n${last.map((l) => `  | ${l}`).join("\n")}` : "; it printed nothing";
+  const output = tail.lines.length ? `; last output:\n${tail.lines.map((l) => `  | ${l}`).join("\n")}` : "; it printed nothing";
+  const stopped = await stopper.outcome();
   if (stopped) {
-    const r = await stopped.report;
-    const how = r.how === "SIGTERM" ? "stopped with SIGTERM" : r.how === "SIGKILL" ? "killed with SIGKILL after ignoring SIGTERM" : r.how === "survived" ? "NOT stopped even by SIGKILL" : "stopped";
     const reason = stopped.why === "timeout" ? `timed out after ${formatDuration(options.timeoutMs)}` : `was stopped (${abortReason(options.signal)})`;
-    throw new InfraError(`${options.what}: \`${shown}\` ${reason}; ${how}${output}`);
+    throw new InfraError(`${options.what}: \`${shown}\` ${reason}; ${HOW[stopped.report.how]}${output}`);
   }
   if (result.code === "ENOENT" || (result.failed && result.exitCode === undefined && !result.isTerminated)) {
     throw new InfraError(`${options.what}: could not start \`${shown}\`: ${result.originalMessage || result.shortMessage}`);
@@ -122,7 +88,97 @@ export async function runTool(options: RunToolOptions): Promise<ToolResult> {
   if (result.exitCode !== 0) {
     throw new InfraError(`${options.what}: \`${shown}\` exited with code ${result.exitCode}${output}`);
   }
-  return { lastLines: last };
+  return { lastLines: tail.lines };
+}
+
+const HOW: Record<StopReport["how"], string> = {
+  gone: "stopped",
+  SIGTERM: "stopped with SIGTERM",
+  SIGKILL: "killed with SIGKILL after ignoring SIGTERM",
+  survived: "NOT stopped even by SIGKILL",
+};
+
+/** The tool's output as lines: each goes to the caller, the last few are kept for messages. */
+class OutputTail {
+  readonly lines: string[] = [];
+  private readonly assembler = new LineAssembler();
+
+  constructor(
+    private readonly keep: number,
+    private readonly onLine?: (line: string) => void,
+  ) {}
+
+  push(chunk: Buffer | string): void {
+    for (const line of this.assembler.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk), 0)) this.take(line.raw);
+  }
+
+  flush(): void {
+    const rest = this.assembler.flush();
+    if (rest) this.take(rest.raw);
+  }
+
+  private take(raw: Buffer): void {
+    const line = stripAnsi(raw.toString("utf8"));
+    this.lines.push(line);
+    if (this.lines.length > this.keep) this.lines.shift();
+    this.onLine?.(line);
+  }
+}
+
+/**
+ * Stops the tool's process group at most once, for the first reason that comes: its timeout or
+ * the caller's abort. After the leader exits, settle() also stops what it left behind.
+ */
+class GroupStopper {
+  private stopped: { why: "timeout" | "cancelled"; report: Promise<StopReport> } | undefined;
+  private leaderDone = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly onAbort = () => this.stop("cancelled");
+  private readonly graceMs: number;
+  private readonly note: (message: string) => void;
+
+  constructor(
+    private readonly pgid: number | undefined,
+    private readonly options: RunToolOptions,
+  ) {
+    this.graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+    this.note = options.onNote ?? options.onLine ?? (() => {});
+    this.timer = setTimeout(() => this.stop("timeout"), options.timeoutMs);
+    options.signal?.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  private stop(why: "timeout" | "cancelled"): void {
+    if (this.stopped || this.leaderDone || this.pgid === undefined) return;
+    const pgid = this.pgid;
+    const report = stopGroup(pgid, this.graceMs).then((r) => {
+      this.note(`otarig: ${describeStop(why, abortReason(this.options.signal), this.options.timeoutMs, r, this.graceMs, pgid)}`);
+      return r;
+    });
+    this.stopped = { why, report };
+  }
+
+  /** Once the leader has exited: no process of the group is left when this resolves. */
+  async settle(): Promise<void> {
+    if (this.stopped) {
+      await this.stopped.report;
+      return;
+    }
+    // The tool ended by itself: a timeout or abort from now on is not the tool's verdict.
+    this.leaderDone = true;
+    this.dispose();
+    if (this.pgid === undefined) return;
+    const rest = await stopGroup(this.pgid, this.graceMs);
+    if (rest.how !== "gone") this.note(`otarig: ${this.options.what}: stopped ${rest.pids.length} process(es) it left behind (${rest.how})`);
+  }
+
+  async outcome(): Promise<{ why: "timeout" | "cancelled"; report: StopReport } | undefined> {
+    return this.stopped ? { why: this.stopped.why, report: await this.stopped.report } : undefined;
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.options.signal?.removeEventListener("abort", this.onAbort);
+  }
 }
 
 /** Why the caller aborted: the runner aborts with a sentence ("step 3 timed out after 60s"). */
