@@ -54,7 +54,8 @@ export async function runTool(options: RunToolOptions): Promise<ToolResult> {
     detached: true, // its own process group: stopping it stops what it forked too
     ...(options.env ? { env: options.env } : {}),
   });
-  const untrack = proc.pid !== undefined ? trackChild(proc.pid, `${options.what}: ${shown}`) : () => {};
+  // Recorded by what it is for, not its argv: a state file is no place for arguments that may be secret.
+  const untrack = proc.pid !== undefined ? trackChild(proc.pid, options.what) : () => {};
   proc.all?.on("data", (chunk: Buffer | string) => tail.push(chunk));
   // The leader's exit, not the end of its output: a child it left behind may hold the pipe open.
   const leaderExit = new Promise<void>((resolve) => {
