@@ -267,6 +267,7 @@ async function flasherFor(
       ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [`board.${k}`, v])),
     },
     sharePort: flash.sharePort,
+    what: `flasher of board ${spec.name}`,
     ...(flash.killGraceMs !== undefined ? { killGraceMs: flash.killGraceMs } : {}),
     console,
     onOutput: o.log(`${spec.name} flasher`),

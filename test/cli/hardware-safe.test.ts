@@ -77,7 +77,7 @@ describe("tools that hang", () => {
     expect(r.exitCode, r.all).toBe(3);
     const result = readJson(join(out, "result.json"));
     expect(result.failedStep).toBe("1");
-    expect(result.message).toMatch(/^step 1 \(flash\) did not finish within 1s\nflasher: .* was stopped \(step 1 \(flash\) did not finish within 1s\); killed with SIGKILL after ignoring SIGTERM/);
+    expect(result.message).toMatch(/^step 1 \(flash\) did not finish within 1s\nflasher of board dut: .* was stopped \(step 1 \(flash\) did not finish within 1s\); killed with SIGKILL after ignoring SIGTERM/);
     const log = readFileSync(join(out, "run.log"), "utf8");
     expect(log).toMatch(/dut flasher: otarig: stopped \(step 1 \(flash\) did not finish within 1s\); sent SIGTERM to process group/);
     // The step ended only once the flasher was gone: its end comes after the kill in run.log.
