@@ -39,12 +39,8 @@ function section(r: RunResult, reportDir: string): string {
     .map((f) => `<a href="${esc(relative(reportDir, `${r.runDir}/${f}`) || f)}">${esc(f)}</a>`)
     .join(" · ");
   const server = r.server ? `<p class="detail">server: ${esc(r.server.mode)} at ${esc(r.server.url)}${r.server.containerId ? `, container ${esc(r.server.containerId.slice(0, 12))}` : ""}</p>` : "";
-  // Retries are never hidden: each earlier attempt and its error.
-  const attempts = (r.attempts?.length ?? 0) > 1
-    ? `<p class="detail">${r.attempts!.length} attempts:</p><ul>${r.attempts!.map((a) => `<li>attempt ${a.n}: ${esc(a.outcome)}${a.failure ? ` (${esc(a.failure.failureClass)}${a.failure.step ? `, step ${esc(a.failure.step)}` : ""}): <pre>${esc(a.failure.message)}</pre>` : ""}</li>`).join("")}</ul>`
-    : "";
   return `<section id="${id(r)}"><h2>${esc(r.scenario)} <span class="${r.status}">${esc(verdict(r))}</span></h2>
-<p class="detail">${esc(r.file)} · ${formatDuration(r.durationMs)} · started ${esc(r.startedAt)}</p>${server}${failure}${attempts}
+<p class="detail">${esc(r.file)} · ${formatDuration(r.durationMs)} · started ${esc(r.startedAt)}</p>${server}${failure}
 <table><tr><th>step</th><th></th><th>what</th><th>time</th></tr>${steps}</table>${tails}<p>${logs}</p></section>`;
 }
 

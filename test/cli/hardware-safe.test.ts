@@ -59,7 +59,6 @@ describe("tools that hang", () => {
     const junit = readFileSync(join(out, "junit.xml"), "utf8");
     expect(junit).toMatch(/<error message="attempt 2 of 2: step 1 \(power dut on\) failed: relay r1 [^"]*" type="infrastructure">/);
     expect(junit).toMatch(/attempts: 2\nattempt 1: failed \(infrastructure, step 1\): relay r1/);
-    expect(readFileSync(join(out, "report.html"), "utf8")).toMatch(/2 attempts:<\/p><ul><li>attempt 1: failed \(infrastructure, step 1\): <pre>relay r1/);
     // The failed attempt's files are kept aside; the command relay ran in the rig's directory
     // and its output and how it was killed are in run.log.
     expect(existsSync(join(out, "attempt-1", "dut.log"))).toBe(true);
