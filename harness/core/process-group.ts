@@ -64,6 +64,7 @@ export interface StopReport {
  */
 export async function stopGroup(pgid: number, graceMs: number, killWaitMs = 5000): Promise<StopReport> {
   const started = performance.now();
+  if (!groupExists(pgid)) return { how: "gone", tookMs: 0, pids: [] };
   const pids = groupMembers(pgid);
   if (pids.length === 0) return { how: "gone", tookMs: 0, pids };
   signalGroup(pgid, "SIGTERM");
@@ -81,10 +82,29 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * kill(-pgid, 0): does any process, zombies included, still carry the group's id? Cheap; a scan
+ * of /proc (milliseconds, and it blocks) is only needed to tell live members from zombies.
+ */
+export function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 async function waitEmpty(pgid: number, ms: number): Promise<boolean> {
   const deadline = performance.now() + ms;
+  let lastScan = -Infinity;
   for (;;) {
-    if (groupMembers(pgid).length === 0) return true;
+    if (!groupExists(pgid)) return true;
+    // Only zombies left (their parent has not reaped them yet) counts as gone too.
+    if (performance.now() - lastScan >= 250) {
+      lastScan = performance.now();
+      if (groupMembers(pgid).length === 0) return true;
+    }
     if (performance.now() >= deadline) return false;
     await sleep(25);
   }
