@@ -116,6 +116,18 @@ describe("PhysicalLock", () => {
     expect(why[0]).toMatch(/lease was last renewed 2m\d*.* ago \(TTL 1m/);
   });
 
+  it("renews its lease while held, so other hosts see it alive", async () => {
+    const lock = new PhysicalLock({ key: "port:/dev/ttyUSB9", what: "x", dir: tmp.dir, ttlMs: 1500 });
+    await lock.acquire({ timeoutMs: 1000 });
+    const first = JSON.parse(readFileSync(lock.file, "utf8"));
+    await new Promise((r) => setTimeout(r, 1300)); // renewals every TTL/3, at least 1 s apart
+    const later = JSON.parse(readFileSync(lock.file, "utf8"));
+    expect(later.since).toBe(first.since);
+    expect(Date.parse(later.renewed)).toBeGreaterThan(Date.parse(first.renewed));
+    await lock.release();
+    expect(existsSync(lock.file)).toBe(false);
+  });
+
   it("takes over the lock of a holder killed with SIGKILL", async () => {
     const lockModule = resolve(import.meta.dirname, "../../harness/board/lock/lock-file.ts");
     const code = `
