@@ -87,6 +87,27 @@ describe("tools that hang", () => {
   });
 });
 
+describe("Ctrl-C", () => {
+  it("stops a running flasher with everything it forked before teardown; exit 130", async () => {
+    const out = tempDir();
+    const child = rig([join(SAFE, "stubborn-flash-long.yaml"), "--out", out]);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("the flasher did not start within 60s")), 60_000);
+      child.all!.on("data", (chunk: Buffer) => {
+        if (chunk.toString().includes("flashing 10%")) (clearTimeout(timer), resolve());
+      });
+    });
+    child.kill("SIGINT");
+    const r = await child;
+    expect(r.exitCode, r.all).toBe(130);
+    const log = readFileSync(join(out, "run.log"), "utf8");
+    expect(log).toMatch(/dut flasher: otarig: stopped \(run cancelled\); sent SIGTERM to process group \d+ .*sent SIGKILL; gone after/);
+    const pids = pidsIn(log, "flasher");
+    expect(pids).toHaveLength(2);
+    expect(pids.filter(alive)).toEqual([]);
+  });
+});
+
 describe("rig-given timeouts and directories", () => {
   it("a flash step waits the rig's flash.timeout, not the scenario's default; reset commands run in the rig's directory, output in run.log", async () => {
     const out = tempDir();
