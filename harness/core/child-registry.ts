@@ -61,7 +61,9 @@ export async function startChildRegistry(dir = defaultChildStateDir()): Promise<
   });
   watchdog.unref();
   process.once("exit", () => {
-    // A clean exit: the children were stopped by teardown; the watchdog has nothing to do.
+    // Children still recorded (a second Ctrl-C skipped teardown): the watchdog, seeing us gone,
+    // stops them. Else a clean exit: the watchdog has nothing to do.
+    if (tracked.size > 0) return;
     if (watchdog.pid !== undefined) signalGroup(watchdog.pid, "SIGKILL");
     if (stateFile) rmSync(stateFile, { force: true });
   });

@@ -213,4 +213,21 @@ describe("nothing outlives the harness", () => {
     await child;
     await until(async () => (await processesMentioning(out)).length === 0 && !(await portOpen(port)), 15_000, "the killed run's children to go");
   });
+
+  it("a second Ctrl-C quits at once, and the watchdog still stops what teardown did not", async () => {
+    const out = tempDir();
+    const child = rig([join(FIXTURES, "long-wait.yaml"), "--out", out]);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("the run never reached its wait step within 60s")), 60_000);
+      child.all!.on("data", (chunk: Buffer) => {
+        if (chunk.toString().includes("4 wait")) (clearTimeout(timer), resolve());
+      });
+    });
+    const port = Number(/process server at http:\/\/127\.0\.0\.1:(\d+)/.exec(readFileSync(join(out, "run.log"), "utf8"))?.[1]);
+    child.kill("SIGINT");
+    child.kill("SIGINT");
+    const r = await child;
+    expect(r.exitCode, r.all).toBe(130);
+    await until(async () => (await processesMentioning(out)).length === 0 && !(await portOpen(port)), 15_000, "the interrupted run's children to go");
+  });
 });
