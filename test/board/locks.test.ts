@@ -216,6 +216,35 @@ describe("lock keys", () => {
   });
 });
 
+describe("sticky shared lock dir", () => {
+  // Needs root (to plant a lock as one user and take it over as another).
+  it.skipIf(process.getuid?.() !== 0)("another user cannot remove a stale lock there, and is told what to do", async () => {
+    const { chmodSync } = await import("node:fs");
+    const shared = join(tmp.dir, "shared");
+    mkdirSync(shared);
+    chmodSync(tmp.dir, 0o755);
+    chmodSync(shared, 0o1777);
+    writeFileSync(join(shared, lockFileName("port:/dev/ttyUSB9")), JSON.stringify(record({ key: "port:/dev/ttyUSB9", pid: deadPid(), startTime: 1 })));
+    const lockModule = resolve(import.meta.dirname, "../../harness/board/lock/lock-file.ts");
+    const code = `
+      import { PhysicalLock } from ${JSON.stringify(lockModule)};
+      try {
+        await new PhysicalLock({ key: "port:/dev/ttyUSB9", what: "console of board dut", dir: ${JSON.stringify(shared)} }).acquire({ timeoutMs: 2000 });
+        console.log("TOOK IT");
+      } catch (err) { console.log("ERROR " + err.message); }
+    `;
+    const other = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+      encoding: "utf8",
+      uid: 65534,
+      gid: 65534,
+      env: { ...process.env, HOME: "/tmp", XDG_CACHE_HOME: join(tmp.dir, "nobody-cache") },
+      cwd: resolve(import.meta.dirname, "../.."),
+      timeout: 30_000,
+    });
+    expect(other.stdout, other.stderr).toMatch(/^ERROR console of board dut: the stale lock .* belongs to another user and the lock directory is sticky; remove it as that user or root \(rig locks lists it\)/m);
+  });
+});
+
 describe("lock dir", () => {
   it("is the shared directory, made world-writable and sticky; the rig's lock_dir wins", async () => {
     const { chooseLockDir } = await import("../../harness/board/lock/lock-dir.ts");
