@@ -23,7 +23,7 @@ export interface SerialWriterOptions {
   guard?: SwitchGuard;
 }
 
-const SHARED_HOLD_MS = 30;
+const SHARED_HOLD_MS = 50;
 
 export type SwitchGuard = <T>(fn: () => Promise<T>) => Promise<T>;
 
