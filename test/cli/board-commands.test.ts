@@ -153,6 +153,7 @@ describe("board commands (subprocess, virtual rig)", () => {
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toMatch(/^ok\s+socat\s+\S*socat/m);
     expect(r.stdout).toMatch(/^ok\s+board dut\s+virtual board/m);
+    expect(r.stdout).toMatch(/^(ok\s+lock dir\s+\S+ \(shared by every user of this host\)|warn\s+lock dir\s+locks are per user)/m);
   });
 
   it("rig doctor with a rig naming a missing port: exit 3 naming the port", async () => {
