@@ -13,7 +13,8 @@ export interface ConsoleSpec {
   dtr?: boolean;
   rts?: boolean;
   hupcl?: boolean;
-  lineEnding: string;
+  /** what ends a sent line on this port; absent: the board profile's */
+  lineEnding?: string;
   reconnectTimeoutMs: number;
 }
 
@@ -22,7 +23,7 @@ export type PowerSpec = { relay: string; channel: number } | { virtual: true };
 export type ResetSpec =
   | { relay: string; channel: number; pulseMs: number }
   | { method: "dtr-rts"; sequence: string | DtrRtsStep[] }
-  | { command: string[]; timeoutMs: number }
+  | { command: string[]; timeoutMs: number; killGraceMs?: number }
   | { virtual: true };
 
 export interface DtrRtsStep {
@@ -39,6 +40,8 @@ export interface FlashSpec {
   sharePort: boolean;
   /** working directory of the command (the rig file's directory) */
   cwd: string;
+  /** SIGTERM -> SIGKILL grace when the flasher is stopped (default 5 s) */
+  killGraceMs?: number;
 }
 
 export interface VirtualBoardSpec {
@@ -93,7 +96,7 @@ export interface BoardSpec {
 export type RelaySpec =
   | { type: "lcus"; port: string; channels: number; baud: number }
   | { type: "serial-text"; port: string; baud: number; on: string; off: string; channels: number }
-  | { type: "command"; on: string[]; off: string[]; timeoutMs: number; channels: number }
+  | { type: "command"; on: string[]; off: string[]; timeoutMs: number; channels: number; killGraceMs?: number }
   | { type: "virtual"; channels: number };
 
 export interface RigSpec {

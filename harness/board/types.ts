@@ -48,28 +48,31 @@ export interface ConsoleProtocol {
   onGap?(listener: (message: string) => void): () => void;
 }
 
+// The `signal` of the actions below is the step's: when it aborts (step timeout, Ctrl-C, a failed
+// parallel branch) a tool the action runs is stopped, and the action ends once the tool is gone.
+
 /** A relay module with numbered channels (1-based), switched by one backend (lcus, serial-text, command). */
 export interface Relay {
   readonly name: string;
   readonly channels: number;
-  set(channel: number, on: boolean): Promise<void>;
+  set(channel: number, on: boolean, signal?: AbortSignal): Promise<void>;
   /** Lets go of the module's port, if it holds one. */
   close(): Promise<void>;
 }
 
 export interface PowerProtocol {
-  on(): Promise<void>;
-  off(): Promise<void>;
-  cycle(offMs: number): Promise<void>;
+  on(signal?: AbortSignal): Promise<void>;
+  off(signal?: AbortSignal): Promise<void>;
+  cycle(offMs: number, signal?: AbortSignal): Promise<void>;
 }
 
 export interface ResetProtocol {
-  reset(): Promise<void>;
+  reset(signal?: AbortSignal): Promise<void>;
 }
 
 export interface FlashProtocol {
   /** Writes `image` to the board. `onProgress` gets the flasher's progress (0..1) where it reports it. */
-  program(image: string, onProgress?: (fraction: number, line: string) => void): Promise<void>;
+  program(image: string, onProgress?: (fraction: number, line: string) => void, signal?: AbortSignal): Promise<void>;
 }
 
 /** A board: what a scenario's steps act on. Capabilities a rig does not give are absent. */

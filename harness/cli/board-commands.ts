@@ -201,7 +201,7 @@ function messageOf(err: unknown): string {
 /**
  * Per-rig folder where virtual boards keep their flash between commands (the virtual rig
  * itself lives only as long as one command): $XDG_CACHE_HOME/otarig/virtual/<rig>/, else
- * ~/.cache/otarig/virtual/<rig>/. The board's lock (<rig>.<board>) keeps two commands apart.
+ * ~/.cache/otarig/virtual/<rig>/. A lock on that folder (lock-keys.ts) keeps two commands apart.
  */
 export function virtualStateDir(rig: RigSpec): string {
   const cache = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");

@@ -9,6 +9,7 @@ import { containerEngineAvailable } from "../server/engine.ts";
 import { requireSocat, SOCAT_INSTALL } from "../board/virtual/virtual-board.ts";
 import { loadRig } from "../scenario/load-rig.ts";
 import { CHROMIUM_INSTALL, findChromium } from "../browser/chromium.ts";
+import { chooseLockDir } from "../board/lock/lock-dir.ts";
 import { loadProfile } from "../scenario/load-profile.ts";
 import { checkRemoteBoards } from "./doctor-remote.ts";
 import type { RigSpec } from "../scenario/types.ts";
@@ -61,6 +62,9 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     "chromium",
     chromium.path ?? `not found (looked for ${chromium.tried.join(", ")}; browser steps need it: ${CHROMIUM_INSTALL})`,
   );
+
+  const locks = chooseLockDir(rig?.lockDir);
+  add(locks.perUser ? "warn" : "ok", "lock dir", locks.perUser ? (locks.warning ?? locks.dir) : `${locks.dir} (shared by every user of this host)`);
 
   if (rig) {
     checkRig(rig, add);

@@ -15,6 +15,7 @@ Usage:
   rig console <rig.yaml> <board>         interactive serial console (Ctrl-] exits), logged
   rig report <run dir>...                rebuild report.html from a run directory's files
   rig merge <out dir> <shard dir>...     merge the run directories of shards into one
+  rig locks [rig.yaml]                   who holds which port and relay channel; stale locks
   rig help <command>                     options of one command
 
 Run options:
@@ -23,7 +24,8 @@ Run options:
   --server MODE       override the scenario's server mode: auto | container | process | url
   --rig FILE          run on this rig instead of the scenario's own (same board names and profiles)
   --keep-server       leave the OTA server running after the run (to poke at it)
-  --retries N         retry a step that failed with an infrastructure error N times (default 0)
+  --retries N         run a scenario again, up to N times, after an attempt failed with an
+                      infrastructure error (every attempt is reported; default 0)
   --lock-timeout DUR  how long to wait for a board another run holds (default 10m)
   --console           print every line the boards print, live
   --headed            show the browser of browser steps (needs a display; default headless)
@@ -55,6 +57,13 @@ Exit 0 when all files are valid, 2 otherwise.
 Checks Node.js, socat, the container engine and chromium; with a rig, also its ports,
 relays, flasher programs and profiles, and explains what to do about each problem.
 Exit 0 when all a rig needs is there, 3 otherwise.
+`,
+  locks: `Usage: rig locks [rig.yaml] [--dir DIR]
+
+Lists the locks in the lock directory (the rig's lock_dir, else /var/lock/otarig, else the
+per-user ~/.cache/otarig/locks): the physical thing (port, relay channel), who holds it
+(PID, user, host, command) and since when, and which are stale (holder gone, PID reused,
+lease expired): the next run that needs the thing takes those over.
 `,
   list: `Usage: rig list [dir]
 

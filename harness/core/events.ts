@@ -34,6 +34,19 @@ export type RunEvent = Stamped &
     | { type: "log"; level: "info" | "warn" | "error"; source: string; message: string }
     | { type: "retry"; path: string; attempt: number; of: number; reason: string }
     | AttachmentEvent
+    // Attempts of a scenario (--retries): each attempt's verdict; the last one is the run's.
+    | { type: "attempt.start"; n: number; of: number }
+    | {
+        type: "attempt.end";
+        n: number;
+        /** ISO time */
+        startedAt: string;
+        durationMs: number;
+        outcome: "passed" | "failed" | "interrupted";
+        failure?: { failureClass: FailureClass; message: string; step?: string };
+        /** another attempt follows (this one failed with an infrastructure error) */
+        retrying: boolean;
+      }
     | {
         type: "run.end";
         status: RunStatus;

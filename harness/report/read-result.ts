@@ -20,12 +20,14 @@ const stepSchema = z.looseObject({
 });
 
 /** One attempt of a scenario (written when retries run; the last one is the verdict). */
-export const attemptSchema = z.looseObject({
+export const attemptSchema = z.object({
   n: z.number(),
-  startedAt: z.string().optional(),
-  durationMs: z.number().optional(),
-  outcome: z.string(),
-  failure: z.unknown().optional(),
+  startedAt: z.string(),
+  durationMs: z.number(),
+  outcome: z.enum(["passed", "failed", "interrupted"]),
+  failure: z
+    .object({ failureClass: z.enum(["test", "infrastructure", "scenario"]), message: z.string(), step: z.string().optional() })
+    .optional(),
 });
 
 export const attachmentSchema = z.looseObject({
@@ -55,7 +57,7 @@ const scenarioSchema = z.looseObject({
 export type Attempt = z.infer<typeof attemptSchema>;
 export type { Attachment } from "./result.ts";
 /** A scenario result as read back: the run's result plus what other writers may have added. */
-export type ReadResult = RunResult & { attempts?: Attempt[] };
+export type ReadResult = RunResult;
 
 const shardSchema = z.looseObject({ index: z.number(), total: z.number(), scenarios: z.array(z.string()), plan: z.string().optional() });
 export type ShardInfo = z.infer<typeof shardSchema>;

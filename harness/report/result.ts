@@ -29,6 +29,8 @@ export interface RunResult {
   durationMs: number;
   steps: StepResult[];
   retries: EventOf<"retry">[];
+  /** every attempt of the scenario (--retries); the last is the verdict. `steps` are the last attempt's. */
+  attempts?: AttemptResult[];
   server?: ServerInfo;
   /** the last lines each board printed, kept for failure reports */
   consoleTail: Record<string, string[]>;
@@ -46,6 +48,15 @@ export interface Attachment {
   contentType: string;
   /** the step path it belongs to, e.g. "5" */
   step?: string;
+}
+
+export interface AttemptResult {
+  n: number;
+  /** ISO time */
+  startedAt: string;
+  durationMs: number;
+  outcome: "passed" | "failed" | "interrupted";
+  failure?: { failureClass: FailureClass; message: string; step?: string };
 }
 
 export interface ServerInfo {
@@ -72,6 +83,7 @@ export class ResultCollector {
       durationMs: 0,
       steps: [],
       retries: [],
+      attempts: [],
       consoleTail: {},
     };
   }
@@ -112,6 +124,21 @@ export class ResultCollector {
         break;
       case "attachment":
         (r.attachments ??= []).push({ name: e.name, path: e.path, contentType: e.contentType, ...(e.step ? { step: e.step } : {}) });
+        break;
+      case "attempt.start":
+        if (e.n > 1) {
+          r.steps = []; // the verdict's steps; earlier attempts keep their failure in `attempts`
+          this.open.clear();
+        }
+        break;
+      case "attempt.end":
+        (r.attempts ??= []).push({
+          n: e.n,
+          startedAt: e.startedAt,
+          durationMs: e.durationMs,
+          outcome: e.outcome,
+          ...(e.failure ? { failure: e.failure } : {}),
+        });
         break;
       case "run.end":
         r.status = e.status;

@@ -37,6 +37,8 @@ export interface RunContext {
   proxies: Map<string, NetworkProxy>;
   /** the run's browser, started by its first browser step */
   browser: BrowserSlot;
+  /** a failure of something a step left running (an armed power cut whose relay failed): fails the run at the next step */
+  background: { failure?: unknown };
   /** after a server restart: points the boards' network proxies at the server's (new) address */
   onServerMoved?: (url: string) => void | Promise<void>;
 }

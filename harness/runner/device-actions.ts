@@ -40,7 +40,7 @@ export async function runDeviceAction(
   const since = board.console.mark();
   const stopProgress = action === "download" ? watchProgress(ctx, handle, boardName) : () => {};
   try {
-    await board.console.send(command, { lineEnding: profile.lineEnding });
+    await board.console.send(command, { lineEnding: lineEndingOf(handle) });
     const m = await board.console.expect(anyOf(watched.map((k) => profile.patterns[k]!)), {
       withinMs,
       since,
@@ -65,14 +65,20 @@ export function requireOutcome(result: ActionResult, wanted: ProfilePattern[], w
   });
 }
 
+/** The line ending of sends: the rig's console.line_ending when it sets one (the port's need), else the profile's. */
+export function lineEndingOf({ spec, profile }: Pick<BoardHandle, "spec" | "profile">): string {
+  return spec.console.lineEnding ?? profile.lineEnding;
+}
+
 // labgrid's ShellDriver way: poke the shell with an empty line until it shows its prompt, so a
 // command is never typed into a board that is still booting.
-async function ensurePrompt({ profile, board, spec }: BoardHandle): Promise<void> {
+async function ensurePrompt(handle: BoardHandle): Promise<void> {
+  const { profile, board, spec } = handle;
   if (!profile.prompt) return;
   const prompt = compilePattern(profile.prompt);
   for (let attempt = 1; ; attempt++) {
     const since = board.console.mark();
-    await board.console.write(profile.lineEnding);
+    await board.console.write(lineEndingOf(handle));
     try {
       await board.console.expect(prompt, { withinMs: PROMPT_WAIT_MS, since, description: `the prompt /${profile.prompt}/ on ${spec.name}` });
       return;

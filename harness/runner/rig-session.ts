@@ -1,11 +1,13 @@
 // Turns the rig's board specs into live boards for one run: locks first, then virtual parts,
 // consoles (capturing from the moment they open), power, reset and flash drivers.
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { InfraError } from "../core/errors.ts";
 import type { EventBus } from "../core/events.ts";
 import { SerialConsole } from "../board/console/serial-console.ts";
 import { CommandFlasher } from "../board/flash/command-flasher.ts";
-import { BoardLock } from "../board/lock/board-lock.ts";
+import { chooseLockDir } from "../board/lock/lock-dir.ts";
+import { boardLockKeys, relaySwitchKey } from "../board/lock/lock-keys.ts";
+import { acquireAll, withShortLock } from "../board/lock/lock-set.ts";
 import { createRelay, powerFor, resetFor, type Relay } from "../board/power/relays.ts";
 import { DtrRtsReset } from "../board/reset/dtr-rts.ts";
 import { CommandReset } from "../board/reset/command-reset.ts";
@@ -13,9 +15,12 @@ import { FLASHER_PROGRAM, startVirtualBoard, type VirtualBoard } from "../board/
 import { programCommand } from "../board/virtual/programs.ts";
 import { startVirtualRelay, type VirtualRelay } from "../board/virtual/relay.ts";
 import type { Board, PowerProtocol, ResetProtocol } from "../board/types.ts";
+import type { RelaySpec } from "../board/spec.ts";
+import type { SwitchGuard } from "../board/power/serial-writer.ts";
 import { acquirePlace, type AcquiredPlace } from "../lab/labgrid/place.ts";
 import type { BoardProfile, BoardSpec, RigSpec } from "../scenario/types.ts";
 import type { BoardHandle } from "./context.ts";
+import { lineEndingOf } from "./device-actions.ts";
 import { isolateBoard, prepareIsolation, type IsolatedNetwork } from "./isolation.ts";
 
 export interface RigSession {
@@ -65,7 +70,7 @@ export async function openRigSession(rig: RigSpec, boardNames: string[], options
     if (boardNames.some((b) => rig.boards[b]?.virtual?.isolated)) await prepareIsolation(log("rig"));
     await acquireLocks(rig, boardNames, options, cleanups);
     const virtualRelays = await startVirtualRelays(rig, boardNames, options, cleanups, log);
-    const opening: Opening = { rig, options, cleanups, log, virtualRelays, relayFor: relayPool(rig, virtualRelays, cleanups, log) };
+    const opening: Opening = { rig, options, cleanups, log, virtualRelays, relayFor: relayPool(rig, virtualRelays, cleanups, log, options.bus) };
     // Boards are brought up side by side: on a fleet most of the time is process start-up.
     const opened = await Promise.allSettled(boardNames.map((name) => openBoard(opening, name)));
     const failed = opened.find((o): o is PromiseRejectedResult => o.status === "rejected");
@@ -79,6 +84,10 @@ export async function openRigSession(rig: RigSpec, boardNames: string[], options
   }
 }
 
+/**
+ * Locks what the boards use physically (ports, relay channels; lock-keys.ts), all in one global
+ * order, for the whole session. Relay modules themselves are locked only while switching.
+ */
 async function acquireLocks(
   rig: RigSpec,
   boardNames: string[],
@@ -86,16 +95,25 @@ async function acquireLocks(
   cleanups: Array<() => Promise<void>>,
 ): Promise<void> {
   const { bus } = options;
-  for (const name of boardNames) {
-    if (rig.boards[name]?.labgrid) continue; // the lab's coordinator locks a labgrid place
-    const lock = new BoardLock({ board: `${rig.name}.${name}`, ...(rig.lockDir ? { dir: rig.lockDir } : {}) });
-    await lock.acquire({
-      timeoutMs: options.lockTimeoutMs ?? 600_000,
-      onWait: (holder) => bus.emit({ type: "log", level: "warn", source: name, message: `waiting for lock held by ${holder}` }),
-      onTakeover: (holder) => bus.emit({ type: "log", level: "warn", source: name, message: `took over a stale lock of ${holder}` }),
-    });
-    cleanups.push(() => lock.release());
-  }
+  const keyContext = { rigName: rig.name, relays: rig.relays, ...(options.virtualDir ? { virtualDir: options.virtualDir } : {}) };
+  const keys = boardNames.flatMap((name) => boardLockKeys(rig.boards[name]!, keyContext));
+  if (keys.length === 0) return;
+  const dir = lockDirOf(rig, bus);
+  const locks = await acquireAll(keys, {
+    dir,
+    timeoutMs: options.lockTimeoutMs ?? 600_000,
+    signal: options.signal,
+    onWait: (holder, _record, wanted) => bus.emit({ type: "log", level: "warn", source: "lock", message: `waiting for lock on ${wanted.what} held by ${holder}` }),
+    onTakeover: (holder, why) => bus.emit({ type: "log", level: "warn", source: "lock", message: `took over a stale lock of ${holder}: ${why}` }),
+  });
+  bus.emit({ type: "log", level: "info", source: "lock", message: `locked in ${dir}: ${locks.keys.map((k) => k.key).join(", ")}` });
+  cleanups.push(() => locks.release());
+}
+
+function lockDirOf(rig: RigSpec, bus: EventBus): string {
+  const choice = chooseLockDir(rig.lockDir);
+  if (choice.warning) bus.emit({ type: "log", level: "warn", source: "lock", message: choice.warning });
+  return choice.dir;
 }
 
 /**
@@ -125,12 +143,23 @@ async function startVirtualRelays(
   return virtualRelays;
 }
 
+/** A serial relay module may serve boards of several runs: its port is held only while one switch goes out. */
+function switchGuard(rig: RigSpec, relay: RelaySpec & { name: string }, bus: EventBus): { guard?: SwitchGuard } {
+  const key = relaySwitchKey(relay);
+  if (!key) return {};
+  let dir: string | undefined;
+  return {
+    guard: (fn) => withShortLock(key, `relay module ${relay.name}`, (dir ??= lockDirOf(rig, bus)), 10_000, fn),
+  };
+}
+
 /** One driver per relay module, made when a board first needs it and closed with the session. */
 function relayPool(
   rig: RigSpec,
   virtualRelays: Map<string, VirtualRelay>,
   cleanups: Array<() => Promise<void>>,
   log: (source: string) => (line: string) => void,
+  bus: EventBus,
 ): (name: string) => Relay {
   const relays = new Map<string, Relay>();
   const virtualRelayDriver = (spec: { channels: number }, name: string): Relay => {
@@ -143,7 +172,8 @@ function relayPool(
     if (!relay) {
       const relaySpec = rig.relays[relayName];
       if (!relaySpec) throw new InfraError(`rig ${rig.name}: no relay "${relayName}"`);
-      relay = createRelay(relaySpec, log(`relay ${relayName}`), { virtual: virtualRelayDriver });
+      // A command relay runs in the rig file's directory, like the flasher; its output goes to run.log.
+      relay = createRelay(relaySpec, log(`relay ${relayName}`), { virtual: virtualRelayDriver, cwd: dirname(rig.file), ...switchGuard(rig, relaySpec, bus) });
       relays.set(relayName, relay);
       const opened = relay;
       cleanups.push(() => opened.close());
@@ -161,11 +191,11 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
   const lab = spec.labgrid ? await acquireLabgridPlace(o, spec) : undefined;
   const port = virtual?.consolePort ?? lab?.consoleUrl ?? spec.console.url ?? spec.console.port;
   if (!port) throw new InfraError(`board ${name} has no console port`);
-  const console = await openConsole(o, spec, port);
+  const console = await openConsole(o, spec, profile, port);
 
   if (virtual) wireVirtualRelays(spec, virtual, o.virtualRelays);
   const power = settledPower(powerOf(spec, virtual, o.relayFor) ?? lab?.power, spec, o.virtualRelays);
-  const reset = settledReset(resetOf(spec, virtual, o.relayFor, console), spec, o.virtualRelays);
+  const reset = settledReset(resetOf(o, spec, virtual, console), spec, o.virtualRelays);
   if (virtual && power) o.cleanups.push(() => power.off()); // a virtual board is powered down with the run
   const fields: Record<string, string> = {
     ...spec.extra,
@@ -220,14 +250,14 @@ async function startVirtual(o: Opening, spec: BoardSpec): Promise<{ virtual: Vir
 }
 
 /** Opens the board's console; capture into `<board>.log` starts now and lasts the session. */
-async function openConsole(o: Opening, spec: BoardSpec, port: string): Promise<SerialConsole> {
+async function openConsole(o: Opening, spec: BoardSpec, profile: BoardProfile, port: string): Promise<SerialConsole> {
   const { bus, runDir } = o.options;
   const name = spec.name;
   const console = new SerialConsole({
     board: name,
     port,
     baud: spec.console.baud,
-    lineEnding: spec.console.lineEnding,
+    lineEnding: lineEndingOf({ spec, profile }),
     reconnectTimeoutMs: spec.console.reconnectTimeoutMs,
     ...pick(spec.console, ["dtr", "rts", "hupcl"]),
     logFile: join(runDir, `${name}.log`),
@@ -261,6 +291,8 @@ async function flasherFor(
       ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [`board.${k}`, v])),
     },
     sharePort: flash.sharePort,
+    what: `flasher of board ${spec.name}`,
+    ...(flash.killGraceMs !== undefined ? { killGraceMs: flash.killGraceMs } : {}),
     console,
     onOutput: o.log(`${spec.name} flasher`),
   });
@@ -291,16 +323,16 @@ function settledPower(power: PowerProtocol | undefined, spec: BoardSpec, relays:
   const relay = power && spec.power && "relay" in spec.power ? relays.get(spec.power.relay) : undefined;
   if (!power || !relay) return power;
   return {
-    on: async () => (await power.on(), await relay.settled()),
-    off: async () => (await power.off(), await relay.settled()),
-    cycle: async (offMs) => (await power.cycle(offMs), await relay.settled()),
+    on: async (signal) => (await power.on(signal), await relay.settled()),
+    off: async (signal) => (await power.off(signal), await relay.settled()),
+    cycle: async (offMs, signal) => (await power.cycle(offMs, signal), await relay.settled()),
   };
 }
 
 function settledReset(reset: ResetProtocol | undefined, spec: BoardSpec, relays: Map<string, VirtualRelay>): ResetProtocol | undefined {
   const relay = reset && spec.reset && "relay" in spec.reset ? relays.get(spec.reset.relay) : undefined;
   if (!reset || !relay) return reset;
-  return { reset: async () => (await reset.reset(), await relay.settled()) };
+  return { reset: async (signal) => (await reset.reset(signal), await relay.settled()) };
 }
 
 function powerOf(spec: BoardSpec, virtual: VirtualBoard | undefined, relayFor: (name: string) => Relay): PowerProtocol | undefined {
@@ -312,21 +344,24 @@ function powerOf(spec: BoardSpec, virtual: VirtualBoard | undefined, relayFor: (
   return powerFor(relayFor(spec.power.relay), spec.power.channel);
 }
 
-function resetOf(
-  spec: BoardSpec,
-  virtual: VirtualBoard | undefined,
-  relayFor: (name: string) => Relay,
-  console: SerialConsole,
-): ResetProtocol | undefined {
+function resetOf(o: Opening, spec: BoardSpec, virtual: VirtualBoard | undefined, console: SerialConsole): ResetProtocol | undefined {
   const r = spec.reset;
   if (!r) return undefined;
   if ("virtual" in r) {
     if (!virtual) throw new InfraError(`board ${spec.name}: reset: virtual needs a virtual board`);
     return virtual.reset;
   }
-  if ("relay" in r) return resetFor(relayFor(r.relay), r.channel, r.pulseMs);
+  if ("relay" in r) return resetFor(o.relayFor(r.relay), r.channel, r.pulseMs);
   if ("method" in r) return new DtrRtsReset(console, r.sequence);
-  return new CommandReset(r.command, r.timeoutMs);
+  // Like the flasher: runs in the rig file's directory, its output in run.log.
+  return new CommandReset({
+    command: r.command,
+    timeoutMs: r.timeoutMs,
+    cwd: dirname(o.rig.file),
+    onOutput: o.log(`${spec.name} reset`),
+    what: `reset command of board ${spec.name}`,
+    ...(r.killGraceMs !== undefined ? { killGraceMs: r.killGraceMs } : {}),
+  });
 }
 
 /** The keys of `from` that are set (exactOptionalPropertyTypes keeps undefined out of options). */

@@ -28,7 +28,7 @@ const consoleSchema = z.strictObject({
   rts: z.boolean().optional(),
   hupcl: z.boolean().optional(),
   baud: z.number().int().positive().default(115200),
-  line_ending: z.string().default("\n"),
+  line_ending: z.string().optional(), // absent: the profile's
   reconnect_timeout: durationMs.default(10_000),
 });
 
@@ -39,11 +39,11 @@ const resetSchemas = {
   method: z.strictObject({
     method: z.literal("dtr-rts"),
     sequence: z.union([
-      z.enum(["esp32", "pulse-dtr"]),
+      z.enum(["esp32", "esp32-bootloader", "pulse-dtr"]),
       z.array(z.strictObject({ dtr: z.boolean().optional(), rts: z.boolean().optional(), delay: durationMs.optional() })).min(1),
     ]),
   }),
-  command: z.strictObject({ command: z.array(z.string()).min(1), timeout: durationMs.default(10_000) }),
+  command: z.strictObject({ command: z.array(z.string()).min(1), timeout: durationMs.default(10_000), kill_grace: durationMs.optional() }),
   virtual: z.strictObject({ virtual: z.literal(true) }),
 };
 
@@ -68,6 +68,7 @@ const boardSchema = z.looseObject({
       timeout: durationMs.default(120_000),
       progress: z.string().optional(),
       share_port: z.boolean().default(false),
+      kill_grace: durationMs.optional(),
     })
     .optional(),
   labgrid: labgridBoardSchema.optional(),
@@ -90,6 +91,7 @@ const relaySchemas = {
     on: z.array(z.string()).min(1),
     off: z.array(z.string()).min(1),
     timeout: durationMs.default(10_000),
+    kill_grace: durationMs.optional(),
     channels,
   }),
   virtual: z.strictObject({ type: z.literal("virtual"), channels }),
@@ -132,7 +134,9 @@ function readRelay(src: YamlSource, name: string, raw: unknown, errors: Scenario
   const { value, errors: errs } = check(relaySchemas[typed.value.type], raw, src, at, { what: `relay ${name}` });
   errors.push(...errs);
   if (!value) return undefined;
-  if (value.type === "command") return { type: "command", on: value.on, off: value.off, timeoutMs: value.timeout, channels: value.channels };
+  if (value.type === "command") {
+    return { type: "command", on: value.on, off: value.off, timeoutMs: value.timeout, channels: value.channels, ...graceOf(value.kill_grace) };
+  }
   if (value.type === "lcus" || value.type === "serial-text") return { ...value, port: portPath(src, value.port) };
   return value;
 }
@@ -175,7 +179,7 @@ function readBoard(src: YamlSource, rig: RigSpec, name: string, raw: unknown, er
     profile: path.resolve(src.dir, b.profile),
     console: {
       baud: b.console.baud,
-      lineEnding: b.console.line_ending,
+      ...(b.console.line_ending !== undefined ? { lineEnding: b.console.line_ending } : {}),
       reconnectTimeoutMs: b.console.reconnect_timeout,
       ...(port !== undefined ? { port } : {}),
       ...(url !== undefined ? { url } : {}),
@@ -197,6 +201,7 @@ function readBoard(src: YamlSource, rig: RigSpec, name: string, raw: unknown, er
     errors.push(...regexErrors(b.flash.progress, src, [...at, "flash", "progress"], "flash.progress"));
     const flash: FlashSpec = { command: b.flash.command, timeoutMs: b.flash.timeout, sharePort: b.flash.share_port, cwd: src.dir };
     if (b.flash.progress !== undefined) flash.progress = b.flash.progress;
+    if (b.flash.kill_grace !== undefined) flash.killGraceMs = b.flash.kill_grace;
     board.flash = flash;
   }
   return board;
@@ -242,7 +247,7 @@ function readReset(src: YamlSource, rig: RigSpec, board: Path, raw: Record<strin
           }));
     return { method: "dtr-rts", sequence };
   }
-  if ("command" in value) return { command: value.command, timeoutMs: value.timeout };
+  if ("command" in value) return { command: value.command, timeoutMs: value.timeout, ...graceOf(value.kill_grace) };
   return value;
 }
 
@@ -257,6 +262,11 @@ function relayRefErrors(src: YamlSource, rig: RigSpec, at: Path, ref: { relay: s
     return [new ScenarioError(`channel ${ref.channel} is out of range: relay "${ref.relay}" has ${relay.channels} channel(s)`, src.pos([...at, "channel"]))];
   }
   return [];
+}
+
+/** `kill_grace`: how long a stopped tool gets between SIGTERM and SIGKILL (runTool's default when absent). */
+function graceOf(ms: number | undefined): { killGraceMs?: number } {
+  return ms === undefined ? {} : { killGraceMs: ms };
 }
 
 // Device paths (/dev/…, COM3) stay as written; ./x and ../x are files next to the rig (PTY links).

@@ -101,8 +101,8 @@ describe("run page HTML", () => {
       failureClass: "test",
       message: "deployment <fw> not success",
       attempts: [
-        { n: 1, durationMs: 3000, outcome: "failed", failure: { failureClass: "infrastructure", message: "relay r1 silent" } },
-        { n: 2, durationMs: 5000, outcome: "failed", failure: { failureClass: "test", message: "deployment not success" } },
+        { n: 1, startedAt: "2026-01-01T00:00:00.000Z", durationMs: 3000, outcome: "failed", failure: { failureClass: "infrastructure", message: "relay r1 silent" } },
+        { n: 2, startedAt: "2026-01-01T00:00:03.000Z", durationMs: 5000, outcome: "failed", failure: { failureClass: "test", message: "deployment not success" } },
       ],
       attachments: [{ name: "portal.png", path: "attachments/portal.png", contentType: "image/png", step: "2" }],
     });

@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { InfraError } from "../../core/errors.ts";
+import { trackChild } from "../../core/child-registry.ts";
 import type { PowerProtocol, ResetProtocol } from "../types.ts";
 import { BOARD_PROGRAM, FLASHER_PROGRAM, REPO_ROOT } from "./paths.ts";
 import { programCommand } from "./programs.ts";
@@ -108,6 +109,7 @@ class BoardProcess {
     const [program, ...args] = this.argv as [string, ...string[]];
     const child = spawn(program, args, { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"], detached: true });
     this.child = child;
+    if (child.pid !== undefined) child.once("exit", trackChild(child.pid, "virtual board program"));
     this.exited = new Promise((done) => {
       child.once("exit", (code, signal) => {
         if (this.child === child) this.child = undefined;

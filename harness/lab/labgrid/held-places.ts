@@ -5,7 +5,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { defaultLockDir } from "../../board/lock/board-lock.ts";
+import { chooseLockDir } from "../../board/lock/lock-dir.ts";
 
 export interface HeldPlace {
   coordinator: string;
@@ -29,7 +29,7 @@ export interface HeldPlaceEntry extends HeldPlace {
 }
 
 function recordDir(lockDir?: string): string {
-  return join(lockDir ?? defaultLockDir(), "labgrid");
+  return join(chooseLockDir(lockDir).dir, "labgrid");
 }
 
 function recordFile(lockDir: string | undefined, held: Pick<HeldPlace, "coordinator" | "token">): string {

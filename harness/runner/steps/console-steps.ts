@@ -3,6 +3,7 @@ import { parseDuration } from "../../core/duration.ts";
 import type { StepParams } from "../../scenario/steps.ts";
 import type { StepContext, StepImpl } from "../context.ts";
 import { compilePattern } from "../patterns.ts";
+import { lineEndingOf } from "../device-actions.ts";
 
 export const expect: StepImpl<StepParams<"expect">> = async (ctx, p) => {
   const { board } = ctx.handle(p.board);
@@ -33,9 +34,9 @@ function sinceLastMatch(ctx: StepContext, board: string): number | "boot" {
 }
 
 export const consoleSend: StepImpl<StepParams<"console.send">> = async (ctx, p) => {
-  const { board, profile } = ctx.handle(p.board);
-  await board.console.send(p.line, {
-    lineEnding: p.line_ending ?? profile.lineEnding,
+  const handle = ctx.handle(p.board);
+  await handle.board.console.send(p.line, {
+    lineEnding: p.line_ending ?? lineEndingOf(handle),
     ...(p.char_delay !== undefined ? { charDelayMs: parseDuration(p.char_delay) } : {}),
   });
 };
