@@ -74,7 +74,7 @@ async function ensurePrompt({ profile, board, spec }: BoardHandle): Promise<void
     const since = board.console.mark();
     await board.console.write(profile.lineEnding);
     try {
-      await board.console.expect(prompt, { withinMs: PROMPT_WAIT_MS, since, description: `the prompt /${profile.prompt}/ on ${spec.name}` });
+      await board.console.expect(prompt, { withinMs: PROMPT_WAIT_MS, since, partial: true, description: `the prompt /${profile.prompt}/ on ${spec.name}` });
       return;
     } catch (err) {
       if (attempt >= PROMPT_TRIES) throw err;

@@ -36,7 +36,9 @@ export interface SerialConsoleOptions {
 export type ConsoleState = "idle" | "open" | "away" | "released" | "closed";
 
 interface Waiter {
-  line(line: ConsoleLine, partial: boolean): void;
+  /** also fed the unterminated line as it grows (a prompt; `partial: true`) */
+  partial: boolean;
+  line(line: ConsoleLine): void;
   /** the console gave up on the port, or was closed */
   abort(err: Error): void;
 }
@@ -217,7 +219,9 @@ export class SerialConsole implements ConsoleProtocol {
       const m = test(line);
       if (m) return Promise.resolve(m);
     }
-    const partial = this.partialLine();
+    // A line still arriving is matched only when asked: `version=(?<v>[\d.]+)` must not
+    // capture "1." of a "1.0.0" whose rest is still on the wire.
+    const partial = options.partial ? this.partialLine() : undefined;
     const m = partial && test(partial);
     if (m) return Promise.resolve(m);
 
@@ -229,6 +233,7 @@ export class SerialConsole implements ConsoleProtocol {
         fn();
       };
       const waiter: Waiter = {
+        partial: options.partial ?? false,
         line: (line) => {
           const found = test(line);
           if (found) finish(() => resolve(found));
@@ -244,7 +249,7 @@ export class SerialConsole implements ConsoleProtocol {
     });
   }
 
-  expectNot(pattern: RegExp, options: { forMs: number; since?: number | "boot" }): Promise<void> {
+  expectNot(pattern: RegExp, options: { forMs: number; since?: number | "boot"; partial?: boolean }): Promise<void> {
     if (this._state === "idle" || this._state === "closed") return Promise.reject(this.notOpen());
     const re = plain(pattern);
     const since = this.resolveSince(options.since);
@@ -258,7 +263,7 @@ export class SerialConsole implements ConsoleProtocol {
         consoleTail: this.tail(LINES_IN_TAIL),
       });
     for (const line of this.linesSince(since)) if (seen(line)) return Promise.reject(failure(line));
-    const partial = this.partialLine();
+    const partial = options.partial ? this.partialLine() : undefined;
     if (partial && seen(partial)) return Promise.reject(failure(partial));
     if (options.forMs <= 0) return Promise.resolve();
 
@@ -269,6 +274,7 @@ export class SerialConsole implements ConsoleProtocol {
         fn();
       };
       const waiter: Waiter = {
+        partial: options.partial ?? false,
         line: (line) => {
           if (seen(line)) finish(() => reject(failure(line)));
         },
@@ -501,8 +507,12 @@ export class SerialConsole implements ConsoleProtocol {
     this.partialDirty = true;
     this.partialCache = undefined;
     if (this.waiters.size) {
-      const partial = this.partialLine();
-      if (partial) for (const w of [...this.waiters]) w.line(partial, true);
+      let partial: ConsoleLine | undefined | null = null;
+      for (const w of [...this.waiters]) {
+        if (!w.partial) continue;
+        if (partial === null) partial = this.partialLine();
+        if (partial) w.line(partial);
+      }
     }
   }
 
@@ -516,7 +526,7 @@ export class SerialConsole implements ConsoleProtocol {
       for (const seq of this.markOffsets.keys()) if (seq < first) this.markOffsets.delete(seq);
     }
     for (const l of this.lineListeners) notify(l, line);
-    if (this.waiters.size) for (const w of [...this.waiters]) w.line(line, false);
+    if (this.waiters.size) for (const w of [...this.waiters]) w.line(line);
   }
 
   /** The unterminated tail as a line with the seq it will get when it ends. */
