@@ -12,6 +12,7 @@ Usage:
   rig reset <rig.yaml> <board>           reset a board (shows the boot)
   rig flash <rig.yaml> <board> <image>   flash an image onto a board
   rig console <rig.yaml> <board>         interactive serial console (Ctrl-] exits), logged
+  rig raw <board.log>:<line>             that log line's bytes in <board>.raw (offset, hex dump)
   rig help <command>                     options of one command
 
 Run options:
@@ -36,6 +37,13 @@ Checks scenario, rig and board profile files (the kind is detected from the cont
 YAML syntax, keys, types, step names, durations, regexes, board and relay references,
 variables. Prints every error as file:line:col: message. Starts nothing, opens no port.
 Exit 0 when all files are valid, 2 otherwise.
+`,
+  raw: `Usage: rig raw <run dir>/<board>.log:<line> [--bytes N]
+
+Finds a line of a board log in the byte-exact <board>.raw beside it: prints its offset and
+length, the terminator the board sent (\\r\\n, \\n or \\r), and its bytes as a hex dump (at most
+N, default 512). For a marker line (console lost, back, closed) it prints the .raw offset at
+that moment. Exit 0, or 2 when a file is missing or the two files do not belong together.
 `,
   power: POWER_HELP,
   reset: RESET_HELP,

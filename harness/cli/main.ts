@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   reset: async () => (await import("./board-commands.ts")).resetCommand,
   flash: async () => (await import("./board-commands.ts")).flashCommand,
   console: async () => (await import("./console.ts")).consoleCommand,
+  raw: async () => (await import("./raw.ts")).rawCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -2,14 +2,17 @@
 // lines, and answers expect / expectNot / settle against them. It survives the port vanishing
 // (USB re-enumeration after a reset or power cycle): it marks the gap in the log, waits for the
 // path to come back, reopens it and carries on. Writes made while the port is away wait for it.
-import { createWriteStream, existsSync, mkdirSync, type WriteStream } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync } from "node:fs";
 import { SerialPort, SerialPortMock } from "serialport";
 import { InfraError, TestFailure } from "../../core/errors.ts";
 import { formatDuration } from "../../core/duration.ts";
 import type { ConsoleLine, ConsoleProtocol, ExpectMatch, ExpectOptions } from "../types.ts";
+import type { Redactor } from "../../core/redact.ts";
 import { stripAnsi } from "./ansi.ts";
+import { CaptureFiles, stamp } from "./capture-files.ts";
 import { LineAssembler, type RawLine } from "./line-assembler.ts";
+
+export { stamp };
 
 type Port = SerialPort | SerialPortMock;
 /** A serialport binding (tests pass `SerialPortMock.binding` or a wrapper around it). */
@@ -23,6 +26,10 @@ export interface SerialConsoleOptions {
   /** how long to wait for a vanished port to come back before failing waits and writes */
   reconnectTimeoutMs: number;
   logFile: string;
+  /** `<board>.raw`: every byte exactly as received. Absent: not kept (a run with secrets). */
+  rawFile?: string;
+  /** hides secrets in the .log (the board echoing what was typed) */
+  redactor?: Redactor;
   /** performance.now() at run start: log stamps and line times count from here */
   clockOrigin: number;
   /** serialport binding; default: the native one. For tests. */
@@ -52,7 +59,7 @@ export class SerialConsole implements ConsoleProtocol {
   private readonly maxLines: number;
   private serial: Port | undefined;
   private _state: ConsoleState = "idle";
-  private log: WriteStream | undefined;
+  private readonly files: CaptureFiles;
   private readonly assembler = new LineAssembler();
   private lines: ConsoleLine[] = [];
   private nextSeq = 0;
@@ -74,6 +81,11 @@ export class SerialConsole implements ConsoleProtocol {
     this.opts = options;
     this.port = options.port;
     this.maxLines = options.maxLines ?? 10_000;
+    this.files = new CaptureFiles({
+      logFile: options.logFile,
+      ...(options.rawFile ? { rawFile: options.rawFile } : {}),
+      ...(options.redactor ? { redactor: options.redactor } : {}),
+    });
   }
 
   get state(): ConsoleState {
@@ -97,9 +109,7 @@ export class SerialConsole implements ConsoleProtocol {
         cause: err,
       });
     }
-    mkdirSync(dirname(this.opts.logFile), { recursive: true });
-    this.log = createWriteStream(this.opts.logFile, { flags: "a" });
-    this.log.on("error", (err) => process.stderr.write(`otarig: cannot write ${this.opts.logFile}: ${err.message}\n`));
+    this.files.open((file, err) => process.stderr.write(`otarig: cannot write ${file}: ${err.message}\n`));
     this._state = "open";
     this.gaveUp = false;
     this.lastByteAt = this.now();
@@ -109,13 +119,11 @@ export class SerialConsole implements ConsoleProtocol {
     if (this._state === "closed" || this._state === "idle") return;
     this.stopPolling();
     this.endPartial();
-    this.marker(`--- console closed ---`);
+    this.files.marker(this.now(), "console closed");
     this._state = "closed";
     await this.closePort();
     this.abortWaiters(new InfraError(`console of board ${this.opts.board} was closed while waiting`));
-    const log = this.log;
-    this.log = undefined;
-    if (log) await new Promise<void>((resolve) => log.end(resolve));
+    await this.files.close();
   }
 
   /**
@@ -126,7 +134,7 @@ export class SerialConsole implements ConsoleProtocol {
     if (this._state !== "open" && this._state !== "away") return;
     this.stopPolling();
     this.endPartial();
-    this.marker(`--- console ${reason} ---`);
+    this.files.marker(this.now(), `console ${reason}`);
     this._state = "released";
     this.awaySince = this.now();
     await this.closePort();
@@ -411,7 +419,7 @@ export class SerialConsole implements ConsoleProtocol {
     this.endPartial();
     if (this._state === "open") {
       this.awaySince = this.now();
-      this.gap(`--- console lost: ${this.port} went away (${reason}) ---`);
+      this.gap(`console lost: ${this.port} went away (${reason})`);
     }
     this._state = "away";
     this.gaveUp = alreadyGaveUp;
@@ -434,7 +442,7 @@ export class SerialConsole implements ConsoleProtocol {
       }
       if (!this.gaveUp && this.now() - this.awaySince >= this.opts.reconnectTimeoutMs) {
         this.gaveUp = true;
-        this.gap(`--- console not back after ${formatDuration(this.now() - this.awaySince)}: still looking ---`);
+        this.gap(`console not back after ${formatDuration(this.now() - this.awaySince)}: still looking`);
         this.abortWaiters(this.lostError());
       }
       this.pollTimer = setTimeout(() => void poll(), interval);
@@ -446,7 +454,7 @@ export class SerialConsole implements ConsoleProtocol {
     this._state = "open";
     this.gaveUp = false;
     this.lastByteAt = this.now();
-    this.gap(`--- console back after ${formatDuration(this.now() - this.awaySince)} ---`);
+    this.gap(`console back after ${formatDuration(this.now() - this.awaySince)}`);
     for (const l of [...this.backListeners]) l();
   }
 
@@ -498,10 +506,11 @@ export class SerialConsole implements ConsoleProtocol {
   private handleData(chunk: Buffer): void {
     const t = this.now();
     this.lastByteAt = t;
+    this.files.received(chunk);
     for (const l of this.dataListeners) notify(l, chunk);
     const done = this.assembler.push(chunk, t);
     if (done.length) {
-      this.writeLog(done);
+      this.files.lines(done);
       for (const raw of done) this.addLine(raw);
     }
     this.partialDirty = true;
@@ -544,7 +553,7 @@ export class SerialConsole implements ConsoleProtocol {
     this.partialDirty = true;
     this.partialCache = undefined;
     if (raw) {
-      this.writeLog([raw]);
+      this.files.lines([raw]);
       this.addLine(raw);
     }
   }
@@ -559,47 +568,13 @@ export class SerialConsole implements ConsoleProtocol {
     return since ?? this.mark();
   }
 
-  private writeLog(lines: RawLine[]): void {
-    if (!this.log) return;
-    // One buffer per chunk: stamps (ASCII) and raw line bytes copied in, not re-encoded.
-    let size = 0;
-    for (const l of lines) size += this.stampFor(l.t).length + l.raw.length + 1;
-    const out = Buffer.allocUnsafe(size);
-    let at = 0;
-    for (const l of lines) {
-      at += out.write(this.stampFor(l.t), at, "latin1");
-      at += l.raw.copy(out, at);
-      out[at++] = 0x0a;
-    }
-    this.log.write(out);
-  }
-
-  private lastStampT = -1;
-  private lastStamp = "";
-  /** Lines of one read share a time: format it once. */
-  private stampFor(t: number): string {
-    if (t !== this.lastStampT) {
-      this.lastStampT = t;
-      this.lastStamp = stamp(t);
-    }
-    return this.lastStamp;
-  }
-
-  private marker(text: string): void {
-    this.log?.write(`${stamp(this.now())}${text}\n`);
-  }
-
+  /** A gap in the capture: marked in the log (with the .raw offset) and told to the gap listeners. */
   private gap(text: string): void {
-    this.marker(text);
-    for (const l of this.gapListeners) notify(l, text);
+    this.files.marker(this.now(), text);
+    for (const l of this.gapListeners) notify(l, `--- ${text} ---`);
   }
 }
 
-
-/** `[   12.345] `: seconds since run start, aligned so logs read as columns. */
-export function stamp(ms: number): string {
-  return `[${(Math.max(0, ms) / 1000).toFixed(3).padStart(9)}] `;
-}
 
 /** A listener that throws (a broken reporter) must not break capture. */
 function notify<T>(listener: (value: T) => void, value: T): void {
