@@ -50,6 +50,8 @@ export interface BoardSpec {
   power?: PowerSpec;
   reset?: ResetSpec;
   flash?: FlashSpec;
+  /** console patterns that mean this board died (added to its profile's `fatal`) */
+  fatal?: string[];
   /** free-form fields the rig adds (readable as ${boards.<name>.<field>}) */
   extra: Record<string, string>;
   pos: SourcePosition;

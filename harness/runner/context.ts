@@ -4,6 +4,7 @@ import type { Board } from "../board/types.ts";
 import type { BoardProfile, BoardSpec, Scenario, Step } from "../scenario/types.ts";
 import type { OtaServer } from "../server/types.ts";
 import type { NetworkProxy } from "../faults/network-proxy.ts";
+import type { FatalWatch } from "./fatal-watch.ts";
 
 export interface BoardHandle {
   board: Board;
@@ -32,6 +33,8 @@ export interface RunContext {
   lastMatch: Map<string, number>;
   /** each board's TCP proxy to the server (its address is ${boards.<b>.server_url}) */
   proxies: Map<string, NetworkProxy>;
+  /** fails the running step when a board prints a fatal line (panic, watchdog) */
+  fatal?: FatalWatch;
   /** after a server restart: points the boards' network proxies at the server's (new) address */
   onServerMoved?: (url: string) => void | Promise<void>;
 }

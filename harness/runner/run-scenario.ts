@@ -14,6 +14,7 @@ import type { RunContext, StepContext, StepOutcome } from "./context.ts";
 import { describeStep } from "./describe.ts";
 import { interpolateStep } from "./variables.ts";
 import { STEP_IMPLS } from "./steps/index.ts";
+import { watchFatal } from "./fatal-watch.ts";
 import { checkStepParams } from "../scenario/step-check.ts";
 import type { StepName } from "../scenario/steps.ts";
 
@@ -80,6 +81,8 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       for (const proxy of proxies.values()) await proxy.close();
     });
     await startProxies(session!, server!, bus, proxies); // fills the map as it goes: a failure half-way leaks none
+    const fatal = watchFatal(session!.handles, scenario, bus);
+    deferred.push(() => fatal.stop());
     const ctx: RunContext = {
       scenario,
       bus,
@@ -97,6 +100,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       },
       runDir,
       signal: options.signal,
+      fatal,
     };
     await runSteps(ctx, scenario.steps, "", options.retries ?? 0);
   } catch (error) {
@@ -287,7 +291,8 @@ async function withTimeout<T>(
     ctx.signal.addEventListener("abort", onAbort, { once: true });
   });
   try {
-    return await Promise.race([work, limit]);
+    // A board printing a fatal line (panic, watchdog) ends the step at once, whatever it waits for.
+    return await Promise.race(ctx.fatal ? [work, limit, ctx.fatal.failed] : [work, limit]);
   } finally {
     clearTimeout(timer);
     if (onAbort) ctx.signal.removeEventListener("abort", onAbort);
