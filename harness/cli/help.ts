@@ -24,6 +24,7 @@ Run options:
   --lock-timeout DUR  how long to wait for a board another run holds (default 10m)
   --console           print every line the boards print, live
   --no-color          plain output (also: NO_COLOR=1, or when stdout is not a terminal)
+  --raw-secrets       keep <board>.raw in a run whose scenario has secrets (it holds them raw)
 
 Exit codes: 0 all passed, 1 a test failed, 2 scenario or usage error,
             3 infrastructure error, 130 interrupted (Ctrl-C)

@@ -34,6 +34,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         "lock-timeout": { type: "string", default: "10m" },
         console: { type: "boolean", default: false },
         "no-color": { type: "boolean", default: false },
+        "raw-secrets": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -115,6 +116,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         keepServer: values["keep-server"],
         retries,
         lockTimeoutMs,
+        rawSecrets: values["raw-secrets"],
         ...(values.server ? { serverMode: values.server as ServerMode } : {}),
         onServer: (s) =>
           collector.setServer({ mode: s.mode, url: s.url, ...(s.containerId ? { containerId: s.containerId } : {}), ...(s.image ? { image: s.image } : {}) }),

@@ -15,6 +15,7 @@ import { describeStep } from "./describe.ts";
 import { interpolateStep } from "./variables.ts";
 import { STEP_IMPLS } from "./steps/index.ts";
 import { watchFatal } from "./fatal-watch.ts";
+import { scenarioSecrets } from "./secrets.ts";
 import { checkStepParams } from "../scenario/step-check.ts";
 import type { StepName } from "../scenario/steps.ts";
 
@@ -32,6 +33,8 @@ export interface RunOptions {
   serverMode?: Scenario["server"]["mode"];
   lockTimeoutMs?: number;
   onServer?: (server: OtaServer) => void;
+  /** keep <board>.raw even when the scenario has secrets (the board may echo them there) */
+  rawSecrets?: boolean;
 }
 
 export interface RunOutcome {
@@ -44,7 +47,10 @@ class Interrupted extends InfraError {}
 export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   const { scenario, bus, runDir } = options;
   mkdirSync(runDir, { recursive: true });
+  const secrets = scenarioSecrets(scenario);
+  bus.redactor = secrets.redactor; // before the first event: nothing is written unredacted
   bus.emit({ type: "run.start", scenario: scenario.name, file: scenario.file, runDir, boards: scenario.boards });
+  reportSecrets(bus, secrets, options.rawSecrets === true);
   let server: OtaServer | undefined;
   let session: RigSession | undefined;
   let failure: { error: unknown; step?: string } | undefined;
@@ -60,6 +66,8 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
         profiles: options.profiles,
         signal: options.signal,
         ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+        redactor: secrets.redactor,
+        rawCapture: !secrets.redactor.active || options.rawSecrets === true,
       }),
       startOtaServer(scenario.server, {
         runId: runDir,
@@ -138,6 +146,22 @@ async function startProxies(session: RigSession, server: OtaServer, bus: EventBu
     });
     proxies.set(name, proxy);
     handle.board.fields.server_url = proxy.url;
+  }
+}
+
+/** Says which variables are hidden (never their values), and what that does to the .raw files. */
+function reportSecrets(bus: EventBus, secrets: ReturnType<typeof scenarioSecrets>, rawSecrets: boolean): void {
+  if (secrets.names.length) {
+    const raw = rawSecrets ? "<board>.raw is kept (--raw-secrets): it may hold them" : "no <board>.raw is kept (--raw-secrets keeps it)";
+    bus.emit({ type: "log", level: "info", source: "secrets", message: `the values of ${secrets.names.join(", ")} are written as ***; ${raw}` });
+  }
+  if (secrets.tooShort.length) {
+    bus.emit({
+      type: "log",
+      level: "warn",
+      source: "secrets",
+      message: `${secrets.tooShort.join(", ")} look secret but are too short to hide; list them under secrets: to hide them anyway`,
+    });
   }
 }
 

@@ -12,6 +12,8 @@ const out = () => {
   dirs.push(d);
   return d;
 };
+/** Board locks of its own: another run of the shipped rig elsewhere on this machine cannot make it wait. */
+const ownCache = () => ({ env: { XDG_CACHE_HOME: out() } });
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
@@ -19,7 +21,7 @@ afterEach(() => {
 describe("fatal console patterns", () => {
   it("a panic during a wait fails that step at once, as a test failure with the banner and the lines before it", async () => {
     const dir = out();
-    const r = await rig(["scenarios/failing/panic-during-wait.yaml", "--server", "process", "--out", dir]);
+    const r = await rig(["scenarios/failing/panic-during-wait.yaml", "--server", "process", "--out", dir], ownCache());
     expect(r.exitCode, r.all).toBe(1);
     const result = readJson(join(dir, "result.json"));
     const wait = result.steps.find((s: { path: string }) => s.path === "5");
@@ -33,18 +35,18 @@ describe("fatal console patterns", () => {
     expect(wait.error.failureClass).toBe("test");
     for (const f of ["junit.xml", "report.html"]) expect(readFileSync(join(dir, f), "utf8")).toContain("Guru Meditation Error: Core  0 panic'ed");
     expect(r.all).toContain("Guru Meditation Error");
-  });
+  }, 150_000);
 
   it("a crash the scenario declares expected does not fail it; the board's reset is seen", async () => {
     const dir = out();
-    const r = await rig(["scenarios/crash-expected.yaml", "--server", "process", "--out", dir]);
+    const r = await rig(["scenarios/crash-expected.yaml", "--server", "process", "--out", dir], ownCache());
     expect(r.exitCode, r.all).toBe(0);
     expect(readFileSync(join(dir, "run.log"), "utf8")).toContain("expected fatal line: E (15000) task_wdt: Task watchdog got triggered");
-  });
+  }, 150_000);
 
   it("a scenario adds its own fatal pattern; it fails a settle step the moment the board prints it", async () => {
     const dir = out();
-    const r = await rig([join(FIXTURES, "fatal-added.yaml"), "--out", dir]);
+    const r = await rig([join(FIXTURES, "fatal-added.yaml"), "--out", dir], ownCache());
     expect(r.exitCode, r.all).toBe(1);
     const result = readJson(join(dir, "result.json"));
     // The board answers a moment after the send: that step or the settle after it fails (not the settle's 30 s later).
@@ -53,7 +55,7 @@ describe("fatal console patterns", () => {
     expect(failed.durationMs).toBeLessThan(30_000);
     expect(failed.error.message).toContain(`printed a fatal line (/error: unknown command 'frobnicate'/)`);
     expect(failed.error.message).toMatch(/lines before it:\n(.*\n)*.*\| status slot=A version=1\.0\.0/);
-  });
+  }, 150_000);
 
   it("a rig board's fatal pattern that is not a valid regex is a file:line:col error", async () => {
     const dir = out();
@@ -65,5 +67,5 @@ describe("fatal console patterns", () => {
     const r = await rig(["validate", rigFile]);
     expect(r.exitCode).toBe(2);
     expect(r.all).toMatch(new RegExp(`${rigFile.replace(/[.]/g, "\\.")}:7:\\d+: fatal\\[1\\]: not a valid regular expression`));
-  });
+  }, 150_000);
 });

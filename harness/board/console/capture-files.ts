@@ -53,18 +53,17 @@ export class CaptureFiles {
 
   lines(lines: RawLine[]): void {
     if (!this.log) return;
+    // Patterns still match the real text: only what is written is redacted.
     const redactor = this.opts.redactor?.active ? this.opts.redactor : undefined;
+    const bytes = redactor ? lines.map((l) => redactor.bytes(l.raw)) : lines.map((l) => l.raw);
     // One buffer per chunk: stamps (ASCII) and raw line bytes copied in, not re-encoded.
     let size = 0;
-    for (const l of lines) {
-      if (redactor) l.raw = redactor.bytes(l.raw);
-      size += this.stampFor(l.t).length + l.raw.length + (l.cut ? CUT_MARK.length : 0) + 1;
-    }
+    lines.forEach((l, i) => (size += this.stampFor(l.t).length + bytes[i]!.length + (l.cut ? CUT_MARK.length : 0) + 1));
     const out = Buffer.allocUnsafe(size);
     let at = 0;
-    for (const l of lines) {
+    for (const [i, l] of lines.entries()) {
       at += out.write(this.stampFor(l.t), at, "latin1");
-      at += l.raw.copy(out, at);
+      at += bytes[i]!.copy(out, at);
       if (l.cut) at += out.write(CUT_MARK, at, "latin1");
       out[at++] = 0x0a;
     }
