@@ -3,9 +3,10 @@
 // every byte exactly as it arrived (no line splitting, nothing stripped, nothing redacted).
 // Markers in the .log carry the .raw offset at that moment ("@raw N"): with them `rig raw` maps
 // any .log line to its bytes in the .raw (raw-map.ts).
-import { createWriteStream, existsSync, mkdirSync, statSync, type WriteStream } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Redactor } from "../../core/redact.ts";
+import { BatchedFile } from "./batched-file.ts";
 import type { RawLine } from "./line-assembler.ts";
 
 export interface CaptureFilesOptions {
@@ -20,8 +21,8 @@ export interface CaptureFilesOptions {
 export const CUT_MARK = " [cut: line over the limit, continued on the next line]";
 
 export class CaptureFiles {
-  private log: WriteStream | undefined;
-  private raw: WriteStream | undefined;
+  private log: BatchedFile | undefined;
+  private raw: BatchedFile | undefined;
   /** bytes in the .raw so far: the offset the next byte gets */
   private rawBytes = 0;
 
@@ -30,24 +31,21 @@ export class CaptureFiles {
   open(onError: (file: string, err: Error) => void): void {
     if (this.log) return;
     mkdirSync(dirname(this.opts.logFile), { recursive: true });
-    this.log = createWriteStream(this.opts.logFile, { flags: "a" });
-    this.log.on("error", (err) => onError(this.opts.logFile, err));
+    this.log = new BatchedFile(this.opts.logFile, (err) => onError(this.opts.logFile, err));
+    this.log.open();
     const rawFile = this.opts.rawFile;
     if (rawFile) {
       // Appending (a console opened again into the same run dir): offsets continue from the file's end.
       this.rawBytes = existsSync(rawFile) ? statSync(rawFile).size : 0;
-      this.raw = createWriteStream(rawFile, { flags: "a" });
-      this.raw.on("error", (err) => onError(rawFile, err));
+      this.raw = new BatchedFile(rawFile, (err) => onError(rawFile, err));
+      this.raw.open();
     }
   }
 
-  /**
-   * Bytes as they came off the port. Not copied: a serialport read's chunk is a slice of a pool
-   * that is never written again at that place (a full pool is replaced, not reused).
-   */
+  /** Bytes as they came off the port. */
   received(chunk: Buffer): void {
     if (!this.raw) return;
-    this.raw.write(chunk);
+    this.raw.appendBytes(chunk);
     this.rawBytes += chunk.length;
   }
 
@@ -56,39 +54,46 @@ export class CaptureFiles {
     // Patterns still match the real text: only what is written is redacted.
     const redactor = this.opts.redactor?.active ? this.opts.redactor : undefined;
     const bytes = redactor ? lines.map((l) => redactor.bytes(l.raw)) : lines.map((l) => l.raw);
-    // One buffer per chunk: stamps (ASCII) and raw line bytes copied in, not re-encoded.
+    // Stamps (ASCII) and the lines' bytes copied in, not re-encoded.
     let size = 0;
-    lines.forEach((l, i) => (size += this.stampFor(l.t).length + bytes[i]!.length + (l.cut ? CUT_MARK.length : 0) + 1));
-    const out = Buffer.allocUnsafe(size);
-    let at = 0;
-    for (const [i, l] of lines.entries()) {
-      at += out.write(this.stampFor(l.t), at, "latin1");
+    for (let i = 0; i < lines.length; i++) size += this.stampFor(lines[i]!.t).length + bytes[i]!.length + (lines[i]!.cut ? CUT_MARK.length : 0) + 1;
+    // Written straight into the file's current block (one copy), or, for an outsize read, a buffer of its own.
+    const room = this.log.reserve(size);
+    const out = room?.buffer ?? Buffer.allocUnsafe(size);
+    let at = room?.offset ?? 0;
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i]!;
+      const stampBytes = this.stampFor(l.t);
+      // A stamp is a dozen bytes: a plain loop beats a call into copy() or write().
+      for (let k = 0; k < stampBytes.length; k++) out[at + k] = stampBytes[k]!;
+      at += stampBytes.length;
       at += bytes[i]!.copy(out, at);
       if (l.cut) at += out.write(CUT_MARK, at, "latin1");
       out[at++] = 0x0a;
     }
-    this.log.write(out);
+    if (room) this.log.commit(size);
+    else this.log.appendBytes(out);
   }
 
   /** A marker line (`--- console lost: … @raw 1234 ---`); `text` is what goes between the dashes. */
   marker(t: number, text: string): void {
-    this.log?.write(`${stamp(t)}--- ${text}${this.raw ? ` @raw ${this.rawBytes}` : ""} ---\n`);
+    this.log?.appendBytes(Buffer.from(`${stamp(t)}--- ${text}${this.raw ? ` @raw ${this.rawBytes}` : ""} ---\n`, "utf8"));
   }
 
   async close(): Promise<void> {
-    const streams = [this.log, this.raw].filter((s): s is WriteStream => s !== undefined);
+    const files = [this.log, this.raw].filter((f): f is BatchedFile => f !== undefined);
     this.log = undefined;
     this.raw = undefined;
-    await Promise.all(streams.map((s) => new Promise<void>((resolve) => s.end(resolve))));
+    await Promise.all(files.map((f) => f.close()));
   }
 
   private lastStampT = -1;
-  private lastStamp = "";
+  private lastStamp = Buffer.alloc(0);
   /** Lines of one read share a time: format it once. */
-  private stampFor(t: number): string {
+  private stampFor(t: number): Buffer {
     if (t !== this.lastStampT) {
       this.lastStampT = t;
-      this.lastStamp = stamp(t);
+      this.lastStamp = Buffer.from(stamp(t), "latin1");
     }
     return this.lastStamp;
   }

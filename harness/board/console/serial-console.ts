@@ -526,7 +526,7 @@ export class SerialConsole implements ConsoleProtocol {
   }
 
   private addLine(raw: RawLine): void {
-    const line: ConsoleLine = { seq: this.nextSeq++, t: raw.t, text: stripAnsi(raw.raw.toString("utf8")) };
+    const line: ConsoleLine = { seq: this.nextSeq++, t: raw.t, text: stripAnsi(decodeUtf8(raw.raw)) };
     this.lines.push(line);
     if (this.lines.length > this.maxLines + 1000) {
       // Trim in batches so the array is not shifted on every line.
@@ -535,7 +535,8 @@ export class SerialConsole implements ConsoleProtocol {
       for (const seq of this.markOffsets.keys()) if (seq < first) this.markOffsets.delete(seq);
     }
     for (const l of this.lineListeners) notify(l, line);
-    if (this.waiters.size) for (const w of [...this.waiters]) w.line(line);
+    // A Set may lose members while it is iterated (a waiter that matched removes itself): no copy per line.
+    for (const w of this.waiters) w.line(line);
   }
 
   /** The unterminated tail as a line with the seq it will get when it ends. */
@@ -543,7 +544,7 @@ export class SerialConsole implements ConsoleProtocol {
     if (!this.partialDirty) return this.partialCache;
     this.partialDirty = false;
     const raw = this.assembler.partial();
-    this.partialCache = raw && { seq: this.nextSeq, t: raw.t, text: stripAnsi(raw.raw.toString("utf8")) };
+    this.partialCache = raw && { seq: this.nextSeq, t: raw.t, text: stripAnsi(decodeUtf8(raw.raw)) };
     return this.partialCache;
   }
 
@@ -575,6 +576,14 @@ export class SerialConsole implements ConsoleProtocol {
   }
 }
 
+
+/**
+ * A line's bytes as text. Buffer's own utf8Slice, without toString()'s argument handling around
+ * it: this runs on every line a board prints.
+ */
+function decodeUtf8(bytes: Buffer): string {
+  return (bytes as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(0, bytes.length);
+}
 
 /** A listener that throws (a broken reporter) must not break capture. */
 function notify<T>(listener: (value: T) => void, value: T): void {
