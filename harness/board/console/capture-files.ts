@@ -7,7 +7,6 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Redactor } from "../../core/redact.ts";
 import { BatchedFile } from "./batched-file.ts";
-import type { RawLine } from "./line-assembler.ts";
 
 export interface CaptureFilesOptions {
   logFile: string;
@@ -49,28 +48,27 @@ export class CaptureFiles {
     this.rawBytes += chunk.length;
   }
 
-  lines(lines: RawLine[]): void {
+  /** One line of the board's: bytes [start, end) of `bytes`, stamped with `t`; `cut` if its rest is the next line. */
+  line(bytes: Buffer, start: number, end: number, t: number, cut: boolean): void {
     if (!this.log) return;
     // Patterns still match the real text: only what is written is redacted.
-    const redactor = this.opts.redactor?.active ? this.opts.redactor : undefined;
-    const bytes = redactor ? lines.map((l) => redactor.bytes(l.raw)) : lines.map((l) => l.raw);
-    // Stamps (ASCII) and the lines' bytes copied in, not re-encoded.
-    let size = 0;
-    for (let i = 0; i < lines.length; i++) size += this.stampFor(lines[i]!.t).length + bytes[i]!.length + (lines[i]!.cut ? CUT_MARK.length : 0) + 1;
-    // Written straight into the file's current block (one copy), or, for an outsize read, a buffer of its own.
+    if (this.opts.redactor?.active) {
+      bytes = this.opts.redactor.bytes(bytes.subarray(start, end));
+      start = 0;
+      end = bytes.length;
+    }
+    const stampBytes = this.stampFor(t);
+    const size = stampBytes.length + (end - start) + (cut ? CUT_MARK.length : 0) + 1;
+    // Straight into the file's current block (one copy), or, for an outsize line, a buffer of its own.
     const room = this.log.reserve(size);
     const out = room?.buffer ?? Buffer.allocUnsafe(size);
     let at = room?.offset ?? 0;
-    for (let i = 0; i < lines.length; i++) {
-      const l = lines[i]!;
-      const stampBytes = this.stampFor(l.t);
-      // A stamp is a dozen bytes: a plain loop beats a call into copy() or write().
-      for (let k = 0; k < stampBytes.length; k++) out[at + k] = stampBytes[k]!;
-      at += stampBytes.length;
-      at += bytes[i]!.copy(out, at);
-      if (l.cut) at += out.write(CUT_MARK, at, "latin1");
-      out[at++] = 0x0a;
-    }
+    // A stamp is a dozen bytes: a plain loop beats a call into copy().
+    for (let k = 0; k < stampBytes.length; k++) out[at + k] = stampBytes[k]!;
+    at += stampBytes.length;
+    at += bytes.copy(out, at, start, end);
+    if (cut) at += out.write(CUT_MARK, at, "latin1");
+    out[at] = 0x0a;
     if (room) this.log.commit(size);
     else this.log.appendBytes(out);
   }

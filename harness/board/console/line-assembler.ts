@@ -16,6 +16,14 @@ export interface RawLine {
   cut?: boolean;
 }
 
+/**
+ * Receives each line as it completes: bytes [start, end) of `bytes`, which may be the caller's
+ * chunk (valid only during the call: copy what you keep). No object per line.
+ */
+export interface LineSink {
+  line(bytes: Buffer, start: number, end: number, t: number, at: number, cut: boolean): void;
+}
+
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -43,6 +51,14 @@ export class LineAssembler {
    */
   push(chunk: Buffer, t: number): RawLine[] {
     const out: RawLine[] = [];
+    this.feed(chunk, t, {
+      line: (bytes, start, end, lt, at, cut) => out.push({ raw: bytes.subarray(start, end), t: lt, at, ...(cut ? { cut } : {}) }),
+    });
+    return out;
+  }
+
+  /** Feeds a chunk; hands each line it completes to `out` (the capture's path: no allocation per line). */
+  feed(chunk: Buffer, t: number, out: LineSink): void {
     let start = 0;
     // Next LF and CR, found with the native indexOf (this runs on every byte the board prints).
     let lf = chunk.indexOf(LF, 0);
@@ -77,7 +93,6 @@ export class LineAssembler {
       this.afterCR = "no";
     }
     this.consumed += chunk.length;
-    return out;
   }
 
   /** The unterminated tail (a prompt, or a line still arriving), if any. */
@@ -97,30 +112,36 @@ export class LineAssembler {
   }
 
   /** The line ends at `end`: emit it (cut into pieces if it is over the limit). */
-  private endLine(chunk: Buffer, start: number, end: number, t: number, out: RawLine[]): void {
+  private endLine(chunk: Buffer, start: number, end: number, t: number, out: LineSink): void {
     const length = end - start;
     if (this.partLength === 0 && length <= this.maxLineBytes) {
-      out.push({ raw: chunk.subarray(start, end), t, at: this.consumed + start }); // the common case: a view, no copy
+      out.line(chunk, start, end, t, this.consumed + start, false); // the common case: straight from the chunk
       return;
     }
     if (this.partLength + length <= this.maxLineBytes) {
       const raw = Buffer.concat([...this.parts, chunk.subarray(start, end)], this.partLength + length);
-      out.push({ raw, t: this.partStart, at: this.partAt });
+      const at = this.partAt;
+      const lt = this.partStart;
       this.parts = [];
       this.partLength = 0;
+      out.line(raw, 0, raw.length, lt, at, false);
       return;
     }
     this.hold(chunk, start, end, t, out);
-    out.push(this.flush()!);
+    const rest = this.flush()!;
+    out.line(rest.raw, 0, rest.raw.length, rest.t, rest.at, false);
   }
 
   /**
    * Keeps bytes of the line still arriving. Holding a full line's worth when more content comes
    * cuts it there: the held bytes go out as a `cut` line, and the rest starts the next one.
    */
-  private hold(chunk: Buffer, start: number, end: number, t: number, out: RawLine[]): void {
+  private hold(chunk: Buffer, start: number, end: number, t: number, out: LineSink): void {
     while (start < end) {
-      if (this.partLength === this.maxLineBytes) out.push({ ...this.flush()!, cut: true });
+      if (this.partLength === this.maxLineBytes) {
+        const piece = this.flush()!;
+        out.line(piece.raw, 0, piece.raw.length, piece.t, piece.at, true);
+      }
       if (this.partLength === 0) {
         this.partStart = t;
         this.partAt = this.consumed + start;

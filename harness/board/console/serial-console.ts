@@ -10,7 +10,7 @@ import type { ConsoleLine, ConsoleProtocol, ExpectMatch, ExpectOptions } from ".
 import type { Redactor } from "../../core/redact.ts";
 import { stripAnsi } from "./ansi.ts";
 import { CaptureFiles, stamp } from "./capture-files.ts";
-import { LineAssembler, type RawLine } from "./line-assembler.ts";
+import { LineAssembler, type LineSink } from "./line-assembler.ts";
 
 export { stamp };
 
@@ -508,11 +508,7 @@ export class SerialConsole implements ConsoleProtocol {
     this.lastByteAt = t;
     this.files.received(chunk);
     for (const l of this.dataListeners) notify(l, chunk);
-    const done = this.assembler.push(chunk, t);
-    if (done.length) {
-      this.files.lines(done);
-      for (const raw of done) this.addLine(raw);
-    }
+    this.assembler.feed(chunk, t, this.sink);
     this.partialDirty = true;
     this.partialCache = undefined;
     if (this.waiters.size) {
@@ -525,8 +521,16 @@ export class SerialConsole implements ConsoleProtocol {
     }
   }
 
-  private addLine(raw: RawLine): void {
-    const line: ConsoleLine = { seq: this.nextSeq++, t: raw.t, text: stripAnsi(decodeUtf8(raw.raw)) };
+  /** Each completed line: into the log as bytes, into the history (and to waiters) as text. */
+  private readonly sink: LineSink = {
+    line: (bytes, start, end, t, _at, cut) => {
+      this.files.line(bytes, start, end, t, cut);
+      this.addLine(t, stripAnsi(decodeUtf8(bytes, start, end)));
+    },
+  };
+
+  private addLine(t: number, text: string): void {
+    const line: ConsoleLine = { seq: this.nextSeq++, t, text };
     this.lines.push(line);
     if (this.lines.length > this.maxLines + 1000) {
       // Trim in batches so the array is not shifted on every line.
@@ -544,7 +548,7 @@ export class SerialConsole implements ConsoleProtocol {
     if (!this.partialDirty) return this.partialCache;
     this.partialDirty = false;
     const raw = this.assembler.partial();
-    this.partialCache = raw && { seq: this.nextSeq, t: raw.t, text: stripAnsi(decodeUtf8(raw.raw)) };
+    this.partialCache = raw && { seq: this.nextSeq, t: raw.t, text: stripAnsi(decodeUtf8(raw.raw, 0, raw.raw.length)) };
     return this.partialCache;
   }
 
@@ -553,10 +557,7 @@ export class SerialConsole implements ConsoleProtocol {
     const raw = this.assembler.flush();
     this.partialDirty = true;
     this.partialCache = undefined;
-    if (raw) {
-      this.files.lines([raw]);
-      this.addLine(raw);
-    }
+    if (raw) this.sink.line(raw.raw, 0, raw.raw.length, raw.t, raw.at, false);
   }
 
   private *linesSince(since: number): Iterable<ConsoleLine> {
@@ -581,8 +582,8 @@ export class SerialConsole implements ConsoleProtocol {
  * A line's bytes as text. Buffer's own utf8Slice, without toString()'s argument handling around
  * it: this runs on every line a board prints.
  */
-function decodeUtf8(bytes: Buffer): string {
-  return (bytes as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(0, bytes.length);
+function decodeUtf8(bytes: Buffer, start: number, end: number): string {
+  return (bytes as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(start, end);
 }
 
 /** A listener that throws (a broken reporter) must not break capture. */
