@@ -6,6 +6,10 @@
 import { closeSync, openSync, write, writeSync } from "node:fs";
 
 const BLOCK_BYTES = 256 * 1024;
+
+/** Open files, written out synchronously if the process exits before they are closed (one listener for all). */
+const openFiles = new Set<BatchedFile>();
+let exitHook = false;
 /** how long bytes may wait in a block before they go to the file */
 const FLUSH_AFTER_MS = 50;
 
@@ -18,7 +22,6 @@ export class BatchedFile {
   private writing = false;
   private timer: NodeJS.Timeout | undefined;
   private idle: Array<() => void> = [];
-  private readonly onExit = () => this.flushSync();
 
   constructor(
     readonly path: string,
@@ -29,7 +32,13 @@ export class BatchedFile {
     if (this.fd !== undefined) return;
     this.fd = openSync(this.path, "a");
     // A harness that exits abruptly still leaves what it captured on disk.
-    process.once("exit", this.onExit);
+    openFiles.add(this);
+    if (!exitHook) {
+      exitHook = true;
+      process.on("exit", () => {
+        for (const f of openFiles) f.flushSync();
+      });
+    }
   }
 
   appendBytes(bytes: Buffer): void {
@@ -74,7 +83,7 @@ export class BatchedFile {
   async close(): Promise<void> {
     if (this.fd === undefined) return;
     await this.flush();
-    process.off("exit", this.onExit);
+    openFiles.delete(this);
     closeSync(this.fd);
     this.fd = undefined;
   }
@@ -125,7 +134,8 @@ export class BatchedFile {
     });
   }
 
-  private flushSync(): void {
+  /** At exit: what is still in memory goes to the file now. */
+  flushSync(): void {
     if (this.fd === undefined) return;
     try {
       // A write may be in flight: what it holds lands anyway; the rest goes now, in order after it.
