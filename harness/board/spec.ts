@@ -88,6 +88,8 @@ export interface BoardSpec {
   flash?: FlashSpec;
   /** the board is a place of a labgrid lab (harness/lab/labgrid/) */
   labgrid?: LabgridPlaceSpec;
+  /** console patterns that mean this board died (added to its profile's `fatal`) */
+  fatal?: string[];
   /** free-form fields the rig adds (readable as ${boards.<name>.<field>}) */
   extra: Record<string, string>;
   pos: SourcePosition;

@@ -16,6 +16,11 @@ export interface ExpectOptions {
   since?: number | "boot";
   /** Text shown in the timeout message ("awaited …"). */
   description?: string;
+  /**
+   * Also match the line still arriving (no terminator yet): for prompts, which end without one.
+   * Default false: a line is matched only once it has ended, so a capture never holds half a value.
+   */
+  partial?: boolean;
 }
 
 export interface ExpectMatch {
@@ -35,10 +40,10 @@ export interface ConsoleProtocol {
   send(command: string, options?: { lineEnding?: string; charDelayMs?: number }): Promise<void>;
   /** The seq the next line will get. */
   mark(): number;
-  /** Waits for a line (or an unterminated prompt) matching `pattern`. Throws TestFailure on timeout. */
+  /** Waits for a line (or, with `partial`, an unterminated prompt) matching `pattern`. Throws TestFailure on timeout. */
   expect(pattern: RegExp, options: ExpectOptions): Promise<ExpectMatch>;
   /** Fails (TestFailure) if `pattern` appears in lines since `since` or within `forMs`. */
-  expectNot(pattern: RegExp, options: { forMs: number; since?: number | "boot" }): Promise<void>;
+  expectNot(pattern: RegExp, options: { forMs: number; since?: number | "boot"; partial?: boolean }): Promise<void>;
   /** Waits until the board has printed nothing for `quietMs` (max `withinMs`). */
   settle(quietMs: number, withinMs: number): Promise<void>;
   /** The last `n` lines (ANSI stripped), for error messages and JUnit. */

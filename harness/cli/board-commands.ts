@@ -256,7 +256,7 @@ export async function untilBoardSettles(
   });
   let promptSeen = false;
   if (options.prompt) {
-    console.expect(options.prompt, { withinMs: options.maxMs, since: options.since ?? console.mark() }).then(
+    console.expect(options.prompt, { withinMs: options.maxMs, since: options.since ?? console.mark(), partial: true }).then(
       () => void (promptSeen = true),
       () => {}, // not within maxMs, or the console closed: the loop below decides
     );

@@ -16,6 +16,7 @@ Usage:
   rig report <run dir>...                rebuild report.html from a run directory's files
   rig merge <out dir> <shard dir>...     merge the run directories of shards into one
   rig locks [rig.yaml]                   who holds which port and relay channel; stale locks
+  rig raw <board.log>:<line>             that log line's bytes in <board>.raw (offset, hex dump)
   rig help <command>                     options of one command
 
 Run options:
@@ -32,6 +33,7 @@ Run options:
   --no-color          plain output (also: NO_COLOR=1, or when stdout is not a terminal)
   --shard i/n         run only shard i of n of the scenarios (deterministic; for CI matrices)
   --durations FILE    with --shard: balance shards by the durations in an earlier result.json
+  --raw-secrets       keep <board>.raw in a run whose scenario has secrets (it holds them raw)
 
 Exit codes: 0 all passed, 1 a test failed, 2 scenario or usage error,
             3 infrastructure error, 130 interrupted (Ctrl-C)
@@ -45,6 +47,13 @@ Checks scenario, rig and board profile files (the kind is detected from the cont
 YAML syntax, keys, types, step names, durations, regexes, board and relay references,
 variables. Prints every error as file:line:col: message. Starts nothing, opens no port.
 Exit 0 when all files are valid, 2 otherwise.
+`,
+  raw: `Usage: rig raw <run dir>/<board>.log:<line> [--bytes N]
+
+Finds a line of a board log in the byte-exact <board>.raw beside it: prints its offset and
+length, the terminator the board sent (\\r\\n, \\n or \\r), and its bytes as a hex dump (at most
+N, default 512). For a marker line (console lost, back, closed) it prints the .raw offset at
+that moment. Exit 0, or 2 when a file is missing or the two files do not belong together.
 `,
   power: POWER_HELP,
   reset: RESET_HELP,

@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   console: async () => (await import("./console.ts")).consoleCommand,
   report: async () => (await import("./report.ts")).reportCommand,
   merge: async () => (await import("./merge.ts")).mergeCommand,
+  raw: async () => (await import("./raw.ts")).rawCommand,
 };
 
 /** Commands that start servers, boards and tools: nothing of theirs may outlive them. */

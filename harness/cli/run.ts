@@ -44,6 +44,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         "no-color": { type: "boolean", default: false },
         shard: { type: "string" },
         durations: { type: "string" },
+        "raw-secrets": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -142,6 +143,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         retries,
         lockTimeoutMs,
         headed: values.headed,
+        rawSecrets: values["raw-secrets"],
         ...(values.server ? { serverMode: values.server as ServerMode } : {}),
         onServer: (s) =>
           collector.setServer({ mode: s.mode, url: s.url, ...(s.containerId ? { containerId: s.containerId } : {}), ...(s.image ? { image: s.image } : {}) }),

@@ -1,6 +1,7 @@
 // The one typed event stream of a run. Every reporter (terminal, JSON, JUnit, HTML) consumes
 // these and nothing else, so a new output is a new subscriber, never a change to the runner.
 import type { FailureClass } from "./errors.ts";
+import { NO_SECRETS, type Redactor } from "./redact.ts";
 
 export type StepStatus = "passed" | "failed" | "skipped";
 export type RunStatus = "passed" | "failed" | "interrupted";
@@ -79,6 +80,11 @@ export type Listener = (event: RunEvent) => void;
 export class EventBus {
   private readonly listeners: Listener[] = [];
   readonly startedAt = performance.now();
+  /**
+   * Secrets of the run: every event passes through it before any reporter sees it, so the
+   * terminal, run.log, result.json, junit.xml and report.html never get a secret value.
+   */
+  redactor: Redactor = NO_SECRETS;
 
   subscribe(listener: Listener): () => void {
     this.listeners.push(listener);
@@ -93,7 +99,7 @@ export class EventBus {
   }
 
   emit(event: UnstampedEvent): RunEvent {
-    const stamped = { ...event, t: this.now() } as RunEvent;
+    const stamped = { ...this.redactor.value(event), t: this.now() } as RunEvent;
     for (const l of this.listeners) {
       try {
         l(stamped);

@@ -5,6 +5,7 @@ import type { BoardProfile, BoardSpec, Scenario, Step } from "../scenario/types.
 import type { OtaServer } from "../server/types.ts";
 import type { NetworkProxy } from "../faults/network-proxy.ts";
 import type { BrowserSlot } from "../browser/slot.ts";
+import type { FatalWatch } from "./fatal-watch.ts";
 
 export interface BoardHandle {
   board: Board;
@@ -39,6 +40,8 @@ export interface RunContext {
   browser: BrowserSlot;
   /** a failure of something a step left running (an armed power cut whose relay failed): fails the run at the next step */
   background: { failure?: unknown };
+  /** fails the running step when a board prints a fatal line (panic, watchdog) */
+  fatal?: FatalWatch;
   /** after a server restart: points the boards' network proxies at the server's (new) address */
   onServerMoved?: (url: string) => void | Promise<void>;
 }

@@ -80,7 +80,7 @@ async function ensurePrompt(handle: BoardHandle): Promise<void> {
     const since = board.console.mark();
     await board.console.write(lineEndingOf(handle));
     try {
-      await board.console.expect(prompt, { withinMs: PROMPT_WAIT_MS, since, description: `the prompt /${profile.prompt}/ on ${spec.name}` });
+      await board.console.expect(prompt, { withinMs: PROMPT_WAIT_MS, since, partial: true, description: `the prompt /${profile.prompt}/ on ${spec.name}` });
       return;
     } catch (err) {
       if (attempt >= PROMPT_TRIES) throw err;

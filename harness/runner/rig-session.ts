@@ -3,6 +3,7 @@
 import { dirname, join } from "node:path";
 import { InfraError } from "../core/errors.ts";
 import type { EventBus } from "../core/events.ts";
+import type { Redactor } from "../core/redact.ts";
 import { SerialConsole } from "../board/console/serial-console.ts";
 import { CommandFlasher } from "../board/flash/command-flasher.ts";
 import { chooseLockDir } from "../board/lock/lock-dir.ts";
@@ -40,6 +41,10 @@ export interface RigSessionOptions {
    * cache dir so that what `rig flash` wrote is still there for a later `rig power on`.
    */
   virtualDir?: string;
+  /** keep `<board>.raw` beside `<board>.log` (default true; a run with secrets turns it off) */
+  rawCapture?: boolean;
+  /** hides secrets in the board logs */
+  redactor?: Redactor;
 }
 
 /** What the parts of one session share while it opens: the rig, the options and the clean-ups. */
@@ -261,6 +266,8 @@ async function openConsole(o: Opening, spec: BoardSpec, profile: BoardProfile, p
     reconnectTimeoutMs: spec.console.reconnectTimeoutMs,
     ...pick(spec.console, ["dtr", "rts", "hupcl"]),
     logFile: join(runDir, `${name}.log`),
+    ...(o.options.rawCapture !== false ? { rawFile: join(runDir, `${name}.raw`) } : {}),
+    ...(o.options.redactor ? { redactor: o.options.redactor } : {}),
     clockOrigin: bus.startedAt,
   });
   console.onLine((line) => bus.emit({ type: "console.line", board: name, text: line.text }));

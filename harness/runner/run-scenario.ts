@@ -18,6 +18,8 @@ import type { RunContext, StepContext, StepOutcome } from "./context.ts";
 import { describeStep } from "./describe.ts";
 import { interpolateStep } from "./variables.ts";
 import { STEP_IMPLS } from "./steps/index.ts";
+import { watchFatal } from "./fatal-watch.ts";
+import { scenarioSecrets, type Secrets } from "./secrets.ts";
 import { checkStepParams } from "../scenario/step-check.ts";
 import type { StepName } from "../scenario/steps.ts";
 
@@ -37,6 +39,8 @@ export interface RunOptions {
   onServer?: (server: OtaServer) => void;
   /** browser steps show their window (--headed) */
   headed?: boolean;
+  /** keep <board>.raw even when the scenario has secrets (the board may echo them there) */
+  rawSecrets?: boolean;
 }
 
 export interface RunOutcome {
@@ -54,14 +58,17 @@ class Interrupted extends InfraError {}
 export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   const { scenario, bus, runDir } = options;
   mkdirSync(runDir, { recursive: true });
+  const secrets = scenarioSecrets(scenario);
+  bus.redactor = secrets.redactor; // before the first event: nothing is written unredacted
   bus.emit({ type: "run.start", scenario: scenario.name, file: scenario.file, runDir, boards: scenario.boards });
+  reportSecrets(bus, secrets, options.rawSecrets === true);
   const maxAttempts = 1 + (options.retries ?? 0);
   let attempt: AttemptOutcome;
   for (let n = 1; ; n++) {
     const startedAt = new Date().toISOString();
     const t0 = bus.now();
     bus.emit({ type: "attempt.start", n, of: maxAttempts });
-    attempt = await runAttempt(options);
+    attempt = await runAttempt(options, secrets);
     const retrying = attempt.failureClass === "infrastructure" && !options.signal.aborted && n < maxAttempts;
     bus.emit({
       type: "attempt.end",
@@ -101,7 +108,7 @@ interface AttemptOutcome {
 }
 
 /** One attempt: boards and server up, the steps, teardown (always). */
-async function runAttempt(options: RunOptions): Promise<AttemptOutcome> {
+async function runAttempt(options: RunOptions, secrets: Secrets): Promise<AttemptOutcome> {
   const { scenario, bus, runDir } = options;
   let server: OtaServer | undefined;
   let session: RigSession | undefined;
@@ -121,6 +128,8 @@ async function runAttempt(options: RunOptions): Promise<AttemptOutcome> {
         profiles: options.profiles,
         signal: options.signal,
         ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+        redactor: secrets.redactor,
+        rawCapture: !secrets.redactor.active || options.rawSecrets === true,
       }),
       startOtaServer(scenario.server, {
         runId: runDir,
@@ -142,6 +151,8 @@ async function runAttempt(options: RunOptions): Promise<AttemptOutcome> {
       for (const proxy of proxies.values()) await proxy.close();
     });
     await startBoardProxies(session!, server!, bench, bus, proxies); // fills the map as it goes: a failure half-way leaks none
+    const fatal = watchFatal(session!.handles, scenario, bus);
+    deferred.push(() => fatal.stop());
     const ctx: RunContext = {
       scenario,
       bus,
@@ -161,6 +172,7 @@ async function runAttempt(options: RunOptions): Promise<AttemptOutcome> {
       },
       runDir,
       signal: options.signal,
+      fatal,
     };
     await runSteps(ctx, scenario.steps, "");
     if (ctx.background.failure !== undefined) throw ctx.background.failure;
@@ -172,6 +184,22 @@ async function runAttempt(options: RunOptions): Promise<AttemptOutcome> {
   if (!failure) return {};
   const cause = failure.error instanceof StepFailed ? failure.error.cause : failure.error;
   return { failureClass: failureClassOf(cause), message: messageOf(cause), ...(failure.step ? { step: failure.step } : {}) };
+}
+
+/** Says which variables are hidden (never their values), and what that does to the .raw files. */
+function reportSecrets(bus: EventBus, secrets: ReturnType<typeof scenarioSecrets>, rawSecrets: boolean): void {
+  if (secrets.names.length) {
+    const raw = rawSecrets ? "<board>.raw is kept (--raw-secrets): it may hold them" : "no <board>.raw is kept (--raw-secrets keeps it)";
+    bus.emit({ type: "log", level: "info", source: "secrets", message: `the values of ${secrets.names.join(", ")} are written as ***; ${raw}` });
+  }
+  if (secrets.tooShort.length) {
+    bus.emit({
+      type: "log",
+      level: "warn",
+      source: "secrets",
+      message: `${secrets.tooShort.join(", ")} look secret but are too short to hide; list them under secrets: to hide them anyway`,
+    });
+  }
 }
 
 /** Carries the failing step's path up through nested blocks. */
@@ -378,9 +406,15 @@ async function withTimeout<T>(
     ctx.signal.addEventListener("abort", onAbort, { once: true });
   });
   try {
-    return await Promise.race([work, limit]);
+    // A board printing a fatal line (panic, watchdog) ends the step at once, whatever it waits for.
+    return await Promise.race(ctx.fatal ? [work, limit, ctx.fatal.failed] : [work, limit]);
   } catch (err) {
     if (stopping) return await limit;
+    if (!stepAbort.signal.aborted) {
+      // Ended early (a fatal line on a console): the step's tools are stopped before the verdict.
+      stepAbort.abort(messageOf(err));
+      await settleStopped(work, infra, ctx, path);
+    }
     throw err;
   } finally {
     clearTimeout(timer);

@@ -72,6 +72,7 @@ const boardSchema = z.looseObject({
     })
     .optional(),
   labgrid: labgridBoardSchema.optional(),
+  fatal: z.array(z.string().min(1)).optional(),
 });
 const BOARD_KEYS = Object.keys(boardSchema.shape);
 
@@ -197,6 +198,10 @@ function readBoard(src: YamlSource, rig: RigSpec, name: string, raw: unknown, er
   if (power) board.power = power;
   const reset = b.reset ? readReset(src, rig, at, b.reset, errors) : virtual ? { virtual: true as const } : undefined;
   if (reset) board.reset = reset;
+  if (b.fatal) {
+    b.fatal.forEach((source, i) => errors.push(...regexErrors(source, src, [...at, "fatal", i], `fatal[${i}]`)));
+    board.fatal = b.fatal;
+  }
   if (b.flash) {
     errors.push(...regexErrors(b.flash.progress, src, [...at, "flash", "progress"], "flash.progress"));
     const flash: FlashSpec = { command: b.flash.command, timeoutMs: b.flash.timeout, sharePort: b.flash.share_port, cwd: src.dir };

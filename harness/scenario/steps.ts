@@ -58,6 +58,8 @@ export const stepSchemas = {
      * lines that arrive together); "boot" everything since the console opened
      */
     since: z.enum(["step", "match", "boot"]).optional(),
+    /** also match the line still arriving (a prompt with no newline); default: whole lines only */
+    partial: z.boolean().optional(),
   }),
   settle: z.strictObject({ board, quiet: duration, within: duration.optional() }),
   wait: z.union([duration, z.strictObject({ for: duration })]),

@@ -116,6 +116,7 @@ describe("profile model", () => {
       lineEnding: "\n",
       commands: { check: "check", install: "install" },
       patterns: { booted: "boot: version=(?<version>\\S+)", error: "^error: (.*)$" },
+      fatal: [],
     });
   });
 });

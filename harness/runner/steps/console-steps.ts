@@ -11,12 +11,13 @@ export const expect: StepImpl<StepParams<"expect">> = async (ctx, p) => {
   const within = p.within !== undefined ? parseDuration(p.within) : ctx.timeoutMs;
   const since = p.since === "boot" ? "boot" : p.since === "match" ? sinceLastMatch(ctx, p.board) : ctx.marks.get(p.board);
   if (p.not) {
-    await board.console.expectNot(pattern, { forMs: within, ...(since !== undefined ? { since } : {}) });
+    await board.console.expectNot(pattern, { forMs: within, partial: p.partial ?? false, ...(since !== undefined ? { since } : {}) });
     return { detail: `not seen in ${within / 1000}s` };
   }
   const m = await board.console.expect(pattern, {
     withinMs: within,
     ...(since !== undefined ? { since } : {}),
+    partial: p.partial ?? false,
     description: `/${p.pattern}/ on ${p.board}`,
   });
   ctx.lastMatch.set(p.board, m.line.seq);
