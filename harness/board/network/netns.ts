@@ -31,8 +31,6 @@ export interface IsolatedNetwork {
 }
 
 export interface NetnsOptions {
-  /** where ownership files live (default /run/otarig/netns; /run is emptied at boot, as namespaces are) */
-  stateDir?: string;
   onLog?: (line: string) => void;
 }
 
@@ -41,7 +39,8 @@ interface Owner {
   start: string;
 }
 
-const stateDirOf = (o: NetnsOptions) => o.stateDir ?? "/run/otarig/netns";
+/** Ownership files: one place for every run on the host (/run is emptied at boot, as namespaces are). */
+const STATE_DIR = "/run/otarig/netns";
 const names = (k: number) => ({ namespace: `${PREFIX}-${k}`, host: `${PREFIX}${k}h`, board: `${PREFIX}${k}b` });
 
 /** Fails with exit 3 and what is missing when this process cannot make namespaces. */
@@ -73,7 +72,7 @@ function missingCapabilities(): string[] {
 }
 
 export async function createIsolatedNetwork(options: NetnsOptions = {}): Promise<IsolatedNetwork> {
-  const dir = stateDirOf(options);
+  const dir = STATE_DIR;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const me: Owner = { pid: process.pid, start: processStart(process.pid)! };
   for (let k = 0; k < BLOCKS; k++) {
@@ -101,7 +100,7 @@ export async function createIsolatedNetwork(options: NetnsOptions = {}): Promise
 
 /** Removes namespaces, veths and ownership files of runs that are gone. Returns what it removed. */
 export async function removeStaleNetworks(options: NetnsOptions = {}): Promise<string[]> {
-  const dir = stateDirOf(options);
+  const dir = STATE_DIR;
   const removed: string[] = [];
   const owned = new Set<number>();
   let files: string[] = [];
