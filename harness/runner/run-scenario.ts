@@ -182,10 +182,12 @@ async function executeStep(ctx: RunContext, step: Step, path: string, retries: n
   if (step.name === "repeat" || step.name === "parallel") return runBlock(ctx, step, path, retries);
   const impl = STEP_IMPLS[step.name as keyof typeof STEP_IMPLS];
   if (!impl) throw new ScenarioError(`unknown step "${step.name}"`, step.pos);
-  const params = checkStepParams(step as Step & { name: StepName }, interpolateStep(ctx, step));
+  // board: all runs the step on each board, with ${board.<field>} that board's.
+  const targets = boardOf(step.params) === "all" ? ctx.scenario.boards : [undefined];
+  const paramsOf = targets.map((name) => checkStepParams(step as Step & { name: StepName }, interpolateStep(ctx, step, name)));
+  const params = paramsOf[0];
   const timeoutMs = effectiveTimeout(ctx.scenario, step, params);
   const board = boardOf(params);
-  const targets = board === "all" ? ctx.scenario.boards : [undefined];
   // The step's own signal: aborted when the run is interrupted or the step times out, so a
   // step never keeps waiting (or keeps the process alive) after its verdict.
   const stepAbort = new AbortController();
@@ -193,8 +195,8 @@ async function executeStep(ctx: RunContext, step: Step, path: string, retries: n
   ctx.signal.addEventListener("abort", onRunAbort, { once: true });
   try {
     const results = await Promise.all(
-      targets.map((name) => {
-        const p = name ? { ...(params as object), board: name } : params;
+      targets.map((name, i) => {
+        const p = name ? { ...(paramsOf[i] as object), board: name } : params;
         const sctx = stepContext({ ...ctx, signal: stepAbort.signal }, step, path, timeoutMs);
         return withTimeout(impl(sctx, p), timeoutMs, ctx, step, name ?? board, path);
       }),
