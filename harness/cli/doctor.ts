@@ -8,6 +8,7 @@ import { commandHelp } from "./help.ts";
 import { containerEngineAvailable } from "../server/engine.ts";
 import { requireSocat, SOCAT_INSTALL } from "../board/virtual/virtual-board.ts";
 import { loadRig } from "../scenario/load-rig.ts";
+import { checkNetwork } from "./doctor-network.ts";
 import { loadProfile } from "../scenario/load-profile.ts";
 import type { RigSpec } from "../scenario/types.ts";
 
@@ -58,6 +59,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
 
   if (rig) {
     checkRig(rig, add);
+    await checkNetwork(rig, add);
     for (const board of Object.values(rig.boards)) {
       try {
         const profile = await loadProfile(board.profile);
