@@ -62,6 +62,42 @@ describe("isolated virtual boards (rigs/virtual-lan.yaml)", () => {
     expect(readFileSync(join(out, "server-restart-mid-download", "run.log"), "utf8")).toMatch(/server: started again at/);
   }, 200_000);
 
+  it("server mode url: a server the harness did not start sits behind the isolated board's proxy too", async () => {
+    const { execa } = await import("execa");
+    const server = execa(process.execPath, ["--import", "tsx", "server/main.ts"], {
+      cwd: ROOT,
+      reject: false,
+      env: { BACKEND_PORT: "0", OTA_DATA_DIR: join(dir, "url-server-data"), OTA_API_KEYS: "labvendor:k1:url-mode-secret" },
+    });
+    try {
+      const url = await new Promise<string>((ok, fail) => {
+        const timer = setTimeout(() => fail(new Error("the reference server printed no listening line within 20s")), 20_000);
+        server.stdout!.on("data", (d: Buffer) => {
+          const m = /"url":"(http:[^"]+)"/.exec(d.toString());
+          if (m) {
+            clearTimeout(timer);
+            ok(m[1]!);
+          }
+        });
+      });
+      const scenario = readFileSync(join(ROOT, "scenarios/ota-happy-path.yaml"), "utf8")
+        .replace(/^rig: .*$/m, `rig: ${join(ROOT, LAN)}`)
+        .replace(/^server: .*$/m, `server: { url: "${url}" }`)
+        .replaceAll("../fixtures/", `${ROOT}/fixtures/`);
+      const file = join(dir, "url-mode.yaml");
+      writeFileSync(file, scenario);
+      const out = join(dir, "url-mode");
+      const r = await rig([file, "--out", out], { env: { OTARIG_API_KEY: "labvendor:k1:url-mode-secret" } });
+      expect(r.exitCode, r.all).toBe(0);
+      expect(readJson(join(out, "result.json")).server).toMatchObject({ mode: "url", url });
+      expect(readFileSync(join(out, "run.log"), "utf8")).toMatch(/network dut: board reaches the server at http:\/\/198\.1[89]\./);
+      await expectNothingLeft(out);
+    } finally {
+      server.kill("SIGTERM");
+      await server;
+    }
+  });
+
   it("removes its namespaces after a failed run", async () => {
     const out = join(dir, "fails");
     const r = await rig([join(ROOT, "test/cli/fixtures/never-matches.yaml"), "--rig", LAN, "--out", out]);
