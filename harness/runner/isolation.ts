@@ -10,7 +10,7 @@ export async function prepareIsolation(log: (line: string) => void): Promise<voi
 }
 
 /** Makes the board's namespace; its removal runs after the board program's stop (cleanups run in reverse). */
-export async function isolateBoard(board: string, cleanups: Array<() => Promise<void>>, log: (line: string) => void): Promise<IsolatedNetwork> {
+export async function isolateBoard(cleanups: Array<() => Promise<void>>, log: (line: string) => void): Promise<IsolatedNetwork> {
   const network = await createIsolatedNetwork({ onLog: log });
   cleanups.push(() => network.remove());
   log(`isolated in network namespace ${network.namespace}: board ${network.boardAddress}, host side ${network.hostAddress} (${network.hostInterface})`);

@@ -187,7 +187,7 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
 }
 
 async function startVirtual(o: Opening, spec: BoardSpec): Promise<{ virtual: VirtualBoard; network?: IsolatedNetwork }> {
-  const network = spec.virtual!.isolated ? await isolateBoard(spec.name, o.cleanups, o.log(spec.name)) : undefined;
+  const network = spec.virtual!.isolated ? await isolateBoard(o.cleanups, o.log(spec.name)) : undefined;
   const virtual = await startVirtualBoard({
     ...(network ? { commandPrefix: network.exec } : {}),
     name: spec.name,

@@ -54,7 +54,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   try {
     // Where the boards reach this runner; an address this host lacks fails before anything starts.
     const bench = resolveBenchAddress(options.rig.network, scenario.boards.map((b) => options.rig.boards[b]!));
-    bus.emit({ type: "log", level: "info", source: "network", message: `bench address ${bench.address} (${bench.how})` });
+    bus.emit({ type: "log", level: "info", source: "network", message: bench.summary });
     // The boards and the server come up side by side; whichever came up is torn down if the
     // other failed.
     const [sessionUp, serverUp] = await Promise.allSettled([

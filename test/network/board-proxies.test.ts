@@ -48,7 +48,7 @@ describe("startBoardProxies", () => {
   it("gives each board the next free port of the range on the bench address, and says so when the range is exhausted", async () => {
     const first = await rangeWithFirstBusy();
     const s = session(["a", "b"]);
-    const bench = { address: "127.0.0.1", how: "test", isolatedOnTheirVeth: false, ports: { first, last: first + 2 } };
+    const bench = { address: "127.0.0.1", how: "test", summary: "test", isolatedOnTheirVeth: false, ports: { first, last: first + 2 } };
     await startBoardProxies(s, server, bench, new EventBus(), proxies);
     expect(s.handles.get("a")!.board.fields.server_url).toBe(`http://127.0.0.1:${first + 1}`);
     expect(s.handles.get("b")!.board.fields.server_url).toBe(`http://127.0.0.1:${first + 2}`);
