@@ -127,7 +127,13 @@ describe("isolated virtual boards (rigs/virtual-lan.yaml)", () => {
     const out = join(dir, "nocap");
     const cli = ["node", "--import", "tsx", "harness/cli/main.ts", "scenarios/ota-happy-path.yaml", "--rig", LAN, "--server", "process", "--out", out];
     const { execa } = await import("execa");
-    const r = await execa("capsh", ["--drop=cap_net_admin", "--", "-c", cli.join(" ")], { cwd: ROOT, reject: false, all: true, env: { NO_COLOR: "1" } });
+    // setpriv (util-linux, on every Debian) drops the capability from the bounding set: even root lacks it after exec.
+    const r = await execa("setpriv", ["--inh-caps=-net_admin", "--bounding-set=-net_admin", "--", process.execPath, ...cli.slice(1)], {
+      cwd: ROOT,
+      reject: false,
+      all: true,
+      env: { NO_COLOR: "1" },
+    });
     expect(r.exitCode, r.all).toBe(3);
     expect(r.all).toContain("isolated virtual boards need CAP_NET_ADMIN");
     expect(r.all).not.toMatch(/\n\s+at /);
