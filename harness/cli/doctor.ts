@@ -5,10 +5,10 @@ import { userInfo } from "node:os";
 import { delimiter, join } from "node:path";
 import { EXIT_CODES, ScenarioError } from "../core/errors.ts";
 import { commandHelp } from "./help.ts";
+import { checkNetwork } from "./doctor-network.ts";
 import { containerEngineAvailable } from "../server/engine.ts";
 import { requireSocat, SOCAT_INSTALL } from "../board/virtual/virtual-board.ts";
 import { loadRig } from "../scenario/load-rig.ts";
-import { checkNetwork } from "./doctor-network.ts";
 import { loadProfile } from "../scenario/load-profile.ts";
 import type { RigSpec } from "../scenario/types.ts";
 
@@ -59,7 +59,6 @@ export async function doctorCommand(argv: string[]): Promise<number> {
 
   if (rig) {
     checkRig(rig, add);
-    await checkNetwork(rig, add);
     for (const board of Object.values(rig.boards)) {
       try {
         const profile = await loadProfile(board.profile);
@@ -69,6 +68,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
         add("FAIL", `board ${board.name}`, `profile: ${err.toString()}`);
       }
     }
+    await checkNetwork(rig, add);
   }
 
   const width = Math.max(...checks.map((c) => c.what.length));

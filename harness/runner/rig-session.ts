@@ -15,7 +15,7 @@ import { startVirtualRelay, type VirtualRelay } from "../board/virtual/relay.ts"
 import type { Board, PowerProtocol, ResetProtocol } from "../board/types.ts";
 import type { BoardProfile, BoardSpec, RigSpec } from "../scenario/types.ts";
 import type { BoardHandle } from "./context.ts";
-import { isolateBoard, prepareIsolation, type IsolatedNetwork } from "./isolation.ts";
+import { isolate, isolationOf, prepareIsolation } from "./isolation.ts";
 
 export interface RigSession {
   handles: Map<string, BoardHandle>;
@@ -154,8 +154,7 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
   const spec = o.rig.boards[name]!;
   const profile = o.options.profiles[spec.profile];
   if (!profile) throw new InfraError(`board ${name}: profile ${spec.profile} was not loaded`);
-  const started = spec.virtual ? await startVirtual(o, spec) : undefined;
-  const virtual = started?.virtual;
+  const virtual = spec.virtual ? await startVirtual(o, spec) : undefined;
   const port = virtual?.consolePort ?? spec.console.port;
   if (!port) throw new InfraError(`board ${name} has no console port`);
   const console = await openConsole(o, spec, port);
@@ -183,13 +182,12 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
     ...(reset ? { reset } : {}),
     ...(flash ? { flash } : {}),
   };
-  return { board, spec, profile, ...(started?.network ? { network: started.network } : {}) };
+  return { board, spec, profile, ...isolationOf(o, name) };
 }
 
-async function startVirtual(o: Opening, spec: BoardSpec): Promise<{ virtual: VirtualBoard; network?: IsolatedNetwork }> {
-  const network = spec.virtual!.isolated ? await isolateBoard(o.cleanups, o.log(spec.name)) : undefined;
+async function startVirtual(o: Opening, spec: BoardSpec): Promise<VirtualBoard> {
   const virtual = await startVirtualBoard({
-    ...(network ? { commandPrefix: network.exec } : {}),
+    ...(spec.virtual!.isolated ? await isolate(o, spec.name, o.log(spec.name)) : {}), // its own network namespace
     name: spec.name,
     serialNumber: spec.serialNumber,
     workDir: join(o.options.virtualDir ?? join(o.options.runDir, "virtual"), spec.name),
@@ -197,7 +195,7 @@ async function startVirtual(o: Opening, spec: BoardSpec): Promise<{ virtual: Vir
     onOutput: o.log(`${spec.name} (virtual board process)`),
   });
   o.cleanups.push(() => virtual.stop());
-  return { virtual, ...(network ? { network } : {}) };
+  return virtual;
 }
 
 /** Opens the board's console; capture into `<board>.log` starts now and lasts the session. */
