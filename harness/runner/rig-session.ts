@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import { InfraError } from "../core/errors.ts";
 import type { EventBus } from "../core/events.ts";
+import { isolate, isolationOf, prepareIsolation } from "./isolation.ts";
 import { SerialConsole } from "../board/console/serial-console.ts";
 import { CommandFlasher } from "../board/flash/command-flasher.ts";
 import { BoardLock } from "../board/lock/board-lock.ts";
@@ -15,7 +16,6 @@ import { startVirtualRelay, type VirtualRelay } from "../board/virtual/relay.ts"
 import type { Board, PowerProtocol, ResetProtocol } from "../board/types.ts";
 import type { BoardProfile, BoardSpec, RigSpec } from "../scenario/types.ts";
 import type { BoardHandle } from "./context.ts";
-import { isolate, isolationOf, prepareIsolation } from "./isolation.ts";
 
 export interface RigSession {
   handles: Map<string, BoardHandle>;
