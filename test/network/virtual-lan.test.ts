@@ -47,13 +47,14 @@ describe("isolated virtual boards (rigs/virtual-lan.yaml)", () => {
     expect(readJson(join(out, "result.json")).failedStep).toBe("8"); // activation succeeded where it must not
   });
 
-  it("network-flap and server-restart-mid-download pass with their faults on the board's non-loopback path", async () => {
+  it("network-flap and server-restart-mid-download pass with their faults on the board's non-loopback path (server in a container)", async () => {
     const out = join(dir, "faults");
-    const r = await rig(["scenarios/network-flap.yaml", "scenarios/server-restart-mid-download.yaml", "--rig", LAN, "--server", "process", "--out", out], {
+    const r = await rig(["scenarios/network-flap.yaml", "scenarios/server-restart-mid-download.yaml", "--rig", LAN, "--server", "container", "--out", out], {
       timeoutMs: 180_000,
     });
     expect(r.exitCode, r.all).toBe(0);
     for (const name of ["network-flap", "server-restart-mid-download"]) {
+      expect(readJson(join(out, name, "result.json")).server.mode).toBe("container");
       const runLog = readFileSync(join(out, name, "run.log"), "utf8");
       expect(runLog).toMatch(/network dut: board reaches the server at http:\/\/198\.1[89]\./);
       await expectNothingLeft(join(out, name));
