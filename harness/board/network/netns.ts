@@ -72,21 +72,11 @@ function missingCapabilities(): string[] {
 }
 
 export async function createIsolatedNetwork(options: NetnsOptions = {}): Promise<IsolatedNetwork> {
-  const dir = STATE_DIR;
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
   const me: Owner = { pid: process.pid, start: processStart(process.pid)! };
   for (let k = 0; k < BLOCKS; k++) {
-    const file = join(dir, `${k}.json`);
-    try {
-      writeFileSync(file, JSON.stringify({ ...me, namespace: names(k).namespace }), { flag: "wx" });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw new InfraError(`cannot record network namespace ownership in ${dir}: ${(err as Error).message}`);
-      if (!ownerIsGone(file)) continue;
-      await removeBlock(k, dir, options, "stale, its run is gone");
-      k--; // take it now
-      continue;
-    }
-    const network = networkOf(k, dir, options);
+    if (!(await claim(k, me, options))) continue;
+    const network = networkOf(k, options);
     try {
       await setUp(network, k);
     } catch (err) {
@@ -98,22 +88,37 @@ export async function createIsolatedNetwork(options: NetnsOptions = {}): Promise
   throw new InfraError(`no free test subnet left in 198.18.0.0/15 (${BLOCKS} isolated boards are in use on this host)`);
 }
 
+/** Takes block k by creating its ownership file; a file left by a run that is gone is cleared and taken. */
+async function claim(k: number, me: Owner, options: NetnsOptions): Promise<boolean> {
+  const file = join(STATE_DIR, `${k}.json`);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, JSON.stringify({ ...me, namespace: names(k).namespace }), { flag: "wx" });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw new InfraError(`cannot record network namespace ownership in ${STATE_DIR}: ${(err as Error).message}`);
+      if (attempt > 0 || !ownerIsGone(file)) return false;
+      await removeBlock(k, options, "stale, its run is gone");
+    }
+  }
+  return false;
+}
+
 /** Removes namespaces, veths and ownership files of runs that are gone. Returns what it removed. */
 export async function removeStaleNetworks(options: NetnsOptions = {}): Promise<string[]> {
-  const dir = STATE_DIR;
   const removed: string[] = [];
   const owned = new Set<number>();
   let files: string[] = [];
   try {
-    files = readdirSync(dir);
+    files = readdirSync(STATE_DIR);
   } catch {
     /* no state dir: nothing was ever made here */
   }
   for (const f of files) {
     const k = Number(/^(\d+)\.json$/.exec(f)?.[1] ?? NaN);
     if (!Number.isInteger(k)) continue;
-    if (ownerIsGone(join(dir, f))) {
-      await removeBlock(k, dir, options, "stale, its run is gone");
+    if (ownerIsGone(join(STATE_DIR, f))) {
+      await removeBlock(k, options, "stale, its run is gone");
       removed.push(names(k).namespace);
     } else owned.add(k);
   }
@@ -122,7 +127,7 @@ export async function removeStaleNetworks(options: NetnsOptions = {}): Promise<s
   for (const m of namespaces.matchAll(new RegExp(`^${PREFIX}-(\\d+)\\b`, "gm"))) {
     const k = Number(m[1]);
     if (owned.has(k)) continue;
-    await removeBlock(k, dir, options, "left behind");
+    await removeBlock(k, options, "left behind");
     removed.push(names(k).namespace);
   }
   const links = await ip(["-o", "link", "show"]);
@@ -135,7 +140,7 @@ export async function removeStaleNetworks(options: NetnsOptions = {}): Promise<s
   return removed;
 }
 
-function networkOf(k: number, dir: string, options: NetnsOptions): IsolatedNetwork {
+function networkOf(k: number, options: NetnsOptions): IsolatedNetwork {
   const n = names(k);
   let removed: Promise<void> | undefined;
   return {
@@ -144,7 +149,7 @@ function networkOf(k: number, dir: string, options: NetnsOptions): IsolatedNetwo
     hostAddress: ipv4(BASE + 4 * k + 1),
     boardAddress: ipv4(BASE + 4 * k + 2),
     exec: ["ip", "netns", "exec", n.namespace],
-    remove: () => (removed ??= removeBlock(k, dir, options)),
+    remove: () => (removed ??= removeBlock(k, options)),
   };
 }
 
@@ -164,7 +169,7 @@ async function setUp(net: IsolatedNetwork, k: number): Promise<void> {
   await run(["-n", n.namespace, "route", "add", "default", "via", net.hostAddress]);
 }
 
-async function removeBlock(k: number, dir: string, options: NetnsOptions, why?: string): Promise<void> {
+async function removeBlock(k: number, options: NetnsOptions, why?: string): Promise<void> {
   const n = names(k);
   if (why) options.onLog?.(`removing network namespace ${n.namespace} (${why})`);
   const pids = (await ip(["netns", "pids", n.namespace])).split(/\s+/).filter(Boolean);
@@ -177,7 +182,7 @@ async function removeBlock(k: number, dir: string, options: NetnsOptions, why?: 
   }
   await ipQuiet(["netns", "del", n.namespace]); // takes the board end of the veth, and so its peer
   await ipQuiet(["link", "del", n.host]); // in case the namespace was never made
-  rmSync(join(dir, `${k}.json`), { force: true }); // last: see the ownership note at the top
+  rmSync(join(STATE_DIR, `${k}.json`), { force: true }); // last: see the ownership note at the top
 }
 
 function ownerIsGone(file: string): boolean {
