@@ -21,7 +21,7 @@ export async function prepareIsolation(log: (line: string) => void): Promise<voi
  * pushed before the board program's stop, so it runs after it (clean-ups run in reverse).
  */
 export async function isolate(o: Opening, board: string, log: (line: string) => void): Promise<{ commandPrefix: string[] }> {
-  const network = await createIsolatedNetwork({ onLog: log });
+  const network = await createIsolatedNetwork();
   o.cleanups.push(() => network.remove());
   let boards = sessions.get(o);
   if (!boards) sessions.set(o, (boards = new Map()));

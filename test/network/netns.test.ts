@@ -77,4 +77,15 @@ describe("isolated network (real namespace + veth)", () => {
     expect(await namespaceExists(live.namespace)).toBe(true);
     expect(await linkExists(live.hostInterface)).toBe(true);
   });
+
+  it("removes a namespace of ours that has no ownership file at all (left behind)", async () => {
+    const orphan = "otarig-32767"; // the last block: no run here takes it
+    await execa("ip", ["netns", "add", orphan]);
+    try {
+      expect(await removeStaleNetworks()).toContain(orphan);
+      expect(await namespaceExists(orphan)).toBe(false);
+    } finally {
+      await execa("ip", ["netns", "del", orphan], { reject: false });
+    }
+  });
 });
