@@ -26,7 +26,7 @@ export async function isolate(o: Opening, board: string, log: (line: string) => 
   let boards = sessions.get(o);
   if (!boards) sessions.set(o, (boards = new Map()));
   boards.set(board, network);
-  log(`isolated in network namespace ${network.namespace}: board ${network.boardAddress}, host side ${network.hostAddress} (${network.hostInterface})`);
+  log(`isolated in network namespace ${network.namespace} (owner PID ${process.pid}): board ${network.boardAddress}, host side ${network.hostAddress} (${network.hostInterface})`);
   return { commandPrefix: network.exec };
 }
 

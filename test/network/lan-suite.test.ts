@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { processesMentioning, readJson, rig, tempDir } from "../cli/helpers.ts";
-import { linkExists, namespaceExists, namespacesIn } from "./helpers.ts";
+import { leftBehind, namespacesIn } from "./helpers.ts";
 
 const dir = tempDir("otarig-lan-suite-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,10 +22,7 @@ describe.runIf(process.env.OTARIG_LAN_SUITE === "1")("every shipped scenario on 
       const made = namespacesIn(runLog);
       expect(made.length, `${name} ran isolated boards`).toBeGreaterThan(0);
       expect(runLog, name).not.toMatch(/board reaches the server at http:\/\/127\./);
-      for (const ns of made) {
-        expect(await namespaceExists(ns), ns).toBe(false);
-        expect(await linkExists(ns.replace("-", "") + "h"), ns).toBe(false);
-      }
+      for (const m of made) expect(await leftBehind(m), `${name}: ${m.namespace} or its veth`).toBe(false);
     }
     expect(await processesMentioning(out)).toEqual([]);
   }, 660_000);

@@ -6,7 +6,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT, processesMentioning, readJson, rig, tempDir } from "../cli/helpers.ts";
-import { linkExists, namespaceExists, namespacesIn } from "./helpers.ts";
+import { leftBehind, namespacesIn } from "./helpers.ts";
 
 const dir = tempDir("otarig-lan-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,10 +17,7 @@ const FIX = join(ROOT, "test/network/fixtures");
 async function expectNothingLeft(runDir: string): Promise<void> {
   const made = namespacesIn(readFileSync(join(runDir, "run.log"), "utf8"));
   expect(made.length).toBeGreaterThan(0);
-  for (const ns of made) {
-    expect(await namespaceExists(ns), ns).toBe(false);
-    expect(await linkExists(ns.replace("-", "") + "h"), `veth of ${ns}`).toBe(false);
-  }
+  for (const m of made) expect(await leftBehind(m), `${m.namespace} or its veth`).toBe(false);
   expect(await processesMentioning(runDir)).toEqual([]);
 }
 
