@@ -22,7 +22,8 @@ describe("rig doctor: network", () => {
     const r = await rig(["doctor", "rigs/virtual-lan.yaml"]);
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toMatch(/^ok\s+network\s+boards reach this runner on the host side of their own veth, 198\.18\.0\.0\/15/m);
-    expect(r.stdout).toMatch(/^ok\s+network ports\s+41000-41099: \d+ of 100 free for 9 board proxies/m);
+    // (a run going on at the same time may hold some of the range: then it is a warning)
+    expect(r.stdout).toMatch(/^(ok|warn)\s+network ports\s+41000-41099: \d+ of 100 free for 9 board proxies/m);
     expect(r.stdout).toMatch(/^ok\s+isolated boards\s+dut, b1, .*can be made here/m);
   });
 
