@@ -2,7 +2,7 @@
 // listen there). `auto` is loopback when every board is a virtual one on this host, else the
 // address of the interface that holds the default route; a real board on the lab network can
 // never reach the runner's 127.0.0.1.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { isIP } from "node:net";
 import { InfraError, type SourcePosition } from "../../core/errors.ts";
@@ -62,11 +62,13 @@ function resolve(network: NetworkSpec | undefined, boards: BoardSpec[]): Omit<Be
     return { address: setting, how: "as written", isolatedOnTheirVeth: false, ...ports };
   }
   const names = Object.keys(interfaces);
-  if (!names.includes(setting)) {
+  // networkInterfaces() lists only interfaces with an address: one that exists but has none (down,
+  // unconfigured) is not "unknown".
+  if (!names.includes(setting) && !existsSync(`/sys/class/net/${setting}`)) {
     throw new InfraError(`${at}network.address: no interface "${setting}" on this host (its interfaces: ${names.join(", ")})`);
   }
   const address = firstIPv4(interfaces, setting);
-  if (!address) throw new InfraError(`${at}network.address: interface ${setting} has no IPv4 address`);
+  if (!address) throw new InfraError(`${at}network.address: interface ${setting} has no IPv4 address (is it up and configured?)`);
   return { address, how: `interface ${setting}`, isolatedOnTheirVeth: false, ...ports };
 }
 
