@@ -1,4 +1,4 @@
-// The whole shipped suite on isolated boards: `npm run test:lan` (about 100 s on 2 cores, so not
+// The whole shipped suite on isolated boards: `npm run test:lan` (70-80 s on 2 cores, so not
 // part of npm test; test/network/virtual-lan.test.ts is the representative part there).
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
