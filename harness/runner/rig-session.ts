@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { InfraError } from "../core/errors.ts";
 import type { EventBus } from "../core/events.ts";
 import type { Redactor } from "../core/redact.ts";
+import { isolate, isolationOf, prepareIsolation } from "./isolation.ts";
 import { SerialConsole } from "../board/console/serial-console.ts";
 import { CommandFlasher } from "../board/flash/command-flasher.ts";
 import { chooseLockDir } from "../board/lock/lock-dir.ts";
@@ -22,7 +23,6 @@ import { acquirePlace, type AcquiredPlace } from "../lab/labgrid/place.ts";
 import type { BoardProfile, BoardSpec, RigSpec } from "../scenario/types.ts";
 import type { BoardHandle } from "./context.ts";
 import { lineEndingOf } from "./device-actions.ts";
-import { isolateBoard, prepareIsolation, type IsolatedNetwork } from "./isolation.ts";
 
 export interface RigSession {
   handles: Map<string, BoardHandle>;
@@ -191,8 +191,7 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
   const spec = o.rig.boards[name]!;
   const profile = o.options.profiles[spec.profile];
   if (!profile) throw new InfraError(`board ${name}: profile ${spec.profile} was not loaded`);
-  const started = spec.virtual ? await startVirtual(o, spec) : undefined;
-  const virtual = started?.virtual;
+  const virtual = spec.virtual ? await startVirtual(o, spec) : undefined;
   const lab = spec.labgrid ? await acquireLabgridPlace(o, spec) : undefined;
   const port = virtual?.consolePort ?? lab?.consoleUrl ?? spec.console.url ?? spec.console.port;
   if (!port) throw new InfraError(`board ${name} has no console port`);
@@ -222,7 +221,7 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
     ...(reset ? { reset } : {}),
     ...(flash ? { flash } : {}),
   };
-  return { board, spec, profile, ...(started?.network ? { network: started.network } : {}) };
+  return { board, spec, profile, ...isolationOf(o, name) };
 }
 
 /** A labgrid place: reserved and acquired now, released (reservation cancelled first) with the session. */
@@ -240,10 +239,9 @@ async function acquireLabgridPlace(o: Opening, spec: BoardSpec): Promise<Acquire
   return place;
 }
 
-async function startVirtual(o: Opening, spec: BoardSpec): Promise<{ virtual: VirtualBoard; network?: IsolatedNetwork }> {
-  const network = spec.virtual!.isolated ? await isolateBoard(spec.name, o.cleanups, o.log(spec.name)) : undefined;
+async function startVirtual(o: Opening, spec: BoardSpec): Promise<VirtualBoard> {
   const virtual = await startVirtualBoard({
-    ...(network ? { commandPrefix: network.exec } : {}),
+    ...(spec.virtual!.isolated ? await isolate(o, spec.name, o.log(spec.name)) : {}), // its own network namespace
     name: spec.name,
     serialNumber: spec.serialNumber,
     workDir: join(o.options.virtualDir ?? join(o.options.runDir, "virtual"), spec.name),
@@ -251,7 +249,7 @@ async function startVirtual(o: Opening, spec: BoardSpec): Promise<{ virtual: Vir
     onOutput: o.log(`${spec.name} (virtual board process)`),
   });
   o.cleanups.push(() => virtual.stop());
-  return { virtual, ...(network ? { network } : {}) };
+  return virtual;
 }
 
 /** Opens the board's console; capture into `<board>.log` starts now and lasts the session. */

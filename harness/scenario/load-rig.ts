@@ -57,9 +57,7 @@ const boardSchema = z.looseObject({
   profile: z.string().min(1),
   console: consoleSchema.prefault({}),
   // `virtual: true` is short for `virtual: {}`
-  virtual: z
-    .union([z.literal(true), z.strictObject({ config: z.record(z.string(), z.unknown()).default({}), isolated: z.boolean().default(false) })])
-    .optional(),
+  virtual: z.union([z.literal(true), z.strictObject({ config: z.record(z.string(), z.unknown()).default({}), isolated: z.boolean().default(false) })]).optional(),
   power: z.record(z.string(), z.unknown()).optional(),
   reset: z.record(z.string(), z.unknown()).optional(),
   flash: z
@@ -165,8 +163,7 @@ function readBoard(src: YamlSource, rig: RigSpec, name: string, raw: unknown, er
     } else extra[key] = v === null ? "" : String(v);
   }
 
-  const virtual =
-    b.virtual === undefined ? undefined : b.virtual === true ? { config: {} } : { config: b.virtual.config, ...(b.virtual.isolated ? { isolated: true } : {}) };
+  const virtual = b.virtual === undefined ? undefined : { config: b.virtual === true ? {} : b.virtual.config, ...(b.virtual !== true && b.virtual.isolated ? { isolated: true } : {}) };
   const port = b.console.port === undefined ? undefined : portPath(src, b.console.port);
   const url = b.console.url;
   errors.push(...consoleUrlErrors(src, at, b.console, b.labgrid !== undefined), ...labgridErrors(src, at, b.labgrid, virtual !== undefined));
