@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findChromium, requireChromium } from "../../harness/browser/chromium.ts";
-import { processesMentioning, readJson, rig, ROOT } from "../cli/helpers.ts";
+import { processesMentioning, readJson, rig, ROOT, waitForOutput } from "../cli/helpers.ts";
 import { startTestServer, VENDOR_A, type TestServer } from "../server/helpers.ts";
 
 // Temporary folders of this file, removed when its tests are done.
@@ -97,15 +97,7 @@ describe("browser steps", () => {
     const out = join(dir, "run");
     const file = scenario(dir, s.url, `  - portal.login: {}\n  - wait: 60s\n    timeout: 90s\n`);
     const child = rig([file, "--out", out], { env: { OTARIG_API_KEY: KEY, XDG_CACHE_HOME: join(dir, "cache") }, timeoutMs: 90_000 });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("the run never reached its wait step within 60s")), 60_000);
-      child.all!.on("data", (chunk: Buffer) => {
-        if (chunk.toString().includes("2 wait")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    await waitForOutput(child, "2 wait", "the run never reached its wait step", 60_000);
     child.kill("SIGINT");
     const r = await child;
     expect(r.exitCode, r.all).toBe(130);

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FIXTURES, ROOT, processesMentioning, readJson, rig, tempDir } from "./helpers.ts";
+import { FIXTURES, ROOT, processesMentioning, readJson, rig, tempDir, waitForOutput } from "./helpers.ts";
 
 const sha = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
 
@@ -75,15 +75,7 @@ describe("rig run (subprocess)", () => {
   it("stops cleanly on SIGINT: teardown runs, reports are written, exit 130, nothing left running", async () => {
     const out = tempDir();
     const child = rig([join(FIXTURES, "long-wait.yaml"), "--out", out]);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("the run never reached its wait step")), 60_000);
-      child.all!.on("data", (chunk: Buffer) => {
-        if (chunk.toString().includes("4 wait")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    await waitForOutput(child, "4 wait", "the run never reached its wait step", 60_000);
     child.kill("SIGINT");
     const r = await child;
     expect(r.exitCode, r.all).toBe(130);
@@ -98,15 +90,7 @@ describe("interrupting a fleet", () => {
   it("SIGINT in the middle of fleet-rollout leaves no process or container of the run behind", async () => {
     const out = tempDir();
     const child = rig(["scenarios/fleet-rollout.yaml", "--out", out], { timeoutMs: 180_000 });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("fleet-rollout never reached its download step")), 150_000);
-      child.all!.on("data", (chunk: Buffer) => {
-        if (/… 1[01] device\.(download|install)/.test(chunk.toString())) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    await waitForOutput(child, /… 1[01] device\.(download|install)/, "fleet-rollout never reached its download step", 150_000);
     child.kill("SIGINT");
     const r = await child;
     expect(r.exitCode, r.all).toBe(130);

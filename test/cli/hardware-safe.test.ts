@@ -7,7 +7,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { procStat } from "../../harness/core/process-group.ts";
 import { PtyPair } from "../board/helpers/pty.ts";
-import { FIXTURES, ROOT, processesMentioning, readJson, rig, tempDir as makeTempDir } from "./helpers.ts";
+import { FIXTURES, ROOT, processesMentioning, readJson, rig, tempDir as makeTempDir, waitForOutput } from "./helpers.ts";
 
 const SAFE = join(FIXTURES, "safe");
 const dirs: string[] = [];
@@ -91,12 +91,7 @@ describe("Ctrl-C", () => {
   it("stops a running flasher with everything it forked before teardown; exit 130", async () => {
     const out = tempDir();
     const child = rig([join(SAFE, "stubborn-flash-long.yaml"), "--out", out]);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("the flasher did not start within 60s")), 60_000);
-      child.all!.on("data", (chunk: Buffer) => {
-        if (chunk.toString().includes("flashing 10%")) (clearTimeout(timer), resolve());
-      });
-    });
+    await waitForOutput(child, "flashing 10%", "the flasher did not start", 60_000);
     child.kill("SIGINT");
     const r = await child;
     expect(r.exitCode, r.all).toBe(130);
@@ -195,15 +190,7 @@ describe("nothing outlives the harness", () => {
   it("after SIGKILL of rig mid-run, the process server, board program, relay emulator and socat all go", async () => {
     const out = tempDir();
     const child = rig([join(FIXTURES, "long-wait.yaml"), "--out", out]);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("the run never reached its wait step within 60s")), 60_000);
-      child.all!.on("data", (chunk: Buffer) => {
-        if (chunk.toString().includes("4 wait")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    await waitForOutput(child, "4 wait", "the run never reached its wait step", 60_000);
     const log = readFileSync(join(out, "run.log"), "utf8");
     const port = Number(/process server at http:\/\/127\.0\.0\.1:(\d+)/.exec(log)?.[1]);
     expect(port).toBeGreaterThan(0);
@@ -217,12 +204,7 @@ describe("nothing outlives the harness", () => {
   it("a second Ctrl-C quits at once, and the watchdog still stops what teardown did not", async () => {
     const out = tempDir();
     const child = rig([join(FIXTURES, "long-wait.yaml"), "--out", out]);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("the run never reached its wait step within 60s")), 60_000);
-      child.all!.on("data", (chunk: Buffer) => {
-        if (chunk.toString().includes("4 wait")) (clearTimeout(timer), resolve());
-      });
-    });
+    await waitForOutput(child, "4 wait", "the run never reached its wait step", 60_000);
     const port = Number(/process server at http:\/\/127\.0\.0\.1:(\d+)/.exec(readFileSync(join(out, "run.log"), "utf8"))?.[1]);
     child.kill("SIGINT");
     child.kill("SIGINT");

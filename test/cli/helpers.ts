@@ -25,6 +25,29 @@ export function rig(
   });
 }
 
+/**
+ * Resolves once everything the child has printed so far matches `pattern` (output split across
+ * chunks included); rejects after `timeoutMs` naming what was awaited, with the output's tail.
+ */
+export function waitForOutput(child: { all?: NodeJS.ReadableStream | null }, pattern: RegExp | string, what: string, timeoutMs = 60_000): Promise<void> {
+  let seen = "";
+  return new Promise<void>((resolve, reject) => {
+    const matches = () => (typeof pattern === "string" ? seen.includes(pattern) : pattern.test(seen));
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (!matches()) return;
+      clearTimeout(timer);
+      child.all!.off("data", onData);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      child.all!.off("data", onData);
+      reject(new Error(`${what}: not seen within ${timeoutMs / 1000}s; last output:\n${seen.slice(-2000)}`));
+    }, timeoutMs);
+    child.all!.on("data", onData);
+  });
+}
+
 export function readJson(path: string): any {
   return JSON.parse(readFileSync(path, "utf8"));
 }

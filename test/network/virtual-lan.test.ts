@@ -5,7 +5,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ROOT, processesMentioning, readJson, rig, tempDir } from "../cli/helpers.ts";
+import { ROOT, processesMentioning, readJson, rig, tempDir, waitForOutput } from "../cli/helpers.ts";
 import { leftBehind, namespacesIn } from "./helpers.ts";
 
 const dir = tempDir("otarig-lan-");
@@ -106,15 +106,7 @@ describe("isolated virtual boards (rigs/virtual-lan.yaml)", () => {
   it("removes its namespaces on Ctrl-C (exit 130)", async () => {
     const out = join(dir, "sigint");
     const child = rig([join(ROOT, "test/cli/fixtures/long-wait.yaml"), "--rig", LAN, "--out", out]);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("the run never reached its wait step within 60s")), 60_000);
-      child.all!.on("data", (chunk: Buffer) => {
-        if (chunk.toString().includes("4 wait")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    await waitForOutput(child, "4 wait", "the run never reached its wait step", 60_000);
     child.kill("SIGINT");
     const r = await child;
     expect(r.exitCode, r.all).toBe(130);
