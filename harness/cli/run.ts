@@ -26,28 +26,77 @@ import { hasDisplay } from "../browser/chromium.ts";
 
 const SERVER_MODES = ["auto", "container", "process", "url"];
 
+const RUN_OPTIONS = {
+  out: { type: "string" },
+  server: { type: "string" },
+  rig: { type: "string" },
+  "keep-server": { type: "boolean", default: false },
+  retries: { type: "string", default: "0" },
+  "lock-timeout": { type: "string", default: "10m" },
+  console: { type: "boolean", default: false },
+  headed: { type: "boolean", default: false },
+  "no-color": { type: "boolean", default: false },
+  shard: { type: "string" },
+  durations: { type: "string" },
+  "raw-secrets": { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+type RunValues = ReturnType<typeof parseArgs<{ options: typeof RUN_OPTIONS; allowPositionals: true }>>["values"];
+
+/** What the command line asks for, checked; or the exit code of a usage error (or of --help). */
+interface RunRequest {
+  values: RunValues;
+  positionals: string[];
+  retries: number;
+  lockTimeoutMs: number;
+}
+
+type Scenarios = Array<LoadedScenario & { name: string; file: string }>;
+
 export async function runCommand(argv: string[]): Promise<number> {
+  const request = parseRunArgs(argv);
+  if (typeof request === "number") return request;
+  const { values } = request;
+
+  const loaded = await loadAll(request);
+  if (typeof loaded === "number") return loaded;
+  let shard: ShardChoice<Scenarios[number]>;
+  try {
+    shard = chooseShard(loaded, values.shard, values.durations);
+  } catch (err) {
+    if (err instanceof ScenarioError) return fileError(err);
+    return usageError((err as Error).message);
+  }
+  const scenarios = shard.info ? shard.items : loaded;
+  if (shard.info) process.stdout.write(`shard ${shard.info.index}/${shard.info.total}: ${shard.info.scenarios.join(", ") || "no scenarios"}\n`);
+
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-").replace(/-\d{3}Z$/, "Z");
+  const suite = scenarios.length > 1 || shard.info !== undefined;
+  const base = values.out ?? join("runs", suite ? `${stamp}-suite` : `${stamp}-${safeName(scenarios[0]!.scenario.name)}`);
+  const terminal = new TerminalReporter({ showConsole: values.console, ...(values["no-color"] ? { color: false } : {}) });
+
+  const interrupt = interruptOnSignals();
+  const results: RunResult[] = [];
+  try {
+    for (const item of scenarios) {
+      if (interrupt.signal.aborted) break;
+      const runDir = suite ? join(base, safeName(item.scenario.name)) : base;
+      results.push(await runOne(item, runDir, request, interrupt.signal, terminal, shard.info));
+    }
+    if (suite) writeSuiteReports(base, results, interrupt.signal.aborted, shard.info);
+  } finally {
+    interrupt.dispose();
+  }
+  terminal.summary(results);
+  if (interrupt.signal.aborted) return EXIT_CODES.interrupted;
+  return worstExitCode(results.map((r) => r.exitCode ?? EXIT_CODES.infrastructure));
+}
+
+function parseRunArgs(argv: string[]): RunRequest | number {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv[0] === "run" ? argv.slice(1) : argv,
-      allowPositionals: true,
-      options: {
-        out: { type: "string" },
-        server: { type: "string" },
-        rig: { type: "string" },
-        "keep-server": { type: "boolean", default: false },
-        retries: { type: "string", default: "0" },
-        "lock-timeout": { type: "string", default: "10m" },
-        console: { type: "boolean", default: false },
-        headed: { type: "boolean", default: false },
-        "no-color": { type: "boolean", default: false },
-        shard: { type: "string" },
-        durations: { type: "string" },
-        "raw-secrets": { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
+    parsed = parseArgs({ args: argv[0] === "run" ? argv.slice(1) : argv, allowPositionals: true, options: RUN_OPTIONS });
   } catch (err) {
     return usageError((err as Error).message);
   }
@@ -63,51 +112,39 @@ export async function runCommand(argv: string[]): Promise<number> {
   const retries = Number(values.retries);
   if (!Number.isInteger(retries) || retries < 0) return usageError(`--retries must be a whole number, not "${values.retries}"`);
   if (values.headed && !hasDisplay()) return usageError("--headed needs a display (DISPLAY or WAYLAND_DISPLAY is not set)");
-  let lockTimeoutMs: number;
   try {
-    lockTimeoutMs = parseDuration(values["lock-timeout"]);
+    return { values, positionals, retries, lockTimeoutMs: parseDuration(values["lock-timeout"]) };
   } catch (err) {
     return usageError(`--lock-timeout: ${(err as Error).message}`);
   }
+}
 
+/** Every scenario is loaded before anything runs: a typo anywhere touches no hardware. */
+async function loadAll({ values, positionals }: RunRequest): Promise<Scenarios | number> {
   const files = expandScenarioArgs(positionals);
   if (files.length === 0) return usageError(`no scenario files (*.yaml) in ${positionals.join(", ")}`);
-  const loaded: LoadedScenario[] = [];
+  const loaded: Scenarios = [];
   const errors: string[] = [];
   for (const file of files) {
     try {
-      loaded.push(await loadScenario(file, values.rig !== undefined ? { rig: values.rig } : {}));
+      const l = await loadScenario(file, values.rig !== undefined ? { rig: values.rig } : {});
+      loaded.push({ ...l, name: l.scenario.name, file: l.scenario.file });
     } catch (err) {
       if (!(err instanceof ScenarioError)) throw err;
       errors.push(err.toString());
     }
   }
-  if (errors.length) {
-    process.stderr.write([...new Set(errors)].join("\n") + "\n"); // one bad --rig is said once, not per scenario
-    process.stderr.write(`rig: ${errors.length} file(s) with errors; nothing was run\n`);
-    return EXIT_CODES.scenario;
-  }
+  if (errors.length === 0) return loaded;
+  process.stderr.write([...new Set(errors)].join("\n") + "\n"); // one bad --rig is said once, not per scenario
+  process.stderr.write(`rig: ${errors.length} file(s) with errors; nothing was run\n`);
+  return EXIT_CODES.scenario;
+}
 
-  let shard: ShardChoice<LoadedScenario & { name: string; file: string }>;
-  try {
-    shard = chooseShard(loaded.map((l) => ({ ...l, name: l.scenario.name, file: l.scenario.file })), values.shard, values.durations);
-  } catch (err) {
-    if (err instanceof ScenarioError) return fileError(err);
-    return usageError((err as Error).message);
-  }
-  if (shard.info) {
-    process.stdout.write(`shard ${shard.info.index}/${shard.info.total}: ${shard.info.scenarios.join(", ") || "no scenarios"}\n`);
-    loaded.splice(0, loaded.length, ...shard.items);
-  }
-
-  const stamp = new Date().toISOString().replace(/[:.]/g, "-").replace(/-\d{3}Z$/, "Z");
-  const suite = loaded.length > 1 || shard.info !== undefined;
-  const base = values.out ?? join("runs", suite ? `${stamp}-suite` : `${stamp}-${safeName(loaded[0]!.scenario.name)}`);
-  const terminal = new TerminalReporter({ showConsole: values.console, ...(values["no-color"] ? { color: false } : {}) });
-
+/** Ctrl-C (or SIGTERM) once: tear down cleanly; twice: quit at once. */
+function interruptOnSignals(): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   let interrupts = 0;
-  const onSigint = () => {
+  const onSignal = () => {
     interrupts++;
     if (interrupts === 1) {
       process.stderr.write("\nrig: interrupted; tearing down (Ctrl-C again to quit at once)\n");
@@ -116,59 +153,66 @@ export async function runCommand(argv: string[]): Promise<number> {
       process.exit(EXIT_CODES.interrupted);
     }
   };
-  process.on("SIGINT", onSigint);
-  process.on("SIGTERM", onSigint);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}
 
-  const results: RunResult[] = [];
-  try {
-    for (const item of loaded) {
-      if (controller.signal.aborted) break;
-      const runDir = suite ? join(base, safeName(item.scenario.name)) : base;
-      mkdirSync(runDir, { recursive: true });
-      const bus = new EventBus();
-      const collector = new ResultCollector(item.scenario.name, item.scenario.file, runDir);
-      const runLog = new RunLogWriter(runDir);
-      const eventsLog = new EventsJsonlWriter(runDir);
-      collector.setSetting(describeBoards(item.rig, item.scenario.boards), runEnvironment(item.rig, shard.info && { index: shard.info.index, total: shard.info.total }));
-      bus.subscribe(collector.listener);
-      bus.subscribe(runLog.listener);
-      bus.subscribe(eventsLog.listener);
-      bus.subscribe(terminal.listener);
-      await runScenario({
-        ...item,
-        runDir,
-        bus,
-        signal: controller.signal,
-        keepServer: values["keep-server"],
-        retries,
-        lockTimeoutMs,
-        headed: values.headed,
-        rawSecrets: values["raw-secrets"],
-        ...(values.server ? { serverMode: values.server as ServerMode } : {}),
-        onServer: (s) =>
-          collector.setServer({ mode: s.mode, url: s.url, ...(s.containerId ? { containerId: s.containerId } : {}), ...(s.image ? { image: s.image } : {}) }),
-      });
-      await runLog.close();
-      await eventsLog.close();
-      writeResultJson(collector.result);
-      writeJunit(join(runDir, "junit.xml"), [collector.result]);
-      writeHtml(join(runDir, "report.html"), [collector.result]);
-      results.push(collector.result);
-    }
-    if (suite) {
-      mkdirSync(base, { recursive: true });
-      const exitCode = controller.signal.aborted ? EXIT_CODES.interrupted : worstExitCode(results.map((r) => r.exitCode ?? EXIT_CODES.infrastructure));
-      writeSuiteJson(base, { exitCode, ...(shard.info ? { shard: shard.info } : {}), results });
-      writeJunit(join(base, "junit.xml"), results, shard.info ? `otarig shard ${shard.info.index}/${shard.info.total}` : undefined);
-      writeHtml(join(base, "report.html"), results, shard.info ? { shard: shard.info, title: `otarig shard ${shard.info.index}/${shard.info.total}` } : {});
-    }
-  } finally {
-    process.off("SIGINT", onSigint);
-    process.off("SIGTERM", onSigint);
-  }
-  terminal.summary(results);
-  if (controller.signal.aborted) return EXIT_CODES.interrupted;
-  return worstExitCode(results.map((r) => r.exitCode ?? EXIT_CODES.infrastructure));
+/** One scenario in its run directory, with its logs and reports written however it ends. */
+async function runOne(
+  item: Scenarios[number],
+  runDir: string,
+  { values, retries, lockTimeoutMs }: RunRequest,
+  signal: AbortSignal,
+  terminal: TerminalReporter,
+  shard: ShardChoice<unknown>["info"],
+): Promise<RunResult> {
+  mkdirSync(runDir, { recursive: true });
+  const bus = new EventBus();
+  const collector = new ResultCollector(item.scenario.name, item.scenario.file, runDir);
+  const runLog = new RunLogWriter(runDir);
+  const eventsLog = new EventsJsonlWriter(runDir);
+  collector.setSetting(describeBoards(item.rig, item.scenario.boards), runEnvironment(item.rig, shard && { index: shard.index, total: shard.total }));
+  bus.subscribe(collector.listener);
+  bus.subscribe(runLog.listener);
+  bus.subscribe(eventsLog.listener);
+  bus.subscribe(terminal.listener);
+  await runScenario({
+    ...item,
+    runDir,
+    bus,
+    signal,
+    keepServer: values["keep-server"],
+    retries,
+    lockTimeoutMs,
+    headed: values.headed,
+    rawSecrets: values["raw-secrets"],
+    ...(values.server ? { serverMode: values.server as ServerMode } : {}),
+    onServer: (s) =>
+      collector.setServer({ mode: s.mode, url: s.url, ...(s.containerId ? { containerId: s.containerId } : {}), ...(s.image ? { image: s.image } : {}) }),
+  });
+  await runLog.close();
+  await eventsLog.close();
+  writeResultJson(collector.result);
+  writeJunit(join(runDir, "junit.xml"), [collector.result]);
+  writeHtml(join(runDir, "report.html"), [collector.result]);
+  return collector.result;
+}
+
+/** A directory run's own result.json, junit.xml (a testcase per scenario) and suite page. */
+function writeSuiteReports(base: string, results: RunResult[], interrupted: boolean, shard: ShardChoice<unknown>["info"]): void {
+  mkdirSync(base, { recursive: true });
+  const exitCode = interrupted ? EXIT_CODES.interrupted : worstExitCode(results.map((r) => r.exitCode ?? EXIT_CODES.infrastructure));
+  const title = shard ? `otarig shard ${shard.index}/${shard.total}` : undefined;
+  writeSuiteJson(base, { exitCode, ...(shard ? { shard } : {}), results });
+  writeJunit(join(base, "junit.xml"), results, title);
+  writeHtml(join(base, "report.html"), results, shard ? { shard, title: title! } : {});
 }
 
 export { worstExitCode };
