@@ -10,8 +10,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import { groupMembers, isSameProcess, processStartTime, signalGroup } from "./process-group.ts";
+import { isSameProcess, processStartTime, signalGroup, stopGroup } from "./process-group.ts";
 
 interface Tracked {
   pgid: number;
@@ -85,15 +84,12 @@ export async function reapLeftovers(dir = defaultChildStateDir()): Promise<Reape
     const file = join(dir, name);
     for (const entry of readEntries(file)) {
       if (!isSameProcess(entry.pgid, entry.startTime)) continue;
-      signalGroup(entry.pgid, "SIGTERM");
       reaped.push({ owner: `PID ${pid}`, what: entry.what, pgid: entry.pgid });
     }
     rmSync(file, { force: true });
   }
-  if (reaped.length > 0) {
-    await sleep(2000);
-    for (const r of reaped) if (groupMembers(r.pgid).length > 0) signalGroup(r.pgid, "SIGKILL");
-  }
+  // Side by side, each SIGTERM, a 2 s grace, then SIGKILL, and back only once each group is gone.
+  await Promise.all(reaped.map((r) => stopGroup(r.pgid, 2000)));
   return reaped;
 }
 
