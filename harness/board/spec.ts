@@ -40,6 +40,15 @@ export interface VirtualBoardSpec {
   config: Record<string, unknown>;
 }
 
+export interface QemuBoardSpec {
+  /** guest RAM in MiB */
+  memoryMb: number;
+  /** guest pause per 16 KiB flash page written, in µs (the window a power cut tears a slot in) */
+  flashDelayUs: number;
+  /** disk write limit in bytes/s (QEMU throttling), 0 for none */
+  diskWriteBps: number;
+}
+
 export interface BoardSpec {
   name: string;
   serialNumber: string;
@@ -47,6 +56,8 @@ export interface BoardSpec {
   profile: string;
   console: ConsoleSpec;
   virtual?: VirtualBoardSpec;
+  /** a Linux guest under QEMU, managed by the harness like a virtual board (harness/board/qemu/) */
+  qemu?: QemuBoardSpec;
   power?: PowerSpec;
   reset?: ResetSpec;
   flash?: FlashSpec;

@@ -50,6 +50,7 @@ export type {
   DtrRtsStep,
   FlashSpec,
   PowerSpec,
+  QemuBoardSpec,
   RelaySpec,
   ResetSpec,
   RigSpec,
