@@ -205,6 +205,7 @@ function qemuArgs(
     `OTA_SERIAL=${opts.serialNumber}`,
     `OTA_GATEWAY=${GUEST_GATEWAY}`,
     `OTA_FLASH_DELAY_US=${opts.flashDelayUs}`,
+    "cryptomgr.notests", // the crypto self-tests cost half a CPU-second under TCG
     "quiet", // the kernel's warnings only: every byte through the emulated UART costs boot time
   ].join(" ");
   const throttle = opts.diskWriteBps > 0 ? `,throttling.bps-write=${opts.diskWriteBps}` : "";
