@@ -7,6 +7,7 @@ import { EXIT_CODES, ScenarioError } from "../core/errors.ts";
 import { commandHelp } from "./help.ts";
 import { containerEngineAvailable } from "../server/engine.ts";
 import { requireSocat, SOCAT_INSTALL } from "../board/virtual/virtual-board.ts";
+import { qemuCacheDir, qemuMissing } from "../board/qemu/guest-images.ts";
 import { loadRig } from "../scenario/load-rig.ts";
 import { loadProfile } from "../scenario/load-profile.ts";
 import type { RigSpec } from "../scenario/types.ts";
@@ -39,7 +40,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
       add("FAIL", "rig", err.toString());
     }
   }
-  const needsSocat = !rig || Object.values(rig.boards).some((b) => b.virtual);
+  const needsSocat = !rig || Object.values(rig.boards).some((b) => b.virtual || b.qemu);
   try {
     add("ok", "socat", requireSocat());
   } catch {
@@ -81,6 +82,8 @@ function checkRig(rig: RigSpec, add: (level: Level, what: string, detail: string
     const what = `board ${board.name}`;
     if (board.virtual) {
       add("ok", what, "virtual board (PTY pair made at run time)");
+    } else if (board.qemu) {
+      for (const [level, detail] of qemuChecks()) add(level, what, detail);
     } else if (board.console.port) {
       add(...portCheck(board.console.port), what, `console ${portDetail(board.console.port)}`);
     }
@@ -99,6 +102,13 @@ function checkRig(rig: RigSpec, add: (level: Level, what: string, detail: string
       add(found ? "ok" : "FAIL", what, found ? `command ${found}` : `command "${program}" not found on PATH`);
     } else add("ok", what, "virtual");
   }
+}
+
+/** A QEMU board: qemu-system-x86_64, busybox-static, the guest kernel (npm run qemu:setup). */
+function qemuChecks(): Array<[Level, string]> {
+  const missing = qemuMissing();
+  if (missing.length === 0) return [["ok", `qemu board (guest kernel and images in ${qemuCacheDir()})`]];
+  return missing.map((m) => ["FAIL", `qemu board: ${m.what}; fix: ${m.fix}`]);
 }
 
 function portCheck(port: string): [Level] {
