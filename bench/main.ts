@@ -4,8 +4,9 @@ import { consoleBench } from "./console.ts";
 import { fleetBench } from "./fleet.ts";
 import { busyWarning, machineLine, note, UsageError, type BenchContext, type Benchmark } from "./lib/common.ts";
 import { serverBench } from "./server.ts";
+import { qemuBench } from "./qemu.ts";
 
-const BENCHMARKS: Benchmark[] = [fleetBench, serverBench, consoleBench];
+const BENCHMARKS: Benchmark[] = [fleetBench, serverBench, consoleBench, qemuBench];
 
 function help(): string {
   const lines = [
