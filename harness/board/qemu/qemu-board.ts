@@ -205,7 +205,12 @@ function qemuArgs(
     `OTA_SERIAL=${opts.serialNumber}`,
     `OTA_GATEWAY=${GUEST_GATEWAY}`,
     `OTA_FLASH_DELAY_US=${opts.flashDelayUs}`,
-    "cryptomgr.notests", // the crypto self-tests cost half a CPU-second under TCG
+    // Under TCG every boot-time chore costs: the crypto self-tests (half a CPU-second), ACPI
+    // interrupt-link evaluation for each PCI device (a second per virtio device under load; the
+    // PIRQ table routes them as well) and the read-only/W+X pass over the kernel image.
+    "cryptomgr.notests",
+    "pci=noacpi",
+    "rodata=off",
     "quiet", // the kernel's warnings only: every byte through the emulated UART costs boot time
   ].join(" ");
   const throttle = opts.diskWriteBps > 0 ? `,throttling.bps-write=${opts.diskWriteBps}` : "";
