@@ -85,12 +85,16 @@ export async function startQemuBoard(opts: QemuBoardOptions): Promise<QemuBoard>
 }
 
 // QEMU runs under a small sh guard in its own process group: the guard kills the group when our
-// stdin pipe closes, so a harness that crashes leaves no QEMU (nor guestfwd socat) behind.
+// stdin pipe closes (a harness that crashes leaves no QEMU, nor guestfwd socat, behind), and
+// when QEMU exits on its own (the guard's exit is how the harness learns of it).
 const GUARD = `
+exec 3<&0
 "$@" </dev/null & pid=$!
 echo "qemu-pid $pid"
-cat >/dev/null
-kill -9 -- -$$ 2>/dev/null
+( cat <&3 >/dev/null; kill -9 -$$ ) &
+wait $pid
+echo "qemu-exit $?"
+kill -9 -$$
 `;
 
 /** QEMU as a child process: at most one at a time. */
@@ -126,15 +130,16 @@ class QemuProcess {
     this.exited = new Promise((done) => {
       child.once("exit", (code, signal) => {
         if (this.child === child) this.forget();
-        if (signal !== "SIGKILL") this.output(`qemu exited (${signal ?? `code ${code}`})`);
+        if (signal !== "SIGKILL") this.output(`qemu guard exited (${signal ?? `code ${code}`})`);
         done();
       });
     });
     child.stdout?.setEncoding("utf8");
     if (child.stdout) {
       createInterface({ input: child.stdout }).on("line", (line) => {
-        const m = /^qemu-pid (\d+)$/.exec(line);
-        if (m) this.qemuPid = Number(m[1]);
+        const m = /^qemu-(pid|exit) (\d+)$/.exec(line);
+        if (m?.[1] === "pid") this.qemuPid = Number(m[2]);
+        else if (m?.[1] === "exit") this.output(`qemu exited with code ${m[2]}`);
         else this.output(line);
       });
     }
