@@ -24,6 +24,8 @@ export class QmpClient {
     socket.on("error", () => {});
     socket.on("close", () => {
       this.closed = true;
+      this.greetingWaiter?.(false);
+      this.greetingWaiter = undefined;
       for (const p of this.pending.splice(0)) p.reject(new InfraError(`QMP: connection closed before the reply to ${p.command}`));
     });
   }
@@ -57,9 +59,10 @@ export class QmpClient {
   private greeting(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new InfraError(`QMP: no greeting within ${timeoutMs} ms`)), timeoutMs);
-      this.greetingWaiter = () => {
+      this.greetingWaiter = (ok) => {
         clearTimeout(timer);
-        resolve();
+        if (ok) resolve();
+        else reject(new InfraError("QMP: the monitor closed before its greeting"));
       };
     });
   }
