@@ -45,7 +45,9 @@ Exit 0 when all files are valid, 2 otherwise.
   doctor: `Usage: rig doctor [rig.yaml]
 
 Checks Node.js, socat, the container engine and chromium; with a rig, also its ports,
-relays, flasher programs and profiles, and explains what to do about each problem.
+relays, flasher programs and profiles, and for QEMU boards qemu-system-x86_64,
+busybox-static and the guest kernel (npm run qemu:setup), and explains what to do about
+each problem.
 Exit 0 when all a rig needs is there, 3 otherwise.
 `,
   list: `Usage: rig list [dir]
