@@ -168,9 +168,9 @@ export async function withBoard(spec: SessionSpec, action: (s: BoardSession) => 
     return report(name, err);
   } finally {
     if (session) {
-      if (spec.boardName && (session.handles.get(spec.boardName)?.spec.virtual || session.handles.get(spec.boardName)?.spec.qemu)) {
-        say(`${name}: virtual board ${spec.boardName}: powered off as the command exits (its power is the firmware process)`);
-      }
+      const managed = spec.boardName ? session.handles.get(spec.boardName)?.spec : undefined;
+      if (managed?.virtual) say(`${name}: virtual board ${spec.boardName}: powered off as the command exits (its power is the firmware process)`);
+      if (managed?.qemu) say(`${name}: QEMU board ${spec.boardName}: powered off as the command exits (its power is the QEMU process; the disk stays)`);
       await session.close();
     }
     bus?.emit({ type: "log", level: "info", source: name, message: "boards closed" });
