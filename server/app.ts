@@ -5,12 +5,21 @@ import { mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { BlobStore } from "./blobs.ts";
-import type { ServerConfig } from "./config.ts";
+import {
+  DEFAULT_AUTH_FAILURE_LIMIT,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_PORTAL_SESSION_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type ServerConfig,
+} from "./config.ts";
 import type { App } from "./context.ts";
 import { Store } from "./db.ts";
 import { HttpError, sendError, sendJson, type ErrorStyle } from "./http/errors.ts";
 import { match, route, type Ctx, type Route } from "./http/router.ts";
+import { FailureLimiter } from "./http/rate-limit.ts";
 import { Logger } from "./log.ts";
+import { portalRoutes } from "./portal/routes.ts";
+import { SessionStore } from "./portal/session.ts";
 import { backendRoutes } from "./routes/backend.ts";
 import { provisionRoutes } from "./routes/provision.ts";
 import { statusRoutes } from "./routes/status.ts";
@@ -37,7 +46,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const store = new Store(config.dataDir);
   const now = config.now ?? Date.now;
   const log = new Logger(config.log);
-  const app: App = { config, store, blobs, log, now, uploadKey: store.persistentSecret("upload_url_key") };
+  const app: App = {
+    config,
+    store,
+    blobs,
+    log,
+    now,
+    uploadKey: store.persistentSecret("upload_url_key"),
+    authFailures: new FailureLimiter(config.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT),
+    portalSessions: new SessionStore(config.portalSessionMs ?? DEFAULT_PORTAL_SESSION_MS),
+  };
 
   const routes: Route[] = [
     route(["GET", "HEAD"], "/healthz", "backend", (ctx) => sendJson(ctx.res, 200, { ok: true, version: SERVER_VERSION })),
@@ -45,11 +63,19 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     ...statusRoutes(app),
     ...vendorRoutes(app),
     ...provisionRoutes(app),
+    ...portalRoutes(app),
   ];
 
-  const server = createServer({ requestTimeout: 0 }, (req, res) => {
-    void handle(app, routes, req, res);
-  });
+  // Deadlines for slow or stalled clients; a download being sent is not bounded by them.
+  const headersTimeout = config.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const requestTimeout = Math.max(headersTimeout, config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+  const server = createServer(
+    // the deadlines are checked every quarter of the header deadline (Node's default is 30 s)
+    { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.min(30_000, Math.max(100, headersTimeout / 4)) },
+    (req, res) => {
+      void handle(app, routes, req, res);
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => {
@@ -79,7 +105,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 /** Which error shape a path gets when no route matched it. */
 function styleForPath(pathname: string): ErrorStyle {
   if (pathname.startsWith("/ota/") || pathname.startsWith("/provision/manage/")) return "vendor";
-  if (pathname.startsWith("/provision/")) return "text";
+  if (pathname.startsWith("/provision/") || pathname.startsWith("/portal/")) return "text";
   return "backend";
 }
 
@@ -158,6 +184,7 @@ async function handle(app: App, routes: Route[], req: IncomingMessage, res: Serv
   } catch (err) {
     const httpErr =
       err instanceof HttpError ? err : new HttpError(500, style === "vendor" ? "E500-1" : "INTERNAL", "internal server error");
+    if (httpErr.logReason) ctx.logFields.reason = httpErr.logReason;
     if (!(err instanceof HttpError)) app.log.error("handler failed", { request_id: requestId, path: pathname, error: String(err) });
     // An error answered before the body was read: do not keep reading a possibly huge upload.
     const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;

@@ -19,6 +19,13 @@ export interface ServerConfig {
   publicUrl?: string;
   activationWindowMs: number;
   maxUploadBytes: number;
+  /** how long a portal sign-in lasts (default 30 min) */
+  portalSessionMs?: number;
+  /** failed sign-ins / vendor signatures one client address may make per window before 429 */
+  authFailureLimit?: { count: number; windowMs: number };
+  /** whole-request and header deadlines of the HTTP server (slow clients are cut off) */
+  requestTimeoutMs?: number;
+  headersTimeoutMs?: number;
   /** the server's clock (tests move it); default Date.now */
   now?: () => number;
   /** where log lines go; default stdout */
@@ -27,6 +34,11 @@ export interface ServerConfig {
 
 export const DEFAULT_MAX_UPLOAD = 2 * 1024 ** 3;
 export const DEFAULT_ACTIVATION_WINDOW_MS = 24 * 3_600_000;
+export const DEFAULT_PORTAL_SESSION_MS = 30 * 60_000;
+export const DEFAULT_AUTH_FAILURE_LIMIT = { count: 20, windowMs: 60_000 };
+// Uploads of big images on slow links must fit in the request deadline; headers come at once.
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30 * 60_000;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 20_000;
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -35,6 +47,21 @@ export function parseWindow(value: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value);
   if (!m) throw new Error(`OTA_ACTIVATION_WINDOW: not a duration: "${value}" (expected e.g. 90s, 15m, 24h)`);
   return Math.round(Number(m[1]) * UNITS[m[2] ?? "s"]!);
+}
+
+function parseDuration(name: string, value: string): number {
+  try {
+    return parseWindow(value);
+  } catch {
+    throw new Error(`${name}: not a duration: "${value}" (expected e.g. 90s, 15m, 1h)`);
+  }
+}
+
+/** `20/1m`: at most 20 failures per minute per client address. */
+export function parseRate(value: string): { count: number; windowMs: number } {
+  const m = /^\s*(\d+)\s*\/\s*(\S+)\s*$/.exec(value);
+  if (!m || Number(m[1]) < 1) throw new Error(`OTA_AUTH_FAILURES: not a rate: "${value}" (expected e.g. 20/1m)`);
+  return { count: Number(m[1]), windowMs: parseDuration("OTA_AUTH_FAILURES", m[2]!) };
 }
 
 /** `2147483648`, `512k`, `100M`, `2G` (binary units). */
@@ -72,6 +99,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     maxUploadBytes: env.OTA_MAX_UPLOAD ? parseSize(env.OTA_MAX_UPLOAD) : DEFAULT_MAX_UPLOAD,
   };
   if (env.OTA_SECRET) config.secret = env.OTA_SECRET;
+  if (env.OTA_PORTAL_SESSION) config.portalSessionMs = parseDuration("OTA_PORTAL_SESSION", env.OTA_PORTAL_SESSION);
+  if (env.OTA_REQUEST_TIMEOUT) config.requestTimeoutMs = parseDuration("OTA_REQUEST_TIMEOUT", env.OTA_REQUEST_TIMEOUT);
+  if (env.OTA_AUTH_FAILURES) config.authFailureLimit = parseRate(env.OTA_AUTH_FAILURES);
   if (env.OTA_PUBLIC_URL) config.publicUrl = env.OTA_PUBLIC_URL.replace(/\/+$/, "");
   return config;
 }

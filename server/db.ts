@@ -62,6 +62,10 @@ CREATE TABLE IF NOT EXISTS artifacts (
   created_at INTEGER NOT NULL,
   uploaded_at INTEGER
 );
+CREATE TABLE IF NOT EXISTS used_upload_urls (
+  signature TEXT PRIMARY KEY,
+  used_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS deployments (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,
@@ -447,6 +451,25 @@ export class Store {
   artifactUploaded(uuid: string, sha256: string, size: number, now: number): void {
     this.stmt("UPDATE artifacts SET sha256 = ?, size = ?, uploaded_at = ? WHERE uuid = ?").run(sha256, size, now, uuid);
     this.deploymentsChanged();
+  }
+
+  /**
+   * Stores the verified bytes of an artifact through a pre-signed URL, once: "used" when that
+   * URL already uploaded, "uploaded" when the artifact already has bytes (they never change
+   * under a deployment), else "ok".
+   */
+  artifactUploadedOnce(uuid: string, signature: string, sha256: string, size: number, now: number): "ok" | "used" | "uploaded" {
+    return this.db.transaction((): "ok" | "used" | "uploaded" => {
+      if (this.stmt("SELECT 1 FROM used_upload_urls WHERE signature = ?").get(signature)) return "used";
+      if (this.artifact(uuid)?.sha256) return "uploaded";
+      this.stmt("INSERT INTO used_upload_urls (signature, used_at) VALUES (?, ?)").run(signature, now);
+      this.artifactUploaded(uuid, sha256, size, now);
+      return "ok";
+    })();
+  }
+
+  uploadUrlUsed(signature: string): boolean {
+    return this.stmt("SELECT 1 FROM used_upload_urls WHERE signature = ?").get(signature) !== undefined;
   }
 
   // ---- deployments -----------------------------------------------------------------------

@@ -16,6 +16,25 @@ import { activate, checkForUpdate, networkReason, otaHeaders, reportStatus, url 
 /** Where an image comes from: what downloadImage needs besides timing. */
 type DownloadSource = Pick<DownloadOptions, "url" | "headers" | "key" | "expectedSha256">;
 
+/** `crash [kind]`: the lines a dying firmware prints before it resets (ESP-IDF's formats). */
+const CRASH_BANNERS: Record<string, string[]> = {
+  panic: [
+    "Guru Meditation Error: Core  0 panic'ed (LoadProhibited). Exception was unhandled.",
+    "Core  0 register dump:",
+    "PC      : 0x400d1a2c  PS      : 0x00060430  A0      : 0x800d0f5e  A1      : 0x3ffb1f40",
+    "EXCVADDR: 0x00000000",
+    "Backtrace: 0x400d1a2c:0x3ffb1f40 0x400d0f5b:0x3ffb1f60 0x40088a1d:0x3ffb1f80",
+  ],
+  watchdog: [
+    "E (15000) task_wdt: Task watchdog got triggered. The following tasks did not reset the watchdog in time:",
+    "E (15000) task_wdt:  - IDLE (CPU 0)",
+    "E (15000) task_wdt: Tasks currently running:",
+    "E (15000) task_wdt: CPU 0: ota_task",
+    "abort() was called at PC 0x400d6f0b on core 0",
+  ],
+  assert: ["assert failed: ota_write ota.c:212 (len <= remaining)", "Backtrace: 0x40081f2e:0x3ffb1d60 0x40087a3d:0x3ffb1d80"],
+};
+
 /** A command's failure: printed as `error: <message>`. */
 class CommandError extends Error {}
 
@@ -102,6 +121,18 @@ export class Firmware {
         case "reboot":
           reboot = true;
           break;
+        case "crash": {
+          // `crash <kind> <ms>`: the shell answers at once and the crash comes later, as from a
+          // background task (the next commands wait for it, as they would on the dead board).
+          const afterMs = Number(args[1] ?? 0);
+          if (afterMs > 0) {
+            this.console.prompt();
+            await new Promise((r) => setTimeout(r, afterMs));
+          }
+          this.crash(args[0]);
+          await this.bootSequence();
+          return;
+        }
         default:
           this.say("unknown_command", { command: line.trim() });
       }
@@ -116,6 +147,18 @@ export class Firmware {
     } else {
       this.console.prompt();
     }
+  }
+
+  // --- crash ----------------------------------------------------------------------------------
+
+  /**
+   * What firmware prints when it dies (an ESP-IDF panic, a FreeRTOS assert, a task watchdog),
+   * then the reset it does after: for tests of fatal-pattern detection. No prompt in between.
+   */
+  private crash(kind = "panic"): void {
+    const banner = CRASH_BANNERS[kind] ?? CRASH_BANNERS.panic!;
+    for (const line of banner) this.console.print(line);
+    this.console.print("Rebooting...");
   }
 
   // --- settings -------------------------------------------------------------------------------

@@ -1,11 +1,18 @@
 // Runs a bench tool (flasher, relay CLI, reset command) the one way the board layer does it:
 // execa, a timeout, stdout+stderr streamed line by line to the caller, and every way it can go
 // wrong turned into an InfraError that names the command and shows its last output.
+// The tool runs in its own process group. On its timeout or when the caller's signal aborts
+// (step timeout, Ctrl-C, a failed parallel branch) the whole group gets SIGTERM, `killGraceMs`
+// to go, then SIGKILL; runTool returns only once no process of the group is left.
 import { execa } from "execa";
 import { InfraError, ScenarioError } from "../core/errors.ts";
 import { formatDuration } from "../core/duration.ts";
+import { stopGroup, type StopReport } from "../core/process-group.ts";
+import { trackChild } from "../core/child-registry.ts";
 import { stripAnsi } from "./console/ansi.ts";
 import { LineAssembler } from "./console/line-assembler.ts";
+
+export const DEFAULT_KILL_GRACE_MS = 5000;
 
 export interface RunToolOptions {
   /** argv: program first */
@@ -16,11 +23,15 @@ export interface RunToolOptions {
   what: string;
   /** each output line (stdout and stderr interleaved; "\r" progress updates count as lines) */
   onLine?: (line: string) => void;
+  /** what the harness did to the tool (killed it, and how); default: onLine */
+  onNote?: (message: string) => void;
   /** lines kept for the error message */
   keepLines?: number;
   env?: Record<string, string>;
-  /** aborting it stops the tool (SIGINT / teardown) */
+  /** aborting it stops the tool (step timeout, SIGINT, teardown) */
   signal?: AbortSignal;
+  /** SIGTERM -> SIGKILL grace when stopping the tool (default 5 s) */
+  killGraceMs?: number;
 }
 
 export interface ToolResult {
@@ -30,44 +41,47 @@ export interface ToolResult {
 export async function runTool(options: RunToolOptions): Promise<ToolResult> {
   const [file, ...args] = options.command;
   if (!file) throw new InfraError(`${options.what}: empty command`);
-  const keep = options.keepLines ?? 10;
-  const last: string[] = [];
-  const assembler = new LineAssembler();
-  const take = (raw: Buffer) => {
-    const line = stripAnsi(raw.toString("utf8"));
-    last.push(line);
-    if (last.length > keep) last.shift();
-    options.onLine?.(line);
-  };
   const shown = options.command.map(quote).join(" ");
+  if (options.signal?.aborted) throw new InfraError(`${options.what}: \`${shown}\` not started (the step was already stopped)`);
+  const tail = new OutputTail(options.keepLines ?? 10, options.onLine);
 
   const proc = execa(file, args, {
     cwd: options.cwd,
-    timeout: options.timeoutMs,
     all: true,
     buffer: false,
     reject: false,
     stdin: "ignore",
-    forceKillAfterDelay: 2000,
+    detached: true, // its own process group: stopping it stops what it forked too
     ...(options.env ? { env: options.env } : {}),
-    ...(options.signal ? { cancelSignal: options.signal } : {}),
   });
-  proc.all?.on("data", (chunk: Buffer | string) => {
-    for (const line of assembler.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk), 0)) take(line.raw);
+  // Recorded by what it is for, not its argv: a state file is no place for arguments that may be secret.
+  const untrack = proc.pid !== undefined ? trackChild(proc.pid, options.what) : () => {};
+  proc.all?.on("data", (chunk: Buffer | string) => tail.push(chunk));
+  // The leader's exit, not the end of its output: a child it left behind may hold the pipe open.
+  const leaderExit = new Promise<void>((resolve) => {
+    proc.once("exit", () => resolve());
+    proc.once("error", () => resolve());
   });
-  const result = await proc;
-  const rest = assembler.flush();
-  if (rest) take(rest.raw);
+  const stopper = new GroupStopper(proc.pid, options);
+  let result;
+  try {
+    await leaderExit;
+    await stopper.settle();
+    result = await proc;
+  } finally {
+    stopper.dispose();
+    untrack();
+  }
+  tail.flush();
 
-  const output = last.length ? `; last output:\n${last.map((l) => `  | ${l}`).join("\n")}` : "; it printed nothing";
-  if (result.isCanceled) {
-    throw new InfraError(`${options.what}: \`${shown}\` was stopped (run cancelled)${output}`);
+  const output = tail.lines.length ? `; last output:\n${tail.lines.map((l) => `  | ${l}`).join("\n")}` : "; it printed nothing";
+  const stopped = await stopper.outcome();
+  if (stopped) {
+    const reason = stopped.why === "timeout" ? `timed out after ${formatDuration(options.timeoutMs)}` : `was stopped (${abortReason(options.signal)})`;
+    throw new InfraError(`${options.what}: \`${shown}\` ${reason}; ${HOW[stopped.report.how]}${output}`);
   }
-  if (result.code === "ENOENT" || (result.failed && result.exitCode === undefined && !result.timedOut && !result.isTerminated)) {
+  if (result.code === "ENOENT" || (result.failed && result.exitCode === undefined && !result.isTerminated)) {
     throw new InfraError(`${options.what}: could not start \`${shown}\`: ${result.originalMessage || result.shortMessage}`);
-  }
-  if (result.timedOut) {
-    throw new InfraError(`${options.what}: \`${shown}\` timed out after ${formatDuration(options.timeoutMs)}${output}`);
   }
   if (result.isTerminated) {
     throw new InfraError(`${options.what}: \`${shown}\` was killed by ${result.signal ?? "a signal"}${output}`);
@@ -75,7 +89,120 @@ export async function runTool(options: RunToolOptions): Promise<ToolResult> {
   if (result.exitCode !== 0) {
     throw new InfraError(`${options.what}: \`${shown}\` exited with code ${result.exitCode}${output}`);
   }
-  return { lastLines: last };
+  return { lastLines: tail.lines };
+}
+
+const HOW: Record<StopReport["how"], string> = {
+  gone: "stopped",
+  SIGTERM: "stopped with SIGTERM",
+  SIGKILL: "killed with SIGKILL after ignoring SIGTERM",
+  survived: "NOT stopped even by SIGKILL",
+};
+
+/** The tool's output as lines: each goes to the caller, the last few are kept for messages. */
+class OutputTail {
+  readonly lines: string[] = [];
+  private readonly assembler = new LineAssembler();
+
+  constructor(
+    private readonly keep: number,
+    private readonly onLine?: (line: string) => void,
+  ) {}
+
+  push(chunk: Buffer | string): void {
+    for (const line of this.assembler.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk), 0)) this.take(line.raw);
+  }
+
+  flush(): void {
+    const rest = this.assembler.flush();
+    if (rest) this.take(rest.raw);
+  }
+
+  private take(raw: Buffer): void {
+    const line = stripAnsi(raw.toString("utf8"));
+    this.lines.push(line);
+    if (this.lines.length > this.keep) this.lines.shift();
+    this.onLine?.(line);
+  }
+}
+
+/**
+ * Stops the tool's process group at most once, for the first reason that comes: its timeout or
+ * the caller's abort. After the leader exits, settle() also stops what it left behind.
+ */
+class GroupStopper {
+  private stopped: { why: "timeout" | "cancelled"; report: Promise<StopReport> } | undefined;
+  private leaderDone = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly onAbort = () => this.stop("cancelled");
+  private readonly graceMs: number;
+  private readonly note: (message: string) => void;
+
+  constructor(
+    private readonly pgid: number | undefined,
+    private readonly options: RunToolOptions,
+  ) {
+    this.graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+    this.note = options.onNote ?? options.onLine ?? (() => {});
+    this.timer = setTimeout(() => this.stop("timeout"), options.timeoutMs);
+    options.signal?.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  private stop(why: "timeout" | "cancelled"): void {
+    if (this.stopped || this.leaderDone || this.pgid === undefined) return;
+    const pgid = this.pgid;
+    const report = stopGroup(pgid, this.graceMs).then((r) => {
+      this.note(`otarig: ${describeStop(why, abortReason(this.options.signal), this.options.timeoutMs, r, this.graceMs, pgid)}`);
+      return r;
+    });
+    this.stopped = { why, report };
+  }
+
+  /** Once the leader has exited: no process of the group is left when this resolves. */
+  async settle(): Promise<void> {
+    if (this.stopped) {
+      await this.stopped.report;
+      return;
+    }
+    // The tool ended by itself: a timeout or abort from now on is not the tool's verdict.
+    this.leaderDone = true;
+    this.dispose();
+    if (this.pgid === undefined) return;
+    const rest = await stopGroup(this.pgid, this.graceMs);
+    if (rest.how !== "gone") this.note(`otarig: ${this.options.what}: stopped ${rest.pids.length} process(es) it left behind (${rest.how})`);
+  }
+
+  async outcome(): Promise<{ why: "timeout" | "cancelled"; report: StopReport } | undefined> {
+    return this.stopped ? { why: this.stopped.why, report: await this.stopped.report } : undefined;
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.options.signal?.removeEventListener("abort", this.onAbort);
+  }
+}
+
+/** Why the caller aborted: the runner aborts with a sentence ("step 3 timed out after 60s"). */
+function abortReason(signal: AbortSignal | undefined): string {
+  const r: unknown = signal?.reason;
+  if (typeof r === "string") return r;
+  if (r instanceof Error && r.name !== "AbortError") return r.message;
+  return "run cancelled";
+}
+
+function describeStop(why: "timeout" | "cancelled", reason: string, timeoutMs: number, r: StopReport, graceMs: number, pgid: number): string {
+  const cause = why === "timeout" ? `timed out after ${formatDuration(timeoutMs)}` : `stopped (${reason})`;
+  const group = `process group ${pgid} (${r.pids.length} process${r.pids.length === 1 ? "" : "es"}: ${r.pids.join(", ")})`;
+  switch (r.how) {
+    case "gone":
+      return `${cause}; the tool had already exited`;
+    case "SIGTERM":
+      return `${cause}; sent SIGTERM to ${group}; gone after ${formatDuration(r.tookMs)}`;
+    case "SIGKILL":
+      return `${cause}; sent SIGTERM to ${group}; still running after the ${formatDuration(graceMs)} grace, sent SIGKILL; gone after ${formatDuration(r.tookMs)}`;
+    case "survived":
+      return `${cause}; sent SIGTERM then SIGKILL to ${group}; some of it is STILL running (uninterruptible?)`;
+  }
 }
 
 function quote(arg: string): string {

@@ -16,6 +16,11 @@ export interface ExpectOptions {
   since?: number | "boot";
   /** Text shown in the timeout message ("awaited …"). */
   description?: string;
+  /**
+   * Also match the line still arriving (no terminator yet): for prompts, which end without one.
+   * Default false: a line is matched only once it has ended, so a capture never holds half a value.
+   */
+  partial?: boolean;
 }
 
 export interface ExpectMatch {
@@ -35,10 +40,10 @@ export interface ConsoleProtocol {
   send(command: string, options?: { lineEnding?: string; charDelayMs?: number }): Promise<void>;
   /** The seq the next line will get. */
   mark(): number;
-  /** Waits for a line (or an unterminated prompt) matching `pattern`. Throws TestFailure on timeout. */
+  /** Waits for a line (or, with `partial`, an unterminated prompt) matching `pattern`. Throws TestFailure on timeout. */
   expect(pattern: RegExp, options: ExpectOptions): Promise<ExpectMatch>;
   /** Fails (TestFailure) if `pattern` appears in lines since `since` or within `forMs`. */
-  expectNot(pattern: RegExp, options: { forMs: number; since?: number | "boot" }): Promise<void>;
+  expectNot(pattern: RegExp, options: { forMs: number; since?: number | "boot"; partial?: boolean }): Promise<void>;
   /** Waits until the board has printed nothing for `quietMs` (max `withinMs`). */
   settle(quietMs: number, withinMs: number): Promise<void>;
   /** The last `n` lines (ANSI stripped), for error messages and JUnit. */
@@ -48,28 +53,31 @@ export interface ConsoleProtocol {
   onGap?(listener: (message: string) => void): () => void;
 }
 
+// The `signal` of the actions below is the step's: when it aborts (step timeout, Ctrl-C, a failed
+// parallel branch) a tool the action runs is stopped, and the action ends once the tool is gone.
+
 /** A relay module with numbered channels (1-based), switched by one backend (lcus, serial-text, command). */
 export interface Relay {
   readonly name: string;
   readonly channels: number;
-  set(channel: number, on: boolean): Promise<void>;
+  set(channel: number, on: boolean, signal?: AbortSignal): Promise<void>;
   /** Lets go of the module's port, if it holds one. */
   close(): Promise<void>;
 }
 
 export interface PowerProtocol {
-  on(): Promise<void>;
-  off(): Promise<void>;
-  cycle(offMs: number): Promise<void>;
+  on(signal?: AbortSignal): Promise<void>;
+  off(signal?: AbortSignal): Promise<void>;
+  cycle(offMs: number, signal?: AbortSignal): Promise<void>;
 }
 
 export interface ResetProtocol {
-  reset(): Promise<void>;
+  reset(signal?: AbortSignal): Promise<void>;
 }
 
 export interface FlashProtocol {
   /** Writes `image` to the board. `onProgress` gets the flasher's progress (0..1) where it reports it. */
-  program(image: string, onProgress?: (fraction: number, line: string) => void): Promise<void>;
+  program(image: string, onProgress?: (fraction: number, line: string) => void, signal?: AbortSignal): Promise<void>;
 }
 
 /** A board: what a scenario's steps act on. Capabilities a rig does not give are absent. */

@@ -202,7 +202,7 @@ function messageOf(err: unknown): string {
 /**
  * Per-rig folder where virtual boards keep their flash between commands (the virtual rig
  * itself lives only as long as one command): $XDG_CACHE_HOME/otarig/virtual/<rig>/, else
- * ~/.cache/otarig/virtual/<rig>/. The board's lock (<rig>.<board>) keeps two commands apart.
+ * ~/.cache/otarig/virtual/<rig>/. A lock on that folder (lock-keys.ts) keeps two commands apart.
  */
 export function virtualStateDir(rig: RigSpec): string {
   const cache = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
@@ -257,7 +257,7 @@ export async function untilBoardSettles(
   });
   let promptSeen = false;
   if (options.prompt) {
-    console.expect(options.prompt, { withinMs: options.maxMs, since: options.since ?? console.mark() }).then(
+    console.expect(options.prompt, { withinMs: options.maxMs, since: options.since ?? console.mark(), partial: true }).then(
       () => void (promptSeen = true),
       () => {}, // not within maxMs, or the console closed: the loop below decides
     );

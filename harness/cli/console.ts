@@ -4,6 +4,7 @@
 // stdin ends and the board has gone quiet.
 import { createInterface } from "node:readline";
 import { CONSOLE_HELP } from "./board-help.ts";
+import { lineEndingOf } from "../runner/device-actions.ts";
 import {
   BOOT_QUIET_MS,
   BOOT_WATCH_MAX_MS,
@@ -133,7 +134,7 @@ async function runPiped(s: BoardSession, poweredOn: boolean): Promise<void> {
       const line = queue.shift();
       if (line !== undefined) {
         const mark = s.console.mark();
-        await s.console.send(line, { lineEnding: s.handle.profile.lineEnding });
+        await s.console.send(line, { lineEnding: lineEndingOf(s.handle) });
         // The next line once the shell is back (its prompt), as a person would type it.
         await untilBoardSettles(s.console, {
           signal: s.signal,

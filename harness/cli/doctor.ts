@@ -9,7 +9,10 @@ import { containerEngineAvailable } from "../server/engine.ts";
 import { requireSocat, SOCAT_INSTALL } from "../board/virtual/virtual-board.ts";
 import { qemuCacheDir, qemuMissing } from "../board/qemu/guest-images.ts";
 import { loadRig } from "../scenario/load-rig.ts";
+import { CHROMIUM_INSTALL, findChromium } from "../browser/chromium.ts";
+import { chooseLockDir } from "../board/lock/lock-dir.ts";
 import { loadProfile } from "../scenario/load-profile.ts";
+import { checkRemoteBoards } from "./doctor-remote.ts";
 import type { RigSpec } from "../scenario/types.ts";
 
 type Level = "ok" | "warn" | "FAIL";
@@ -54,11 +57,19 @@ export async function doctorCommand(argv: string[]): Promise<number> {
       ? "answers: server mode auto runs the OTA server in a container"
       : "not answering: server mode auto runs the OTA server as a process (start dockerd for container mode)",
   );
-  const chromium = findOnPath(["chromium", "chromium-browser", "google-chrome"]);
-  add(chromium ? "ok" : "warn", "chromium", chromium ?? "not found (portal steps need it: sudo apt-get install chromium)");
+  const chromium = findChromium();
+  add(
+    chromium.path ? "ok" : "warn",
+    "chromium",
+    chromium.path ?? `not found (looked for ${chromium.tried.join(", ")}; browser steps need it: ${CHROMIUM_INSTALL})`,
+  );
+
+  const locks = chooseLockDir(rig?.lockDir);
+  add(locks.perUser ? "warn" : "ok", "lock dir", locks.perUser ? (locks.warning ?? locks.dir) : `${locks.dir} (shared by every user of this host)`);
 
   if (rig) {
     checkRig(rig, add);
+    await checkRemoteBoards(rig, add);
     for (const board of Object.values(rig.boards)) {
       try {
         const profile = await loadProfile(board.profile);

@@ -10,6 +10,7 @@ type Command = (args: string[]) => Promise<number>;
 // testcontainers for `rig --help`), which matters for every run in a CI loop.
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import("./run.ts")).runCommand,
+  locks: async () => (await import("./locks.ts")).locksCommand,
   validate: async () => (await import("./validate.ts")).validateCommand,
   list: async () => (await import("./list.ts")).listCommand,
   doctor: async () => (await import("./doctor.ts")).doctorCommand,
@@ -17,7 +18,19 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   reset: async () => (await import("./board-commands.ts")).resetCommand,
   flash: async () => (await import("./board-commands.ts")).flashCommand,
   console: async () => (await import("./console.ts")).consoleCommand,
+  report: async () => (await import("./report.ts")).reportCommand,
+  merge: async () => (await import("./merge.ts")).mergeCommand,
+  raw: async () => (await import("./raw.ts")).rawCommand,
 };
+
+/** Commands that start servers, boards and tools: nothing of theirs may outlive them. */
+const STARTS_CHILDREN = new Set(["run", "power", "reset", "flash", "console"]);
+
+async function guardChildren(): Promise<void> {
+  const { startChildRegistry } = await import("../core/child-registry.ts");
+  const reaped = await startChildRegistry();
+  for (const r of reaped) process.stderr.write(`rig: stopped what a killed run (${r.owner}) left running: ${r.what} (process group ${r.pgid})\n`);
+}
 
 async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
@@ -31,6 +44,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const load = COMMANDS[first];
+  const startsChildren = STARTS_CHILDREN.has(first) || (!load && (/\.ya?ml$/.test(first) || first.includes("/")));
+  if (startsChildren) await guardChildren();
   if (load) return (await load())(rest);
   if (/\.ya?ml$/.test(first) || first.includes("/")) return (await COMMANDS.run!())(argv);
   process.stderr.write(`rig: unknown command "${first}"${didYouMean(first, Object.keys(COMMANDS))}\nRun "rig --help" for the list.\n`);

@@ -11,12 +11,18 @@ import { writeJunit } from "../report/junit.ts";
 import { writeHtml } from "../report/html.ts";
 import { ResultCollector, type RunResult } from "../report/result.ts";
 import { RunLogWriter } from "../report/run-log.ts";
+import { EventsJsonlWriter } from "../report/events-jsonl.ts";
+import { describeBoards, runEnvironment } from "../report/run-info.ts";
+import { writeSuiteJson } from "../report/suite-json.ts";
+import { chooseShard, type ShardChoice } from "../lab/shard.ts";
+import { worstExitCode } from "../core/exit-code.ts";
 import { TerminalReporter } from "../report/terminal.ts";
 import { runScenario } from "../runner/run-scenario.ts";
 import { loadScenario, type LoadedScenario } from "../scenario/load-scenario.ts";
 import type { ServerMode } from "../scenario/types.ts";
 import { expandScenarioArgs } from "./files.ts";
 import { HELP } from "./help.ts";
+import { hasDisplay } from "../browser/chromium.ts";
 
 const SERVER_MODES = ["auto", "container", "process", "url"];
 
@@ -34,7 +40,11 @@ export async function runCommand(argv: string[]): Promise<number> {
         retries: { type: "string", default: "0" },
         "lock-timeout": { type: "string", default: "10m" },
         console: { type: "boolean", default: false },
+        headed: { type: "boolean", default: false },
         "no-color": { type: "boolean", default: false },
+        shard: { type: "string" },
+        durations: { type: "string" },
+        "raw-secrets": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -52,6 +62,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   const retries = Number(values.retries);
   if (!Number.isInteger(retries) || retries < 0) return usageError(`--retries must be a whole number, not "${values.retries}"`);
+  if (values.headed && !hasDisplay()) return usageError("--headed needs a display (DISPLAY or WAYLAND_DISPLAY is not set)");
   let lockTimeoutMs: number;
   try {
     lockTimeoutMs = parseDuration(values["lock-timeout"]);
@@ -77,8 +88,20 @@ export async function runCommand(argv: string[]): Promise<number> {
     return EXIT_CODES.scenario;
   }
 
+  let shard: ShardChoice<LoadedScenario & { name: string; file: string }>;
+  try {
+    shard = chooseShard(loaded.map((l) => ({ ...l, name: l.scenario.name, file: l.scenario.file })), values.shard, values.durations);
+  } catch (err) {
+    if (err instanceof ScenarioError) return fileError(err);
+    return usageError((err as Error).message);
+  }
+  if (shard.info) {
+    process.stdout.write(`shard ${shard.info.index}/${shard.info.total}: ${shard.info.scenarios.join(", ") || "no scenarios"}\n`);
+    loaded.splice(0, loaded.length, ...shard.items);
+  }
+
   const stamp = new Date().toISOString().replace(/[:.]/g, "-").replace(/-\d{3}Z$/, "Z");
-  const suite = loaded.length > 1;
+  const suite = loaded.length > 1 || shard.info !== undefined;
   const base = values.out ?? join("runs", suite ? `${stamp}-suite` : `${stamp}-${safeName(loaded[0]!.scenario.name)}`);
   const terminal = new TerminalReporter({ showConsole: values.console, ...(values["no-color"] ? { color: false } : {}) });
 
@@ -105,8 +128,11 @@ export async function runCommand(argv: string[]): Promise<number> {
       const bus = new EventBus();
       const collector = new ResultCollector(item.scenario.name, item.scenario.file, runDir);
       const runLog = new RunLogWriter(runDir);
+      const eventsLog = new EventsJsonlWriter(runDir);
+      collector.setSetting(describeBoards(item.rig, item.scenario.boards), runEnvironment(item.rig, shard.info && { index: shard.info.index, total: shard.info.total }));
       bus.subscribe(collector.listener);
       bus.subscribe(runLog.listener);
+      bus.subscribe(eventsLog.listener);
       bus.subscribe(terminal.listener);
       await runScenario({
         ...item,
@@ -116,19 +142,25 @@ export async function runCommand(argv: string[]): Promise<number> {
         keepServer: values["keep-server"],
         retries,
         lockTimeoutMs,
+        headed: values.headed,
+        rawSecrets: values["raw-secrets"],
         ...(values.server ? { serverMode: values.server as ServerMode } : {}),
         onServer: (s) =>
           collector.setServer({ mode: s.mode, url: s.url, ...(s.containerId ? { containerId: s.containerId } : {}), ...(s.image ? { image: s.image } : {}) }),
       });
       await runLog.close();
+      await eventsLog.close();
       writeResultJson(collector.result);
       writeJunit(join(runDir, "junit.xml"), [collector.result]);
       writeHtml(join(runDir, "report.html"), [collector.result]);
       results.push(collector.result);
     }
     if (suite) {
-      writeJunit(join(base, "junit.xml"), results);
-      writeHtml(join(base, "report.html"), results);
+      mkdirSync(base, { recursive: true });
+      const exitCode = controller.signal.aborted ? EXIT_CODES.interrupted : worstExitCode(results.map((r) => r.exitCode ?? EXIT_CODES.infrastructure));
+      writeSuiteJson(base, { exitCode, ...(shard.info ? { shard: shard.info } : {}), results });
+      writeJunit(join(base, "junit.xml"), results, shard.info ? `otarig shard ${shard.info.index}/${shard.info.total}` : undefined);
+      writeHtml(join(base, "report.html"), results, shard.info ? { shard: shard.info, title: `otarig shard ${shard.info.index}/${shard.info.total}` } : {});
     }
   } finally {
     process.off("SIGINT", onSigint);
@@ -139,16 +171,15 @@ export async function runCommand(argv: string[]): Promise<number> {
   return worstExitCode(results.map((r) => r.exitCode ?? EXIT_CODES.infrastructure));
 }
 
-/** A suite's exit code: infrastructure trouble first (CI should alert), then scenario errors, then test failures. */
-export function worstExitCode(codes: number[]): number {
-  for (const code of [EXIT_CODES.interrupted, EXIT_CODES.infrastructure, EXIT_CODES.scenario, EXIT_CODES.test]) {
-    if (codes.includes(code)) return code;
-  }
-  return EXIT_CODES.pass;
-}
+export { worstExitCode };
 
 function safeName(name: string): string {
   return name.replace(/[^\w.-]+/g, "_");
+}
+
+function fileError(err: ScenarioError): number {
+  process.stderr.write(`rig run: ${err.toString()}\n`);
+  return EXIT_CODES.scenario;
 }
 
 function usageError(message: string): number {

@@ -1,6 +1,7 @@
 // The one typed event stream of a run. Every reporter (terminal, JSON, JUnit, HTML) consumes
 // these and nothing else, so a new output is a new subscriber, never a change to the runner.
 import type { FailureClass } from "./errors.ts";
+import { NO_SECRETS, type Redactor } from "./redact.ts";
 
 export type StepStatus = "passed" | "failed" | "skipped";
 export type RunStatus = "passed" | "failed" | "interrupted";
@@ -33,6 +34,20 @@ export type RunEvent = Stamped &
     | { type: "server.log"; line: string }
     | { type: "log"; level: "info" | "warn" | "error"; source: string; message: string }
     | { type: "retry"; path: string; attempt: number; of: number; reason: string }
+    | AttachmentEvent
+    // Attempts of a scenario (--retries): each attempt's verdict; the last one is the run's.
+    | { type: "attempt.start"; n: number; of: number }
+    | {
+        type: "attempt.end";
+        n: number;
+        /** ISO time */
+        startedAt: string;
+        durationMs: number;
+        outcome: "passed" | "failed" | "interrupted";
+        failure?: { failureClass: FailureClass; message: string; step?: string };
+        /** another attempt follows (this one failed with an infrastructure error) */
+        retrying: boolean;
+      }
     | {
         type: "run.end";
         status: RunStatus;
@@ -44,6 +59,17 @@ export type RunEvent = Stamped &
       }
   );
 
+// ---- evidence files (issue 12) ----------------------------------------------------------
+/** A file of a run worth keeping with its results (browser trace, screenshots); `path` is
+ *  relative to the run directory, `step` the step path it belongs to. */
+export interface AttachmentEvent {
+  type: "attachment";
+  name: string;
+  path: string;
+  contentType: string;
+  step?: string;
+}
+
 export type RunEventType = RunEvent["type"];
 export type EventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
 /** An event before the bus stamps it with its time. */
@@ -54,6 +80,11 @@ export type Listener = (event: RunEvent) => void;
 export class EventBus {
   private readonly listeners: Listener[] = [];
   readonly startedAt = performance.now();
+  /**
+   * Secrets of the run: every event passes through it before any reporter sees it, so the
+   * terminal, run.log, result.json, junit.xml and report.html never get a secret value.
+   */
+  redactor: Redactor = NO_SECRETS;
 
   subscribe(listener: Listener): () => void {
     this.listeners.push(listener);
@@ -68,7 +99,7 @@ export class EventBus {
   }
 
   emit(event: UnstampedEvent): RunEvent {
-    const stamped = { ...event, t: this.now() } as RunEvent;
+    const stamped = { ...this.redactor.value(event), t: this.now() } as RunEvent;
     for (const l of this.listeners) {
       try {
         l(stamped);

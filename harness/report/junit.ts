@@ -1,8 +1,9 @@
 // JUnit XML as CI systems read it (Jenkins, GitLab, GitHub test reporters): one testsuite,
 // a testcase per scenario; failures name the failing step and carry the board's last lines.
 import { writeFileSync } from "node:fs";
-import { isAbsolute, relative } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import type { RunResult } from "./result.ts";
+import type { ReadResult } from "./read-result.ts";
 
 export function renderJunit(results: RunResult[], suiteName = "otarig"): string {
   const failures = results.filter((r) => r.status === "failed" && r.failureClass === "test").length;
@@ -22,13 +23,14 @@ function renderCase(r: RunResult): string {
   const file = displayPath(r.file);
   const head = `    <testcase classname="${xml(classnameOf(file))}" name="${xml(r.scenario)}" file="${xml(file)}" time="${(r.durationMs / 1000).toFixed(3)}"`;
   const steps = r.steps.map((s) => `${s.status === "passed" ? "ok  " : "FAIL"} ${s.path} ${s.label} (${s.durationMs}ms)`).join("\n");
-  const out = `      <system-out>${cdata(`run directory: ${r.runDir}\n${steps}\n`)}</system-out>\n`;
+  const out = `      <system-out>${cdata(`run directory: ${r.runDir}\n${attemptsText(r)}${steps}\n${attachmentLines(r)}`)}</system-out>\n`;
   if (r.status === "passed") return `${head}>\n${out}    </testcase>\n`;
   const failed = r.steps.find((s) => s.status === "failed");
   const tag = r.failureClass === "test" ? "failure" : "error";
   const type = r.status === "interrupted" ? "interrupted" : (r.failureClass ?? "infrastructure");
+  const tries = (r.attempts?.length ?? 0) > 1 ? `attempt ${r.attempts!.length} of ${r.attempts!.length}: ` : "";
   const where = failed ? `step ${failed.path} (${failed.label}) failed: ` : "";
-  const message = `${where}${r.message ?? failed?.error?.message ?? "failed"}`;
+  const message = `${tries}${where}${r.message ?? failed?.error?.message ?? "failed"}`;
   const tails = failed?.error?.consoleTail
     ? { [failed.board ?? "board"]: failed.error.consoleTail }
     : r.consoleTail;
@@ -41,6 +43,22 @@ function renderCase(r: RunResult): string {
     out +
     `    </testcase>\n`
   );
+}
+
+/** `[[ATTACHMENT|path]]`: how Jenkins and GitLab pick up a testcase's files (screenshots, traces). */
+function attachmentLines(r: RunResult): string {
+  const list = (r as ReadResult).attachments ?? [];
+  return list.map((a) => `[[ATTACHMENT|${displayPath(join(r.runDir, a.path))}]]\n`).join("");
+}
+
+/** Retries are never hidden: the count and each earlier attempt's error. */
+function attemptsText(r: RunResult): string {
+  const attempts = r.attempts ?? [];
+  if (attempts.length <= 1) return "";
+  const lines = attempts.map(
+    (a) => `attempt ${a.n}: ${a.outcome}${a.failure ? ` (${a.failure.failureClass}${a.failure.step ? `, step ${a.failure.step}` : ""}): ${firstLine(a.failure.message)}` : ""}`,
+  );
+  return `attempts: ${attempts.length}\n${lines.join("\n")}\n`;
 }
 
 export function writeJunit(file: string, results: RunResult[], suiteName?: string): void {

@@ -1,6 +1,7 @@
 // Folds a run's events into the result model that result.json, junit.xml and the summary print.
 import type { FailureClass } from "../core/errors.ts";
 import type { EventOf, RunEvent, RunStatus, StepStatus } from "../core/events.ts";
+import type { BoardInfo, RunEnvironment } from "./run-info.ts";
 
 export interface StepResult {
   path: string;
@@ -28,9 +29,34 @@ export interface RunResult {
   durationMs: number;
   steps: StepResult[];
   retries: EventOf<"retry">[];
+  /** every attempt of the scenario (--retries); the last is the verdict. `steps` are the last attempt's. */
+  attempts?: AttemptResult[];
   server?: ServerInfo;
   /** the last lines each board printed, kept for failure reports */
   consoleTail: Record<string, string[]>;
+  /** serial, port, profile, power and reset of each board (absent in results of older versions) */
+  boardInfo?: BoardInfo[];
+  /** host, versions, rig, shard */
+  environment?: RunEnvironment;
+  /** evidence files (browser trace, screenshots), paths relative to the run dir */
+  attachments?: Attachment[];
+}
+
+export interface Attachment {
+  name: string;
+  path: string;
+  contentType: string;
+  /** the step path it belongs to, e.g. "5" */
+  step?: string;
+}
+
+export interface AttemptResult {
+  n: number;
+  /** ISO time */
+  startedAt: string;
+  durationMs: number;
+  outcome: "passed" | "failed" | "interrupted";
+  failure?: { failureClass: FailureClass; message: string; step?: string };
 }
 
 export interface ServerInfo {
@@ -57,6 +83,7 @@ export class ResultCollector {
       durationMs: 0,
       steps: [],
       retries: [],
+      attempts: [],
       consoleTail: {},
     };
   }
@@ -95,6 +122,24 @@ export class ResultCollector {
       case "retry":
         r.retries.push(e);
         break;
+      case "attachment":
+        (r.attachments ??= []).push({ name: e.name, path: e.path, contentType: e.contentType, ...(e.step ? { step: e.step } : {}) });
+        break;
+      case "attempt.start":
+        if (e.n > 1) {
+          r.steps = []; // the verdict's steps; earlier attempts keep their failure in `attempts`
+          this.open.clear();
+        }
+        break;
+      case "attempt.end":
+        (r.attempts ??= []).push({
+          n: e.n,
+          startedAt: e.startedAt,
+          durationMs: e.durationMs,
+          outcome: e.outcome,
+          ...(e.failure ? { failure: e.failure } : {}),
+        });
+        break;
       case "run.end":
         r.status = e.status;
         r.exitCode = e.exitCode;
@@ -108,5 +153,10 @@ export class ResultCollector {
 
   setServer(info: ServerInfo): void {
     this.result.server = info;
+  }
+
+  setSetting(boards: BoardInfo[], environment: RunEnvironment): void {
+    this.result.boardInfo = boards;
+    this.result.environment = environment;
   }
 }

@@ -43,6 +43,12 @@ function format(e: RunEvent): string | undefined {
       return `retry ${e.path} ${e.attempt}/${e.of}: ${e.reason}`;
     case "run.end":
       return `run ${e.status} exit=${e.exitCode}${e.failureClass ? ` ${e.failureClass}` : ""}${e.message ? `: ${e.message}` : ""}`;
+    case "attempt.start":
+      return e.of > 1 ? `attempt ${e.n} of ${e.of}` : undefined;
+    case "attempt.end":
+      return e.failure || e.n > 1
+        ? `attempt ${e.n} ${e.outcome} in ${e.durationMs}ms${e.failure ? ` | ${e.failure.failureClass}: ${e.failure.message}` : ""}${e.retrying ? " | retrying" : ""}`
+        : undefined;
     case "console.line":
       return undefined;
   }

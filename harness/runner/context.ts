@@ -4,11 +4,15 @@ import type { Board } from "../board/types.ts";
 import type { BoardProfile, BoardSpec, Scenario, Step } from "../scenario/types.ts";
 import type { OtaServer } from "../server/types.ts";
 import type { NetworkProxy } from "../faults/network-proxy.ts";
+import type { BrowserSlot } from "../browser/slot.ts";
+import type { FatalWatch } from "./fatal-watch.ts";
 
 export interface BoardHandle {
   board: Board;
   spec: BoardSpec;
   profile: BoardProfile;
+  /** an isolated virtual board's namespace and veth addresses */
+  network?: { namespace: string; hostAddress: string; boardAddress: string };
 }
 
 export interface RunContext {
@@ -32,6 +36,12 @@ export interface RunContext {
   lastMatch: Map<string, number>;
   /** each board's TCP proxy to the server (its address is ${boards.<b>.server_url}) */
   proxies: Map<string, NetworkProxy>;
+  /** the run's browser, started by its first browser step */
+  browser: BrowserSlot;
+  /** a failure of something a step left running (an armed power cut whose relay failed): fails the run at the next step */
+  background: { failure?: unknown };
+  /** fails the running step when a board prints a fatal line (panic, watchdog) */
+  fatal?: FatalWatch;
   /** after a server restart: points the boards' network proxies at the server's (new) address */
   onServerMoved?: (url: string) => void | Promise<void>;
 }

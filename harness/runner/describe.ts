@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import type { Step } from "../scenario/types.ts";
+import { describeTarget, type Target } from "../browser/locate.ts";
 
 /** A short human label for a step ("expect dut /boot: .../"), from its (resolved) parameters. */
 export function describeStep(step: Step, params: unknown = step.params): string {
@@ -38,6 +39,16 @@ export function describeStep(step: Step, params: unknown = step.params): string 
       return `assert.device ${String(p.device)}${["state", "status", "hash"].map((k) => (p[k] ? ` ${k}=${String(p[k]).slice(0, 16)}` : "")).join("")}`;
     case "repeat":
       return `repeat ${String(p.times)}×`;
+    case "browser.screenshot":
+      return `browser.screenshot ${String(p.name)}`;
+    case "browser.open":
+      return `browser.open ${String(p.url)}`;
+    case "browser.click":
+    case "browser.fill":
+    case "browser.select":
+    case "browser.upload":
+    case "browser.expect":
+      return `${step.name} ${describeTarget(p as Target)}${p.not ? " not" : ""}`;
     default:
       return `${step.name}${board}`;
   }

@@ -13,7 +13,6 @@ export interface ActionResult {
 
 const PROMPT_TRIES = 3;
 const PROMPT_WAIT_MS = 1500;
-const LINE_END_WAIT_MS = 2000;
 
 export async function runDeviceAction(
   ctx: StepContext,
@@ -40,23 +39,20 @@ export async function runDeviceAction(
   const command = template.replace(/\{(\w+)\}/g, (whole, key: string) => placeholders[key] ?? whole);
   const since = board.console.mark();
   const stopProgress = action === "download" ? watchProgress(ctx, handle, boardName) : () => {};
-  const complete = completedLines(board.console);
   try {
-    await board.console.send(command, { lineEnding: profile.lineEnding });
+    await board.console.send(command, { lineEnding: lineEndingOf(handle) });
     const m = await board.console.expect(anyOf(watched.map((k) => profile.patterns[k]!)), {
       withinMs,
       since,
       description: `the result of "${command}" on ${boardName} (${watched.join(" | ")})`,
     });
     ctx.lastMatch.set(boardName, m.line.seq);
-    const text = (await complete.get(m.line.seq)) ?? m.line.text;
     for (const key of watched) {
-      const single = compilePattern(profile.patterns[key]!).exec(text);
-      if (single) return { outcome: key, line: text, groups: { ...single.groups } };
+      const single = compilePattern(profile.patterns[key]!).exec(m.line.text);
+      if (single) return { outcome: key, line: m.line.text, groups: { ...single.groups } };
     }
-    return { outcome: watched[0]!, line: text, groups: {} };
+    return { outcome: watched[0]!, line: m.line.text, groups: {} };
   } finally {
-    complete.stop();
     stopProgress();
   }
 }
@@ -69,40 +65,22 @@ export function requireOutcome(result: ActionResult, wanted: ProfilePattern[], w
   });
 }
 
-/**
- * A result can match while its line is still arriving: a slow UART (an emulated one under load)
- * delivers a line in pieces. Its groups, and a later `expect since: match` on the same line, want
- * the whole line: wait for it to end (briefly; a line that never ends keeps what was matched).
- */
-function completedLines(console: BoardHandle["board"]["console"]): { get(seq: number): Promise<string | undefined>; stop(): void } {
-  const done = new Map<number, string>();
-  const waiting = new Map<number, (text: string) => void>();
-  const off = console.onLine((line) => {
-    done.set(line.seq, line.text);
-    waiting.get(line.seq)?.(line.text);
-  });
-  return {
-    get: (seq) =>
-      done.has(seq)
-        ? Promise.resolve(done.get(seq))
-        : new Promise((resolve) => {
-            const timer = setTimeout(() => resolve(undefined), LINE_END_WAIT_MS);
-            waiting.set(seq, (text) => (clearTimeout(timer), resolve(text)));
-          }),
-    stop: off,
-  };
+/** The line ending of sends: the rig's console.line_ending when it sets one (the port's need), else the profile's. */
+export function lineEndingOf({ spec, profile }: Pick<BoardHandle, "spec" | "profile">): string {
+  return spec.console.lineEnding ?? profile.lineEnding;
 }
 
 // labgrid's ShellDriver way: poke the shell with an empty line until it shows its prompt, so a
 // command is never typed into a board that is still booting.
-async function ensurePrompt({ profile, board, spec }: BoardHandle): Promise<void> {
+async function ensurePrompt(handle: BoardHandle): Promise<void> {
+  const { profile, board, spec } = handle;
   if (!profile.prompt) return;
   const prompt = compilePattern(profile.prompt);
   for (let attempt = 1; ; attempt++) {
     const since = board.console.mark();
-    await board.console.write(profile.lineEnding);
+    await board.console.write(lineEndingOf(handle));
     try {
-      await board.console.expect(prompt, { withinMs: PROMPT_WAIT_MS, since, description: `the prompt /${profile.prompt}/ on ${spec.name}` });
+      await board.console.expect(prompt, { withinMs: PROMPT_WAIT_MS, since, partial: true, description: `the prompt /${profile.prompt}/ on ${spec.name}` });
       return;
     } catch (err) {
       if (attempt >= PROMPT_TRIES) throw err;

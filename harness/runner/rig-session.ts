@@ -1,11 +1,14 @@
 // Turns the rig's board specs into live boards for one run: locks first, then virtual parts,
 // consoles (capturing from the moment they open), power, reset and flash drivers.
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { InfraError } from "../core/errors.ts";
 import type { EventBus } from "../core/events.ts";
+import type { Redactor } from "../core/redact.ts";
 import { SerialConsole } from "../board/console/serial-console.ts";
 import { CommandFlasher } from "../board/flash/command-flasher.ts";
-import { BoardLock } from "../board/lock/board-lock.ts";
+import { chooseLockDir } from "../board/lock/lock-dir.ts";
+import { boardLockKeys, relaySwitchKey } from "../board/lock/lock-keys.ts";
+import { acquireAll, withShortLock } from "../board/lock/lock-set.ts";
 import { createRelay, powerFor, resetFor, type Relay } from "../board/power/relays.ts";
 import { DtrRtsReset } from "../board/reset/dtr-rts.ts";
 import { CommandReset } from "../board/reset/command-reset.ts";
@@ -14,8 +17,13 @@ import { programCommand } from "../board/virtual/programs.ts";
 import { startVirtualRelay, type VirtualRelay } from "../board/virtual/relay.ts";
 import { QEMU_FLASHER_PROGRAM, startQemu } from "./qemu-boards.ts";
 import type { Board, PowerProtocol, ResetProtocol } from "../board/types.ts";
+import type { RelaySpec } from "../board/spec.ts";
+import type { SwitchGuard } from "../board/power/serial-writer.ts";
+import { acquirePlace, type AcquiredPlace } from "../lab/labgrid/place.ts";
 import type { BoardProfile, BoardSpec, RigSpec } from "../scenario/types.ts";
 import type { BoardHandle } from "./context.ts";
+import { lineEndingOf } from "./device-actions.ts";
+import { isolateBoard, prepareIsolation, type IsolatedNetwork } from "./isolation.ts";
 
 export interface RigSession {
   handles: Map<string, BoardHandle>;
@@ -34,6 +42,10 @@ export interface RigSessionOptions {
    * cache dir so that what `rig flash` wrote is still there for a later `rig power on`.
    */
   virtualDir?: string;
+  /** keep `<board>.raw` beside `<board>.log` (default true; a run with secrets turns it off) */
+  rawCapture?: boolean;
+  /** hides secrets in the board logs */
+  redactor?: Redactor;
 }
 
 /** What the parts of one session share while it opens: the rig, the options and the clean-ups. */
@@ -61,9 +73,10 @@ export async function openRigSession(rig: RigSpec, boardNames: string[], options
   const log = (source: string) => (line: string) => bus.emit({ type: "log", level: "info", source, message: line });
 
   try {
+    if (boardNames.some((b) => rig.boards[b]?.virtual?.isolated)) await prepareIsolation(log("rig"));
     await acquireLocks(rig, boardNames, options, cleanups);
     const virtualRelays = await startVirtualRelays(rig, boardNames, options, cleanups, log);
-    const opening: Opening = { rig, options, cleanups, log, virtualRelays, relayFor: relayPool(rig, virtualRelays, cleanups, log) };
+    const opening: Opening = { rig, options, cleanups, log, virtualRelays, relayFor: relayPool(rig, virtualRelays, cleanups, log, options.bus) };
     // Boards are brought up side by side: on a fleet most of the time is process start-up.
     const opened = await Promise.allSettled(boardNames.map((name) => openBoard(opening, name)));
     const failed = opened.find((o): o is PromiseRejectedResult => o.status === "rejected");
@@ -77,6 +90,10 @@ export async function openRigSession(rig: RigSpec, boardNames: string[], options
   }
 }
 
+/**
+ * Locks what the boards use physically (ports, relay channels; lock-keys.ts), all in one global
+ * order, for the whole session. Relay modules themselves are locked only while switching.
+ */
 async function acquireLocks(
   rig: RigSpec,
   boardNames: string[],
@@ -84,15 +101,25 @@ async function acquireLocks(
   cleanups: Array<() => Promise<void>>,
 ): Promise<void> {
   const { bus } = options;
-  for (const name of boardNames) {
-    const lock = new BoardLock({ board: `${rig.name}.${name}`, ...(rig.lockDir ? { dir: rig.lockDir } : {}) });
-    await lock.acquire({
-      timeoutMs: options.lockTimeoutMs ?? 600_000,
-      onWait: (holder) => bus.emit({ type: "log", level: "warn", source: name, message: `waiting for lock held by ${holder}` }),
-      onTakeover: (holder) => bus.emit({ type: "log", level: "warn", source: name, message: `took over a stale lock of ${holder}` }),
-    });
-    cleanups.push(() => lock.release());
-  }
+  const keyContext = { rigName: rig.name, relays: rig.relays, ...(options.virtualDir ? { virtualDir: options.virtualDir } : {}) };
+  const keys = boardNames.flatMap((name) => boardLockKeys(rig.boards[name]!, keyContext));
+  if (keys.length === 0) return;
+  const dir = lockDirOf(rig, bus);
+  const locks = await acquireAll(keys, {
+    dir,
+    timeoutMs: options.lockTimeoutMs ?? 600_000,
+    signal: options.signal,
+    onWait: (holder, _record, wanted) => bus.emit({ type: "log", level: "warn", source: "lock", message: `waiting for lock on ${wanted.what} held by ${holder}` }),
+    onTakeover: (holder, why) => bus.emit({ type: "log", level: "warn", source: "lock", message: `took over a stale lock of ${holder}: ${why}` }),
+  });
+  bus.emit({ type: "log", level: "info", source: "lock", message: `locked in ${dir}: ${locks.keys.map((k) => k.key).join(", ")}` });
+  cleanups.push(() => locks.release());
+}
+
+function lockDirOf(rig: RigSpec, bus: EventBus): string {
+  const choice = chooseLockDir(rig.lockDir);
+  if (choice.warning) bus.emit({ type: "log", level: "warn", source: "lock", message: choice.warning });
+  return choice.dir;
 }
 
 /**
@@ -122,12 +149,23 @@ async function startVirtualRelays(
   return virtualRelays;
 }
 
+/** A serial relay module may serve boards of several runs: its port is held only while one switch goes out. */
+function switchGuard(rig: RigSpec, relay: RelaySpec & { name: string }, bus: EventBus): { guard?: SwitchGuard } {
+  const key = relaySwitchKey(relay);
+  if (!key) return {};
+  let dir: string | undefined;
+  return {
+    guard: (fn) => withShortLock(key, `relay module ${relay.name}`, (dir ??= lockDirOf(rig, bus)), 10_000, fn),
+  };
+}
+
 /** One driver per relay module, made when a board first needs it and closed with the session. */
 function relayPool(
   rig: RigSpec,
   virtualRelays: Map<string, VirtualRelay>,
   cleanups: Array<() => Promise<void>>,
   log: (source: string) => (line: string) => void,
+  bus: EventBus,
 ): (name: string) => Relay {
   const relays = new Map<string, Relay>();
   const virtualRelayDriver = (spec: { channels: number }, name: string): Relay => {
@@ -140,7 +178,8 @@ function relayPool(
     if (!relay) {
       const relaySpec = rig.relays[relayName];
       if (!relaySpec) throw new InfraError(`rig ${rig.name}: no relay "${relayName}"`);
-      relay = createRelay(relaySpec, log(`relay ${relayName}`), { virtual: virtualRelayDriver });
+      // A command relay runs in the rig file's directory, like the flasher; its output goes to run.log.
+      relay = createRelay(relaySpec, log(`relay ${relayName}`), { virtual: virtualRelayDriver, cwd: dirname(rig.file), ...switchGuard(rig, relaySpec, bus) });
       relays.set(relayName, relay);
       const opened = relay;
       cleanups.push(() => opened.close());
@@ -155,21 +194,24 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
   if (!profile) throw new InfraError(`board ${name}: profile ${spec.profile} was not loaded`);
   const fields: Record<string, string> = {};
   // a QEMU board reads its uplink (the board's network proxy, set once the server is up) at each power on
-  const virtual: ManagedBoard | undefined = spec.virtual
+  const started = spec.virtual
     ? await startVirtual(o, spec)
     : spec.qemu
-      ? await startQemu(spec, managedDir(o, spec), o.log(`${spec.name} (qemu)`), o.cleanups, () => fields.server_url)
+      ? { virtual: await startQemu(spec, managedDir(o, spec), o.log(`${spec.name} (qemu)`), o.cleanups, () => fields.server_url) }
       : undefined;
-  const port = virtual?.consolePort ?? spec.console.port;
+  const virtual: ManagedBoard | undefined = started?.virtual;
+  const lab = spec.labgrid ? await acquireLabgridPlace(o, spec) : undefined;
+  const port = virtual?.consolePort ?? lab?.consoleUrl ?? spec.console.url ?? spec.console.port;
   if (!port) throw new InfraError(`board ${name} has no console port`);
-  const console = await openConsole(o, spec, port);
+  const console = await openConsole(o, spec, profile, port);
 
   if (virtual) wireVirtualRelays(spec, virtual, o.virtualRelays);
-  const power = settledPower(powerOf(spec, virtual, o.relayFor), spec, o.virtualRelays);
-  const reset = settledReset(resetOf(spec, virtual, o.relayFor, console), spec, o.virtualRelays);
+  const power = settledPower(powerOf(spec, virtual, o.relayFor) ?? lab?.power, spec, o.virtualRelays);
+  const reset = settledReset(resetOf(o, spec, virtual, console), spec, o.virtualRelays);
   if (virtual && power) o.cleanups.push(() => power.off()); // a virtual board is powered down with the run
   Object.assign(fields, {
     ...spec.extra,
+    ...lab?.fields,
     name,
     serial: spec.serialNumber,
     serial_number: spec.serialNumber,
@@ -187,7 +229,7 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
     ...(reset ? { reset } : {}),
     ...(flash ? { flash } : {}),
   };
-  return { board, spec, profile };
+  return { board, spec, profile, ...(started?.network ? { network: started.network } : {}) };
 }
 
 function managedDir(o: Opening, spec: BoardSpec): string {
@@ -203,8 +245,25 @@ export interface ManagedBoard {
   fields: Record<string, string>;
 }
 
-async function startVirtual(o: Opening, spec: BoardSpec): Promise<ManagedBoard> {
+/** A labgrid place: reserved and acquired now, released (reservation cancelled first) with the session. */
+async function acquireLabgridPlace(o: Opening, spec: BoardSpec): Promise<AcquiredPlace> {
+  const { bus } = o.options;
+  const place = await acquirePlace({
+    board: spec.name,
+    spec: spec.labgrid!,
+    ...(o.rig.lockDir ? { lockDir: o.rig.lockDir } : {}),
+    waitTimeoutMs: o.options.lockTimeoutMs ?? 600_000,
+    signal: o.options.signal,
+    log: (level, message) => bus.emit({ type: "log", level, source: spec.name, message }),
+  });
+  o.cleanups.push(() => place.release());
+  return place;
+}
+
+async function startVirtual(o: Opening, spec: BoardSpec): Promise<{ virtual: ManagedBoard; network?: IsolatedNetwork }> {
+  const network = spec.virtual!.isolated ? await isolateBoard(spec.name, o.cleanups, o.log(spec.name)) : undefined;
   const virtual = await startVirtualBoard({
+    ...(network ? { commandPrefix: network.exec } : {}),
     name: spec.name,
     serialNumber: spec.serialNumber,
     workDir: managedDir(o, spec),
@@ -212,20 +271,24 @@ async function startVirtual(o: Opening, spec: BoardSpec): Promise<ManagedBoard> 
     onOutput: o.log(`${spec.name} (virtual board process)`),
   });
   o.cleanups.push(() => virtual.stop());
-  return { consolePort: virtual.consolePort, power: virtual.power, reset: virtual.reset, fields: { flash_dir: virtual.flashDir } };
+  const managed: ManagedBoard = { consolePort: virtual.consolePort, power: virtual.power, reset: virtual.reset, fields: { flash_dir: virtual.flashDir } };
+  return { virtual: managed, ...(network ? { network } : {}) };
 }
 
 /** Opens the board's console; capture into `<board>.log` starts now and lasts the session. */
-async function openConsole(o: Opening, spec: BoardSpec, port: string): Promise<SerialConsole> {
+async function openConsole(o: Opening, spec: BoardSpec, profile: BoardProfile, port: string): Promise<SerialConsole> {
   const { bus, runDir } = o.options;
   const name = spec.name;
   const console = new SerialConsole({
     board: name,
     port,
     baud: spec.console.baud,
-    lineEnding: spec.console.lineEnding,
+    lineEnding: lineEndingOf({ spec, profile }),
     reconnectTimeoutMs: spec.console.reconnectTimeoutMs,
+    ...pick(spec.console, ["dtr", "rts", "hupcl"]),
     logFile: join(runDir, `${name}.log`),
+    ...(o.options.rawCapture !== false ? { rawFile: join(runDir, `${name}.raw`) } : {}),
+    ...(o.options.redactor ? { redactor: o.options.redactor } : {}),
     clockOrigin: bus.startedAt,
   });
   console.onLine((line) => bus.emit({ type: "console.line", board: name, text: line.text }));
@@ -257,6 +320,8 @@ async function flasherFor(
       ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [`board.${k}`, v])),
     },
     sharePort: flash.sharePort,
+    what: `flasher of board ${spec.name}`,
+    ...(flash.killGraceMs !== undefined ? { killGraceMs: flash.killGraceMs } : {}),
     console,
     onOutput: o.log(`${spec.name} flasher`),
   });
@@ -287,16 +352,16 @@ function settledPower(power: PowerProtocol | undefined, spec: BoardSpec, relays:
   const relay = power && spec.power && "relay" in spec.power ? relays.get(spec.power.relay) : undefined;
   if (!power || !relay) return power;
   return {
-    on: async () => (await power.on(), await relay.settled()),
-    off: async () => (await power.off(), await relay.settled()),
-    cycle: async (offMs) => (await power.cycle(offMs), await relay.settled()),
+    on: async (signal) => (await power.on(signal), await relay.settled()),
+    off: async (signal) => (await power.off(signal), await relay.settled()),
+    cycle: async (offMs, signal) => (await power.cycle(offMs, signal), await relay.settled()),
   };
 }
 
 function settledReset(reset: ResetProtocol | undefined, spec: BoardSpec, relays: Map<string, VirtualRelay>): ResetProtocol | undefined {
   const relay = reset && spec.reset && "relay" in spec.reset ? relays.get(spec.reset.relay) : undefined;
   if (!reset || !relay) return reset;
-  return { reset: async () => (await reset.reset(), await relay.settled()) };
+  return { reset: async (signal) => (await reset.reset(signal), await relay.settled()) };
 }
 
 function powerOf(spec: BoardSpec, virtual: ManagedBoard | undefined, relayFor: (name: string) => Relay): PowerProtocol | undefined {
@@ -308,19 +373,29 @@ function powerOf(spec: BoardSpec, virtual: ManagedBoard | undefined, relayFor: (
   return powerFor(relayFor(spec.power.relay), spec.power.channel);
 }
 
-function resetOf(
-  spec: BoardSpec,
-  virtual: ManagedBoard | undefined,
-  relayFor: (name: string) => Relay,
-  console: SerialConsole,
-): ResetProtocol | undefined {
+function resetOf(o: Opening, spec: BoardSpec, virtual: ManagedBoard | undefined, console: SerialConsole): ResetProtocol | undefined {
   const r = spec.reset;
   if (!r) return undefined;
   if ("virtual" in r) {
     if (!virtual) throw new InfraError(`board ${spec.name}: reset: virtual needs a virtual or qemu board`);
     return virtual.reset;
   }
-  if ("relay" in r) return resetFor(relayFor(r.relay), r.channel, r.pulseMs);
+  if ("relay" in r) return resetFor(o.relayFor(r.relay), r.channel, r.pulseMs);
   if ("method" in r) return new DtrRtsReset(console, r.sequence);
-  return new CommandReset(r.command, r.timeoutMs);
+  // Like the flasher: runs in the rig file's directory, its output in run.log.
+  return new CommandReset({
+    command: r.command,
+    timeoutMs: r.timeoutMs,
+    cwd: dirname(o.rig.file),
+    onOutput: o.log(`${spec.name} reset`),
+    what: `reset command of board ${spec.name}`,
+    ...(r.killGraceMs !== undefined ? { killGraceMs: r.killGraceMs } : {}),
+  });
+}
+
+/** The keys of `from` that are set (exactOptionalPropertyTypes keeps undefined out of options). */
+function pick<T extends object, K extends keyof T>(from: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (from[k] !== undefined) out[k] = from[k];
+  return out;
 }

@@ -2,18 +2,24 @@
 // always runs. Reports are the subscribers' business; this only emits events.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { parseDuration } from "../core/duration.ts";
+import { formatDuration, parseDuration } from "../core/duration.ts";
+import { DEFAULT_KILL_GRACE_MS } from "../board/exec.ts";
+import { setAsideAttempt } from "./attempts.ts";
 import { EXIT_CODES, InfraError, OtarigError, ScenarioError, TestFailure, failureClassOf, type FailureClass } from "../core/errors.ts";
 import type { EventBus, EventOf } from "../core/events.ts";
 import type { BoardProfile, RigSpec, Scenario, Step } from "../scenario/types.ts";
 import { startOtaServer } from "../server/start.ts";
 import type { OtaServer } from "../server/types.ts";
 import { openRigSession, type RigSession } from "./rig-session.ts";
-import { NetworkProxy } from "../faults/network-proxy.ts";
+import type { NetworkProxy } from "../faults/network-proxy.ts";
+import { resolveBenchAddress } from "../board/network/address.ts";
+import { startBoardProxies } from "./board-proxies.ts";
 import type { RunContext, StepContext, StepOutcome } from "./context.ts";
 import { describeStep } from "./describe.ts";
 import { interpolateStep } from "./variables.ts";
 import { STEP_IMPLS } from "./steps/index.ts";
+import { watchFatal } from "./fatal-watch.ts";
+import { scenarioSecrets, type Secrets } from "./secrets.ts";
 import { checkStepParams } from "../scenario/step-check.ts";
 import type { StepName } from "../scenario/steps.ts";
 
@@ -26,11 +32,15 @@ export interface RunOptions {
   signal: AbortSignal;
   /** leave the server running after the run (to poke at it after a failure) */
   keepServer?: boolean;
-  /** retries of a step that failed with an infrastructure error */
+  /** how many times to run the scenario again after an attempt failed with an infrastructure error */
   retries?: number;
   serverMode?: Scenario["server"]["mode"];
   lockTimeoutMs?: number;
   onServer?: (server: OtaServer) => void;
+  /** browser steps show their window (--headed) */
+  headed?: boolean;
+  /** keep <board>.raw even when the scenario has secrets (the board may echo them there) */
+  rawSecrets?: boolean;
 }
 
 export interface RunOutcome {
@@ -40,16 +50,75 @@ export interface RunOutcome {
 
 class Interrupted extends InfraError {}
 
+/**
+ * Runs the scenario; an attempt that fails with an infrastructure error (a hung relay, a flasher
+ * that timed out, a port that vanished) is run again from scratch, up to `retries` more times.
+ * Every attempt is reported (attempt.end events -> result.json `attempts`); the last is the verdict.
+ */
 export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   const { scenario, bus, runDir } = options;
   mkdirSync(runDir, { recursive: true });
+  const secrets = scenarioSecrets(scenario);
+  bus.redactor = secrets.redactor; // before the first event: nothing is written unredacted
   bus.emit({ type: "run.start", scenario: scenario.name, file: scenario.file, runDir, boards: scenario.boards });
+  reportSecrets(bus, secrets, options.rawSecrets === true);
+  const maxAttempts = 1 + (options.retries ?? 0);
+  let attempt: AttemptOutcome;
+  for (let n = 1; ; n++) {
+    const startedAt = new Date().toISOString();
+    const t0 = bus.now();
+    bus.emit({ type: "attempt.start", n, of: maxAttempts });
+    attempt = await runAttempt(options, secrets);
+    const retrying = attempt.failureClass === "infrastructure" && !options.signal.aborted && n < maxAttempts;
+    bus.emit({
+      type: "attempt.end",
+      n,
+      startedAt,
+      durationMs: bus.now() - t0,
+      outcome: options.signal.aborted ? "interrupted" : attempt.failureClass ? "failed" : "passed",
+      ...(attempt.failureClass && attempt.message !== undefined
+        ? { failure: { failureClass: attempt.failureClass, message: attempt.message, ...(attempt.step ? { step: attempt.step } : {}) } }
+        : {}),
+      retrying,
+    });
+    if (!retrying) break;
+    bus.emit({ type: "retry", path: "scenario", attempt: n, of: maxAttempts - 1, reason: attempt.message ?? "infrastructure error" });
+    setAsideAttempt(runDir, n, (message) => bus.emit({ type: "log", level: "warn", source: "retry", message }));
+  }
+
+  const interrupted = options.signal.aborted;
+  const { failureClass } = attempt;
+  const exitCode = interrupted ? EXIT_CODES.interrupted : failureClass ? EXIT_CODES[failureClass] : EXIT_CODES.pass;
+  bus.emit({
+    type: "run.end",
+    status: interrupted ? "interrupted" : failureClass ? "failed" : "passed",
+    durationMs: bus.now(),
+    exitCode,
+    ...(failureClass ? { failureClass } : {}),
+    ...(attempt.step ? { failedStep: attempt.step } : {}),
+    ...(attempt.message !== undefined ? { message: attempt.message } : {}),
+  });
+  return { exitCode, ...(failureClass ? { failureClass } : {}) };
+}
+
+interface AttemptOutcome {
+  failureClass?: FailureClass;
+  message?: string;
+  step?: string;
+}
+
+/** One attempt: boards and server up, the steps, teardown (always). */
+async function runAttempt(options: RunOptions, secrets: Secrets): Promise<AttemptOutcome> {
+  const { scenario, bus, runDir } = options;
   let server: OtaServer | undefined;
   let session: RigSession | undefined;
   let failure: { error: unknown; step?: string } | undefined;
   const deferred: RunContext["deferred"] = [];
 
   try {
+    // Where the boards reach this runner; an address this host lacks fails before anything starts.
+    const bench = resolveBenchAddress(options.rig.network, scenario.boards.map((b) => options.rig.boards[b]!));
+    bus.emit({ type: "log", level: "info", source: "network", message: `bench address ${bench.address} (${bench.how})` });
     // The boards and the server come up side by side; whichever came up is torn down if the
     // other failed.
     const [sessionUp, serverUp] = await Promise.allSettled([
@@ -59,6 +128,8 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
         profiles: options.profiles,
         signal: options.signal,
         ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+        redactor: secrets.redactor,
+        rawCapture: !secrets.redactor.active || options.rawSecrets === true,
       }),
       startOtaServer(scenario.server, {
         runId: runDir,
@@ -79,7 +150,9 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     deferred.push(async () => {
       for (const proxy of proxies.values()) await proxy.close();
     });
-    await startProxies(session!, server!, bus, proxies); // fills the map as it goes: a failure half-way leaks none
+    await startBoardProxies(session!, server!, bench, bus, proxies); // fills the map as it goes: a failure half-way leaks none
+    const fatal = watchFatal(session!.handles, scenario, bus);
+    deferred.push(() => fatal.stop());
     const ctx: RunContext = {
       scenario,
       bus,
@@ -89,51 +162,43 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       firmwares: new Map(),
       artifacts: new Map(),
       deployments: new Map(),
+      browser: { headed: options.headed ?? false },
       deferred,
       proxies,
       lastMatch: new Map(),
+      background: {},
       onServerMoved: (url) => {
         for (const proxy of proxies.values()) proxy.setTarget(url);
       },
       runDir,
       signal: options.signal,
+      fatal,
     };
-    await runSteps(ctx, scenario.steps, "", options.retries ?? 0);
+    await runSteps(ctx, scenario.steps, "");
+    if (ctx.background.failure !== undefined) throw ctx.background.failure;
   } catch (error) {
     failure = { error, ...(error instanceof StepFailed ? { step: error.path } : {}) };
   } finally {
     await teardown(bus, deferred, session, server, options.keepServer ?? false);
   }
-
-  const cause = failure?.error instanceof StepFailed ? failure.error.cause : failure?.error;
-  const interrupted = options.signal.aborted;
-  const failureClass = failure ? failureClassOf(cause) : undefined;
-  const exitCode = interrupted ? EXIT_CODES.interrupted : failureClass ? EXIT_CODES[failureClass] : EXIT_CODES.pass;
-  bus.emit({
-    type: "run.end",
-    status: interrupted ? "interrupted" : failure ? "failed" : "passed",
-    durationMs: bus.now(),
-    exitCode,
-    ...(failureClass ? { failureClass } : {}),
-    ...(failure?.step ? { failedStep: failure.step } : {}),
-    ...(cause ? { message: messageOf(cause) } : {}),
-  });
-  return { exitCode, ...(failureClass ? { failureClass } : {}) };
+  if (!failure) return {};
+  const cause = failure.error instanceof StepFailed ? failure.error.cause : failure.error;
+  return { failureClass: failureClassOf(cause), message: messageOf(cause), ...(failure.step ? { step: failure.step } : {}) };
 }
 
-/**
- * One TCP proxy per board between it and the server: `fault.network` breaks the link there, and
- * a server restart on a new port only moves the proxies' target. Boards reach the server through
- * ${boards.<b>.server_url}.
- */
-async function startProxies(session: RigSession, server: OtaServer, bus: EventBus, proxies: Map<string, NetworkProxy>): Promise<void> {
-  for (const [name, handle] of session.handles) {
-    const proxy = await NetworkProxy.start({
-      target: server.url,
-      onEvent: (message) => bus.emit({ type: "log", level: "info", source: `network ${name}`, message }),
+/** Says which variables are hidden (never their values), and what that does to the .raw files. */
+function reportSecrets(bus: EventBus, secrets: ReturnType<typeof scenarioSecrets>, rawSecrets: boolean): void {
+  if (secrets.names.length) {
+    const raw = rawSecrets ? "<board>.raw is kept (--raw-secrets): it may hold them" : "no <board>.raw is kept (--raw-secrets keeps it)";
+    bus.emit({ type: "log", level: "info", source: "secrets", message: `the values of ${secrets.names.join(", ")} are written as ***; ${raw}` });
+  }
+  if (secrets.tooShort.length) {
+    bus.emit({
+      type: "log",
+      level: "warn",
+      source: "secrets",
+      message: `${secrets.tooShort.join(", ")} look secret but are too short to hide; list them under secrets: to hide them anyway`,
     });
-    proxies.set(name, proxy);
-    handle.board.fields.server_url = proxy.url;
   }
 }
 
@@ -147,14 +212,16 @@ class StepFailed extends Error {
   }
 }
 
-async function runSteps(ctx: RunContext, steps: Step[], prefix: string, retries: number): Promise<void> {
+async function runSteps(ctx: RunContext, steps: Step[], prefix: string): Promise<void> {
   for (const [i, step] of steps.entries()) {
-    if (ctx.signal.aborted) throw new Interrupted("interrupted");
-    await runStep(ctx, step, `${prefix}${i + 1}`, retries);
+    if (ctx.signal.aborted) throw new Interrupted(abortMessage(ctx.signal, "interrupted"));
+    // Something an earlier step left running failed (a power cut's relay): the run stops here.
+    if (ctx.background.failure !== undefined) throw ctx.background.failure;
+    await runStep(ctx, step, `${prefix}${i + 1}`);
   }
 }
 
-async function runStep(ctx: RunContext, step: Step, path: string, retries: number): Promise<void> {
+async function runStep(ctx: RunContext, step: Step, path: string): Promise<void> {
   const label = step.label ?? describeStep(step, resolvedForLabel(ctx, step));
   const boardName = boardOf(step.params);
   const startedAt = ctx.bus.now();
@@ -164,16 +231,7 @@ async function runStep(ctx: RunContext, step: Step, path: string, retries: numbe
   ctx.bus.emit({ type: "step.start", ...common });
   let outcome: StepOutcome | void = undefined;
   try {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        outcome = await executeStep(ctx, step, path, retries);
-        break;
-      } catch (err) {
-        const retriable = err instanceof InfraError && !(err instanceof Interrupted) && !ctx.signal.aborted;
-        if (!retriable || attempt >= retries) throw err;
-        ctx.bus.emit({ type: "retry", path, attempt: attempt + 1, of: retries, reason: messageOf(err) });
-      }
-    }
+    outcome = await executeStep(ctx, step, path);
   } catch (err) {
     const cause = err instanceof StepFailed ? err.cause : err;
     end({
@@ -189,25 +247,25 @@ async function runStep(ctx: RunContext, step: Step, path: string, retries: numbe
   end({ status: "passed", ...(outcome?.detail ? { detail: outcome.detail } : {}) });
 }
 
-async function executeStep(ctx: RunContext, step: Step, path: string, retries: number): Promise<StepOutcome | void> {
-  if (step.name === "repeat" || step.name === "parallel") return runBlock(ctx, step, path, retries);
+async function executeStep(ctx: RunContext, step: Step, path: string): Promise<StepOutcome | void> {
+  if (step.name === "repeat" || step.name === "parallel") return runBlock(ctx, step, path);
   const impl = STEP_IMPLS[step.name as keyof typeof STEP_IMPLS];
   if (!impl) throw new ScenarioError(`unknown step "${step.name}"`, step.pos);
   const params = checkStepParams(step as Step & { name: StepName }, interpolateStep(ctx, step));
-  const timeoutMs = effectiveTimeout(ctx.scenario, step, params);
+  const timeoutMs = effectiveTimeout(ctx, step, params);
   const board = boardOf(params);
   const targets = board === "all" ? ctx.scenario.boards : [undefined];
-  // The step's own signal: aborted when the run is interrupted or the step times out, so a
-  // step never keeps waiting (or keeps the process alive) after its verdict.
+  // The step's own signal: aborted when the run is interrupted, a parallel branch failed or the
+  // step timed out, so a step never keeps waiting, and its tools are stopped, after its verdict.
   const stepAbort = new AbortController();
-  const onRunAbort = () => stepAbort.abort();
+  const onRunAbort = () => stepAbort.abort(ctx.signal.reason);
   ctx.signal.addEventListener("abort", onRunAbort, { once: true });
   try {
     const results = await Promise.all(
       targets.map((name) => {
         const p = name ? { ...(params as object), board: name } : params;
         const sctx = stepContext({ ...ctx, signal: stepAbort.signal }, step, path, timeoutMs);
-        return withTimeout(impl(sctx, p), timeoutMs, ctx, step, name ?? board, path);
+        return withTimeout(impl(sctx, p), timeoutMs, ctx, stepAbort, step, name ?? board, path);
       }),
     );
     return results.length === 1 ? results[0] : { detail: `${results.length} boards` };
@@ -217,20 +275,47 @@ async function executeStep(ctx: RunContext, step: Step, path: string, retries: n
   }
 }
 
-async function runBlock(ctx: RunContext, step: Step, path: string, retries: number): Promise<StepOutcome> {
+async function runBlock(ctx: RunContext, step: Step, path: string): Promise<StepOutcome> {
   const blocks = step.children ?? [];
   if (step.name === "repeat") {
     const times = Number((step.params as { times?: unknown }).times ?? 1);
     const body = blocks[0] ?? [];
-    for (let n = 1; n <= times; n++) await runSteps(ctx, body, `${path}.${n}.`, retries);
+    for (let n = 1; n <= times; n++) await runSteps(ctx, body, `${path}.${n}.`);
     return { detail: `${times} times` };
   }
-  // Every branch runs to its end even when another fails, so nothing still runs at teardown.
+  // The first branch to fail stops the others (their tools get SIGTERM, then SIGKILL); every
+  // branch has ended before the block does, so nothing still runs at teardown.
   const names = (step.params as { branches?: string[] } | null)?.branches ?? [];
-  const outcomes = await Promise.allSettled(blocks.map((body, b) => runSteps(ctx, body, `${path}.${names[b] ?? b + 1}.`, retries)));
-  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
-  if (failed) throw failed.reason;
+  const branchAbort = new AbortController();
+  const onRunAbort = () => branchAbort.abort(ctx.signal.reason);
+  ctx.signal.addEventListener("abort", onRunAbort, { once: true });
+  const branchCtx = { ...ctx, signal: branchAbort.signal };
+  try {
+    const outcomes = await Promise.allSettled(
+      blocks.map((body, b) =>
+        runSteps(branchCtx, body, `${path}.${names[b] ?? b + 1}.`).catch((err: unknown) => {
+          if (!branchAbort.signal.aborted) branchAbort.abort(`stopped: parallel branch ${names[b] ?? b + 1} of step ${path} failed`);
+          throw err;
+        }),
+      ),
+    );
+    if (ctx.signal.aborted) throw new Interrupted(abortMessage(ctx.signal, "interrupted"));
+    // The branch that failed first (by its own error, not one stopped because of it) is the verdict.
+    const failed = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
+    const first = failed.find((o) => !(stepCause(o.reason) instanceof Interrupted)) ?? failed[0];
+    if (first) throw first.reason;
+  } finally {
+    ctx.signal.removeEventListener("abort", onRunAbort);
+  }
   return { detail: `${blocks.length} branches` };
+}
+
+function stepCause(err: unknown): unknown {
+  return err instanceof StepFailed ? err.cause : err;
+}
+
+function abortMessage(signal: AbortSignal, fallback: string): string {
+  return typeof signal.reason === "string" ? signal.reason : fallback;
 }
 
 function stepContext(ctx: RunContext, step: Step, path: string, timeoutMs: number): StepContext {
@@ -256,42 +341,109 @@ function stepContext(ctx: RunContext, step: Step, path: string, timeoutMs: numbe
   };
 }
 
-/** A step's own `timeout:` wins; else the scenario default, stretched to cover an explicit `within`. */
-function effectiveTimeout(scenario: Scenario, step: Step, params: unknown): number {
+/**
+ * Steps that drive bench hardware through tools and drivers: when one times out the bench is at
+ * fault (infrastructure error, exit 3, retried under --retries), and its tools are stopped
+ * before the step ends. A timeout of any other step is a wait on the board or the server's view
+ * of it: a test failure.
+ */
+const INFRA_STEPS = new Set(["flash", "power", "reset", "server.start", "server.stop", "server.restart"]);
+
+/** How long a stopped step may take to let go (its tools' SIGTERM grace, SIGKILL, a relay's release). */
+const STOP_WAIT_MS = 30_000;
+
+/**
+ * A step's own `timeout:` wins. A flash step gets its rig's `flash.timeout`, plus the time to stop
+ * the flasher, so the flasher's own timeout (with its output) speaks first. Else the scenario
+ * default, stretched to cover an explicit `within`.
+ */
+function effectiveTimeout(ctx: RunContext, step: Step, params: unknown): number {
   if (step.timeoutMs !== undefined) return step.timeoutMs;
+  if (step.name === "flash") {
+    const board = boardOf(params);
+    const names = board === "all" ? ctx.scenario.boards : board ? [board] : [];
+    const flashMs = names.map((n) => ctx.boards.get(n)?.spec.flash).map((f) => (f ? f.timeoutMs + (f.killGraceMs ?? DEFAULT_KILL_GRACE_MS) + 2000 : 0));
+    if (flashMs.length > 0 && Math.max(...flashMs) > 0) return Math.max(...flashMs);
+  }
   const within = (params as { within?: string | number } | null)?.within;
   const withinMs = within !== undefined ? parseDuration(within) : 0;
-  return Math.max(scenario.timeoutMs, withinMs + 2000);
+  return Math.max(ctx.scenario.timeoutMs, withinMs + 2000);
 }
 
 async function withTimeout<T>(
   work: Promise<T>,
   timeoutMs: number,
   ctx: RunContext,
+  stepAbort: AbortController,
   step: Step,
   board: string | undefined,
   path: string,
 ): Promise<T> {
   work.catch(() => {}); // a late rejection after a timeout is not an unhandled one
+  const infra = INFRA_STEPS.has(step.name);
+  let stopping = false; // the verdict is the timeout's (or the interruption's), not what the stopped work threw
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const tail = board ? ctx.boards.get(board)?.board.console.tail(20) : undefined;
-      const shown = tail?.length ? `\nlast lines from ${board}:\n  ${tail.slice(-10).join("\n  ")}` : "";
-      reject(
-        new TestFailure(`step ${path} (${step.name}) did not finish within ${timeoutMs / 1000}s${shown}`, tail ? { consoleTail: tail } : {}),
-      );
+      stopping = true;
+      const what = `step ${path} (${step.name}) did not finish within ${timeoutMs / 1000}s`;
+      stepAbort.abort(`${what}`);
+      void settleStopped(work, infra, ctx, path).then((toolError) => {
+        const tail = board ? ctx.boards.get(board)?.board.console.tail(20) : undefined;
+        const shown = tail?.length ? `\nlast lines from ${board}:\n  ${tail.slice(-10).join("\n  ")}` : "";
+        const message = `${what}${toolError ? `\n${toolError}` : ""}${shown}`;
+        const options = tail ? { consoleTail: tail } : {};
+        reject(infra ? new InfraError(message, options) : new TestFailure(message, options));
+      });
     }, timeoutMs);
-    onAbort = () => reject(new Interrupted(`interrupted during step ${path} (${step.name})`));
+    onAbort = () => {
+      stopping = true;
+      void settleStopped(work, infra, ctx, path).then(() =>
+        reject(new Interrupted(`${abortMessage(ctx.signal, "interrupted")} (during step ${path}, ${step.name})`)),
+      );
+    };
     ctx.signal.addEventListener("abort", onAbort, { once: true });
   });
   try {
-    return await Promise.race([work, limit]);
+    // A board printing a fatal line (panic, watchdog) ends the step at once, whatever it waits for.
+    return await Promise.race(ctx.fatal ? [work, limit, ctx.fatal.failed] : [work, limit]);
+  } catch (err) {
+    if (stopping) return await limit;
+    if (!stepAbort.signal.aborted) {
+      // Ended early (a fatal line on a console): the step's tools are stopped before the verdict.
+      stepAbort.abort(messageOf(err));
+      await settleStopped(work, infra, ctx, path);
+    }
+    throw err;
   } finally {
     clearTimeout(timer);
     if (onAbort) ctx.signal.removeEventListener("abort", onAbort);
   }
+}
+
+/**
+ * After a step was stopped: a hardware step ends only once its tools are gone (runTool waits for
+ * that), so wait for it, bounded; returns what its tool said on the way out. Other steps only
+ * wait on the board or the server and end at once.
+ */
+async function settleStopped(work: Promise<unknown>, infra: boolean, ctx: RunContext, path: string): Promise<string | undefined> {
+  if (!infra) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    work.then(
+      () => undefined,
+      (err: unknown) => messageOf(err),
+    ),
+    new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), STOP_WAIT_MS))),
+  ]);
+  clearTimeout(timer);
+  if (outcome === "late") {
+    const message = `step ${path} was still running ${formatDuration(STOP_WAIT_MS)} after it was told to stop; leaving it behind`;
+    ctx.bus.emit({ type: "log", level: "error", source: `step ${path}`, message });
+    return message;
+  }
+  return outcome;
 }
 
 async function teardown(

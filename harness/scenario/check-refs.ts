@@ -41,6 +41,8 @@ export function stepOutputs(step: Step): string[] {
       return typeof p.artifact === "string" ? [`${p.artifact}.deployment`] : [];
     case "set":
       return Object.keys(p);
+    case "browser.expect":
+      return typeof p.as === "string" && p.not !== true ? [p.as] : [];
     default:
       return [];
   }

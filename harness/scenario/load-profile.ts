@@ -16,6 +16,8 @@ export const profileSchema = z.strictObject({
   line_ending: z.string().default("\n"),
   commands: optionalStrings(DEVICE_ACTIONS).default({}),
   patterns: optionalStrings(PROFILE_PATTERNS).default({}),
+  /** lines that mean the firmware died (panic, watchdog, failed assert): they fail the running step at once */
+  fatal: z.array(z.string().min(1)).default([]),
 });
 
 export async function loadProfile(file: string, ref?: FileRef): Promise<BoardProfile> {
@@ -31,6 +33,7 @@ export function readProfileSource(src: YamlSource): { value?: BoardProfile; erro
   // Patterns are used as JS RegExps at run time: a bad one is the profile's error, found now.
   for (const [key, source] of Object.entries(value.patterns)) errors.push(...regexErrors(source, src, ["patterns", key]));
   if (value.prompt !== undefined) errors.push(...regexErrors(value.prompt, src, ["prompt"]));
+  value.fatal.forEach((source, i) => errors.push(...regexErrors(source, src, ["fatal", i], `fatal[${i}]`)));
   if (errors.length > 0) return { errors };
   const profile: BoardProfile = {
     file: src.absPath,
@@ -38,6 +41,7 @@ export function readProfileSource(src: YamlSource): { value?: BoardProfile; erro
     lineEnding: value.line_ending,
     commands: stripUndefined(value.commands),
     patterns: stripUndefined(value.patterns),
+    fatal: value.fatal,
   };
   if (value.prompt !== undefined) profile.prompt = value.prompt;
   return { value: profile, errors };

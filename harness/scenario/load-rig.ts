@@ -7,21 +7,28 @@ import type { BoardSpec, FlashSpec, PowerSpec, QemuBoardSpec, RelaySpec, ResetSp
 import { check, durationMs } from "./validate.ts";
 import type { Checked } from "./validate.ts";
 import { regexErrors } from "./load-profile.ts";
+import { readNetwork } from "./load-network.ts";
 import { didYouMean, suggest } from "./suggest.ts";
 import { isRecord, readYamlSource, throwIfErrors } from "./yaml-source.ts";
+import { consoleUrlErrors, labgridBoardSchema, labgridErrors, labgridPlaceSpec } from "./load-rig-remote.ts";
 import type { FileRef, Path, YamlSource } from "./yaml-source.ts";
 
 const rigSchema = z.strictObject({
   name: z.string().min(1),
   lock_dir: z.string().min(1).optional(),
+  network: z.unknown().optional(),
   boards: z.record(z.string(), z.unknown()).refine((b) => Object.keys(b).length > 0, "a rig needs at least one board"),
   relays: z.record(z.string(), z.unknown()).default({}),
 });
 
 const consoleSchema = z.strictObject({
   port: z.string().min(1).optional(),
+  url: z.string().min(1).optional(),
+  dtr: z.boolean().optional(),
+  rts: z.boolean().optional(),
+  hupcl: z.boolean().optional(),
   baud: z.number().int().positive().default(115200),
-  line_ending: z.string().default("\n"),
+  line_ending: z.string().optional(), // absent: the profile's
   reconnect_timeout: durationMs.default(10_000),
 });
 
@@ -32,11 +39,11 @@ const resetSchemas = {
   method: z.strictObject({
     method: z.literal("dtr-rts"),
     sequence: z.union([
-      z.enum(["esp32", "pulse-dtr"]),
+      z.enum(["esp32", "esp32-bootloader", "pulse-dtr"]),
       z.array(z.strictObject({ dtr: z.boolean().optional(), rts: z.boolean().optional(), delay: durationMs.optional() })).min(1),
     ]),
   }),
-  command: z.strictObject({ command: z.array(z.string()).min(1), timeout: durationMs.default(10_000) }),
+  command: z.strictObject({ command: z.array(z.string()).min(1), timeout: durationMs.default(10_000), kill_grace: durationMs.optional() }),
   virtual: z.strictObject({ virtual: z.literal(true) }),
 };
 
@@ -56,7 +63,9 @@ const boardSchema = z.looseObject({
   profile: z.string().min(1),
   console: consoleSchema.prefault({}),
   // `virtual: true` is short for `virtual: {}`
-  virtual: z.union([z.literal(true), z.strictObject({ config: z.record(z.string(), z.unknown()).default({}) })]).optional(),
+  virtual: z
+    .union([z.literal(true), z.strictObject({ config: z.record(z.string(), z.unknown()).default({}), isolated: z.boolean().default(false) })])
+    .optional(),
   // `qemu: true` is short for `qemu: {}`
   qemu: z.union([z.literal(true), qemuSchema]).optional(),
   power: z.record(z.string(), z.unknown()).optional(),
@@ -67,8 +76,11 @@ const boardSchema = z.looseObject({
       timeout: durationMs.default(120_000),
       progress: z.string().optional(),
       share_port: z.boolean().default(false),
+      kill_grace: durationMs.optional(),
     })
     .optional(),
+  labgrid: labgridBoardSchema.optional(),
+  fatal: z.array(z.string().min(1)).optional(),
 });
 const BOARD_KEYS = Object.keys(boardSchema.shape);
 
@@ -88,6 +100,7 @@ const relaySchemas = {
     on: z.array(z.string()).min(1),
     off: z.array(z.string()).min(1),
     timeout: durationMs.default(10_000),
+    kill_grace: durationMs.optional(),
     channels,
   }),
   virtual: z.strictObject({ type: z.literal("virtual"), channels }),
@@ -116,6 +129,10 @@ export function readRigSource(src: YamlSource): Checked<RigSpec> {
     const board = readBoard(src, rig, name, raw, errors);
     if (board) rig.boards[name] = board;
   }
+  if (top.value.network !== undefined) {
+    const network = readNetwork(src, top.value.network, Object.values(rig.boards), errors);
+    if (network) rig.network = network;
+  }
   return errors.length > 0 ? { errors } : { value: rig, errors };
 }
 
@@ -126,7 +143,9 @@ function readRelay(src: YamlSource, name: string, raw: unknown, errors: Scenario
   const { value, errors: errs } = check(relaySchemas[typed.value.type], raw, src, at, { what: `relay ${name}` });
   errors.push(...errs);
   if (!value) return undefined;
-  if (value.type === "command") return { type: "command", on: value.on, off: value.off, timeoutMs: value.timeout, channels: value.channels };
+  if (value.type === "command") {
+    return { type: "command", on: value.on, off: value.off, timeoutMs: value.timeout, channels: value.channels, ...graceOf(value.kill_grace) };
+  }
   if (value.type === "lcus" || value.type === "serial-text") return { ...value, port: portPath(src, value.port) };
   return value;
 }
@@ -154,14 +173,17 @@ function readBoard(src: YamlSource, rig: RigSpec, name: string, raw: unknown, er
     } else extra[key] = v === null ? "" : String(v);
   }
 
-  const virtual = b.virtual === undefined ? undefined : { config: b.virtual === true ? {} : b.virtual.config };
+  const virtual =
+    b.virtual === undefined ? undefined : b.virtual === true ? { config: {} } : { config: b.virtual.config, ...(b.virtual.isolated ? { isolated: true } : {}) };
   const qemu = b.qemu === undefined ? undefined : qemuSpec(b.qemu === true ? qemuSchema.parse({}) : b.qemu);
   if (virtual && qemu) errors.push(new ScenarioError(`${what} is either virtual or qemu, not both`, src.pos([...at, "qemu"], "key")));
   // a virtual or QEMU board's console is a PTY pair the harness makes
   const managed = virtual !== undefined || qemu !== undefined;
   const port = b.console.port === undefined ? undefined : portPath(src, b.console.port);
-  if (!managed && port === undefined) {
-    errors.push(new ScenarioError(`${what} needs console.port (only a virtual or qemu board may leave it out)`, src.pos([...at, "console"], "key")));
+  const url = b.console.url;
+  errors.push(...consoleUrlErrors(src, at, b.console, b.labgrid !== undefined), ...labgridErrors(src, at, b.labgrid, virtual !== undefined));
+  if (!managed && port === undefined && url === undefined && !b.labgrid) {
+    errors.push(new ScenarioError(`${what} needs console.port or console.url (only a virtual, qemu or labgrid board may leave both out)`, src.pos([...at, "console"], "key")));
   }
 
   const board: BoardSpec = {
@@ -170,25 +192,35 @@ function readBoard(src: YamlSource, rig: RigSpec, name: string, raw: unknown, er
     profile: path.resolve(src.dir, b.profile),
     console: {
       baud: b.console.baud,
-      lineEnding: b.console.line_ending,
+      ...(b.console.line_ending !== undefined ? { lineEnding: b.console.line_ending } : {}),
       reconnectTimeoutMs: b.console.reconnect_timeout,
       ...(port !== undefined ? { port } : {}),
+      ...(url !== undefined ? { url } : {}),
+      ...(b.console.dtr !== undefined ? { dtr: b.console.dtr } : {}),
+      ...(b.console.rts !== undefined ? { rts: b.console.rts } : {}),
+      ...(b.console.hupcl !== undefined ? { hupcl: b.console.hupcl } : {}),
     },
     extra,
     pos: src.pos(at, "key"),
   };
   if (virtual) board.virtual = virtual;
   if (qemu) board.qemu = qemu;
+  if (b.labgrid) board.labgrid = labgridPlaceSpec(b.labgrid, src.dir);
 
   // `virtual: true` power/reset: the managed board's own (its process)
   const power = b.power ? readPower(src, rig, at, b.power, errors) : managed ? { virtual: true as const } : undefined;
   if (power) board.power = power;
   const reset = b.reset ? readReset(src, rig, at, b.reset, errors) : managed ? { virtual: true as const } : undefined;
   if (reset) board.reset = reset;
+  if (b.fatal) {
+    b.fatal.forEach((source, i) => errors.push(...regexErrors(source, src, [...at, "fatal", i], `fatal[${i}]`)));
+    board.fatal = b.fatal;
+  }
   if (b.flash) {
     errors.push(...regexErrors(b.flash.progress, src, [...at, "flash", "progress"], "flash.progress"));
     const flash: FlashSpec = { command: b.flash.command, timeoutMs: b.flash.timeout, sharePort: b.flash.share_port, cwd: src.dir };
     if (b.flash.progress !== undefined) flash.progress = b.flash.progress;
+    if (b.flash.kill_grace !== undefined) flash.killGraceMs = b.flash.kill_grace;
     board.flash = flash;
   }
   return board;
@@ -238,7 +270,7 @@ function readReset(src: YamlSource, rig: RigSpec, board: Path, raw: Record<strin
           }));
     return { method: "dtr-rts", sequence };
   }
-  if ("command" in value) return { command: value.command, timeoutMs: value.timeout };
+  if ("command" in value) return { command: value.command, timeoutMs: value.timeout, ...graceOf(value.kill_grace) };
   return value;
 }
 
@@ -253,6 +285,11 @@ function relayRefErrors(src: YamlSource, rig: RigSpec, at: Path, ref: { relay: s
     return [new ScenarioError(`channel ${ref.channel} is out of range: relay "${ref.relay}" has ${relay.channels} channel(s)`, src.pos([...at, "channel"]))];
   }
   return [];
+}
+
+/** `kill_grace`: how long a stopped tool gets between SIGTERM and SIGKILL (runTool's default when absent). */
+function graceOf(ms: number | undefined): { killGraceMs?: number } {
+  return ms === undefined ? {} : { killGraceMs: ms };
 }
 
 // Device paths (/dev/…, COM3) stay as written; ./x and ../x are files next to the rig (PTY links).

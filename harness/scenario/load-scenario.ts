@@ -55,6 +55,12 @@ const scenarioSchema = z.strictObject({
     .default({}),
   vars: z.record(z.string(), scalar).default({}),
   timeout: durationMs.default(60_000),
+  /** patterns that mean a board died, added to the profiles' and the rig's `fatal` */
+  fatal: z.array(z.string().min(1)).default([]),
+  /** fatal lines this scenario provokes on purpose (e.g. a watchdog test): they do not fail it */
+  expected_fatal: z.array(z.string().min(1)).default([]),
+  /** environment variables whose values are secret: *** wherever the harness writes */
+  secrets: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name")).default([]),
   steps: z.array(z.unknown()).min(1),
 });
 
@@ -145,7 +151,13 @@ export async function readScenarioSource(src: YamlSource, options: LoadOptions =
     vars,
     timeoutMs: t.timeout,
     steps,
+    fatal: t.fatal,
+    expectedFatal: t.expected_fatal,
+    secrets: t.secrets,
   };
+  for (const key of ["fatal", "expected_fatal"] as const) {
+    t[key].forEach((source, i) => errors.push(...regexErrors(source, src, [key, i], `${key}[${i}]`)));
+  }
   if (t.description !== undefined) scenario.description = t.description;
 
   // Board fields as ${boards.<b>.<field>} sees them; `port` always exists at run time (a virtual board's PTY).

@@ -8,6 +8,34 @@ export const duration = z.union([z.string(), z.number().nonnegative()]);
 const board = z.string().min(1);
 const text = z.string();
 
+/** ARIA roles a browser step may select by (the ones pages use; getByRole knows them all). */
+const ARIA_ROLES = [
+  "alert", "button", "cell", "checkbox", "columnheader", "combobox", "dialog", "form", "group", "heading", "img", "link",
+  "list", "listitem", "main", "navigation", "option", "paragraph", "radio", "region", "row", "rowgroup", "rowheader",
+  "status", "tab", "table", "textbox", "banner", "contentinfo", "menu", "menuitem", "progressbar", "searchbox", "spinbutton",
+  "switch", "tabpanel", "term", "definition", "article", "strong", "code",
+] as const;
+
+/** An element on a page: by role (+ accessible name), label, text or CSS selector, maybe inside another. */
+const targetShape = {
+  role: z.enum(ARIA_ROLES).optional(),
+  name: text.optional(),
+  label: text.optional(),
+  text: text.optional(),
+  selector: text.optional(),
+  exact: z.boolean().optional(),
+};
+type TargetIn = { role?: string; name?: string; label?: string; text?: string; selector?: string; in?: TargetIn };
+/** Exactly one way of finding the element (name only goes with role). */
+function oneWay(value: unknown, ctx: z.RefinementCtx): void {
+  const t = value as TargetIn;
+  const ways = (["role", "label", "text", "selector"] as const).filter((k) => t[k] !== undefined);
+  if (ways.length !== 1) ctx.addIssue({ code: "custom", message: `give exactly one of role, label, text, selector (got ${ways.length ? ways.join(", ") : "none"})` });
+  if (t.name !== undefined && t.role === undefined) ctx.addIssue({ code: "custom", message: "name goes with role (the element's accessible name)" });
+}
+const scope = z.strictObject(targetShape).superRefine(oneWay);
+const target = <T extends z.ZodRawShape>(extra: T) => z.strictObject({ ...targetShape, in: scope.optional(), ...extra }).superRefine(oneWay);
+
 export const stepSchemas = {
   flash: z.strictObject({ board, image: text }),
   power: z.strictObject({ board, action: z.enum(["on", "off", "cycle"]), off: duration.optional() }),
@@ -30,6 +58,8 @@ export const stepSchemas = {
      * lines that arrive together); "boot" everything since the console opened
      */
     since: z.enum(["step", "match", "boot"]).optional(),
+    /** also match the line still arriving (a prompt with no newline); default: whole lines only */
+    partial: z.boolean().optional(),
   }),
   settle: z.strictObject({ board, quiet: duration, within: duration.optional() }),
   wait: z.union([duration, z.strictObject({ for: duration })]),
@@ -88,6 +118,24 @@ export const stepSchemas = {
   "vendor.disable": z.strictObject({ model: text, devices: z.array(text).min(1) }),
   "vendor.upload": z.strictObject({ file: text, as: z.string().regex(/^[A-Za-z_][\w]*$/, "a variable name"), name: z.string().optional() }),
   "vendor.deploy": z.strictObject({ artifact: text, devices: z.array(text).min(1), expect_rejected: z.array(text).optional() }),
+
+  /** browser steps (playwright-core in the system's Chromium); one page per run */
+  "browser.open": z.strictObject({ url: text }),
+  "browser.click": target({}),
+  "browser.fill": target({ value: text }),
+  /** picks the option whose text contains `option` */
+  "browser.select": target({ option: text }),
+  "browser.upload": target({ file: text }),
+  /** the element appears (or with not: true, is gone / never appears) within `within` */
+  "browser.expect": target({
+    within: duration.optional(),
+    not: z.boolean().optional(),
+    /** keeps the element's visible text as ${<as>} */
+    as: z.string().regex(/^[A-Za-z_][\w]*$/, "a variable name").optional(),
+  }),
+  "browser.screenshot": z.strictObject({ name: z.string().regex(/^[\w.-]+$/, "a file name (letters, digits, . _ -)"), full_page: z.boolean().optional() }),
+  /** signs in to the reference portal with the harness's API key (the secret never reaches a log or the trace) */
+  "portal.login": z.union([z.null(), z.strictObject({ url: text.optional() })]),
 
   "assert.hash": z.strictObject({ board, equals: text }),
   "assert.deployment": z.strictObject({

@@ -41,6 +41,12 @@ export interface Scenario {
   vars: Record<string, string>;
   timeoutMs: number;
   steps: Step[];
+  /** fatal patterns the scenario adds to its boards' profiles and rig */
+  fatal: string[];
+  /** fatal lines the scenario provokes on purpose: a line matching one of these does not fail the run */
+  expectedFatal: string[];
+  /** names of environment variables whose values are secret (besides names that look secret) */
+  secrets: string[];
 }
 
 // What a rig file describes (boards, relays) is the board layer's own vocabulary.
@@ -49,6 +55,7 @@ export type {
   ConsoleSpec,
   DtrRtsStep,
   FlashSpec,
+  NetworkSpec,
   PowerSpec,
   QemuBoardSpec,
   RelaySpec,
@@ -86,4 +93,6 @@ export interface BoardProfile {
   /** command templates; `{key}` / `{value}` in configure, `{arg}` elsewhere */
   commands: Partial<Record<DeviceAction, string>>;
   patterns: Partial<Record<ProfilePattern, string>>;
+  /** regex sources of lines that mean the firmware died */
+  fatal: string[];
 }

@@ -80,140 +80,68 @@ export async function startContainerServer(options: ContainerServerOptions): Pro
   }
   const tc = await import("testcontainers");
   const reference = options.image === undefined;
-  const credentials: ServerCredentials = reference ? newCredentials() : {};
   const image = reference ? (await ensureServerImage({ onLog: options.onLog, ...(options.entry ? { entry: options.entry } : {}) })).tag : options.image!;
-  const containerPort = reference ? SERVER_IMAGE_PORT : (options.port ?? 1337);
-  const bindAddress = options.bindAddress ?? "127.0.0.1";
-  const urlHost = bindAddress === "0.0.0.0" || bindAddress === "::" ? "127.0.0.1" : bindAddress;
-  const timeoutMs = options.startTimeoutMs ?? 30_000;
-  const dataDir = path.resolve(options.dataDir);
-  if (reference) mkdirSync(dataDir, { recursive: true });
-
-  let started: StartedTestContainer | undefined;
-  let containerId = "";
-  let hostPort = 0;
-  let url = "";
-  let logsDone: Promise<void> = Promise.resolve();
-
-  const envFor = (port: number): Record<string, string> => {
-    if (!reference) return { ...options.env };
-    const env: Record<string, string> = {
-      BACKEND_HOST: "0.0.0.0",
-      BACKEND_PORT: String(SERVER_IMAGE_PORT),
-      OTA_DATA_DIR: "/data",
-      OTA_API_KEYS: apiKeysEnv(credentials),
-      OTA_PUBLIC_URL: `http://${urlHost}:${port}`,
-      ...options.env,
-    };
-    if (env.OTA_SECRET) credentials.secret = env.OTA_SECRET;
-    return env;
+  if (reference) mkdirSync(path.resolve(options.dataDir), { recursive: true });
+  const server = new ServerContainer(tc, options, image, reference ? newCredentials() : {});
+  await server.start();
+  return {
+    mode: "container",
+    get url() {
+      return server.url;
+    },
+    get containerId() {
+      return server.containerId;
+    },
+    get hostPort() {
+      return server.hostPort;
+    },
+    image,
+    credentials: server.credentials,
+    stop: () => server.stop(),
+    start: () => server.start(),
   };
+}
 
-  async function startOnce(port: number): Promise<void> {
-    const recent: string[] = [];
-    let exited!: () => void;
-    const exitedP = new Promise<void>((resolve) => (exited = resolve));
-    const consume = (stream: Readable) => {
-      const rl = createInterface({ input: stream, crlfDelay: Infinity });
-      rl.on("line", (line) => {
-        recent.push(line);
-        if (recent.length > LOG_TAIL) recent.shift();
-        try {
-          options.onLog(line);
-        } catch {
-          /* a broken log sink must not break the server */
-        }
-      });
-      rl.on("close", () => exited());
-      stream.on("error", () => exited());
-    };
-    logsDone = exitedP;
+/** One server container across stop/start: the host port, and so the URL, survive a restart. */
+class ServerContainer {
+  containerId = "";
+  hostPort = 0;
+  url = "";
+  private started: StartedTestContainer | undefined;
+  private logsDone: Promise<void> = Promise.resolve();
+  private readonly reference: boolean;
+  private readonly containerPort: number;
+  private readonly bindAddress: string;
+  /** the address the harness reaches a published port at (a wildcard bind is reached on loopback) */
+  private readonly urlHost: string;
+  private readonly timeoutMs: number;
 
-    const Container = otarigContainerClass(tc);
-    const container = new Container(image)
-      .withExposedPorts({ container: containerPort, host: port })
-      .withEnvironment(envFor(port))
-      .withLabels({
-        [LABEL]: "1",
-        [LABEL_RUN]: options.runId,
-        [LABEL_PID]: String(process.pid),
-        [LABEL_HOST]: hostname(),
-        "otarig.component": "ota-server",
-      })
-      .withLogConsumer(consume)
-      .withStartupTimeout(timeoutMs);
-    container.bindAddress = bindAddress;
-    if (reference) {
-      container
-        .withBindMounts([{ source: dataDir, target: "/data", mode: "rw" }])
-        .withTmpFs({ "/tmp": "rw,mode=1777" })
-        .withPullPolicy(tc.PullPolicy.neverPull());
-      // Files in the data directory belong to whoever runs the harness, not to root.
-      if (typeof process.getuid === "function" && typeof process.getgid === "function") {
-        container.withUser(`${process.getuid()}:${process.getgid()}`);
-      }
-    }
-    const logPattern = reference ? (options.wait?.log ?? '"listening"') : options.wait?.log;
-    let logRe: RegExp | undefined;
-    if (logPattern !== undefined) {
-      try {
-        logRe = new RegExp(logPattern);
-      } catch (err) {
-        throw new InfraError(`server.wait.log is not a valid regular expression: ${(err as Error).message}`);
-      }
-      container.withWaitStrategy(tc.Wait.forLogMessage(logRe));
-    } else {
-      container.withWaitStrategy(noWait(timeoutMs));
-    }
-
-    const deadline = Date.now() + timeoutMs;
-    try {
-      started = await container.start();
-      containerId = started.getId();
-      hostPort = started.getMappedPort(containerPort);
-      url = `http://${urlHost}:${hostPort}`;
-      const remaining = () => Math.max(1000, deadline - Date.now());
-      const ready = reference
-        ? waitForHealth(url, remaining(), options.wait?.http ?? "/healthz")
-        : options.wait?.http !== undefined
-          ? waitForHealth(url, remaining(), options.wait.http)
-          : logRe === undefined
-            ? waitForHttpAnswer(url, remaining())
-            : Promise.resolve();
-      await Promise.race([
-        ready,
-        exitedP.then(() => {
-          throw new Error("the container exited");
-        }),
-      ]);
-    } catch (err) {
-      const id = container.createdId ?? containerId;
-      started = undefined;
-      let exitCode: number | undefined;
-      if (id) {
-        const state = await engineRequest<{ State?: { Running?: boolean; ExitCode?: number } }>("GET", `/containers/${id}/json`).catch(() => undefined);
-        if (state?.status === 200 && state.body.State && !state.body.State.Running) exitCode = state.body.State.ExitCode;
-        await removeContainer(id).catch(() => {});
-      }
-      // Let the last log lines arrive (the stream ends once the container is gone).
-      if (id) await Promise.race([exitedP, sleep(500)]);
-      throw startFailure(err, image, id, recent, port, exitCode);
-    }
+  constructor(
+    private readonly tc: Testcontainers,
+    private readonly options: ContainerServerOptions,
+    private readonly image: string,
+    readonly credentials: ServerCredentials,
+  ) {
+    this.reference = options.image === undefined;
+    this.containerPort = this.reference ? SERVER_IMAGE_PORT : (options.port ?? 1337);
+    this.bindAddress = options.bindAddress ?? "127.0.0.1";
+    this.urlHost = this.bindAddress === "0.0.0.0" || this.bindAddress === "::" ? "127.0.0.1" : this.bindAddress;
+    this.timeoutMs = options.startTimeoutMs ?? 30_000;
   }
 
-  async function start(): Promise<void> {
-    if (started) return;
+  async start(): Promise<void> {
+    if (this.started) return;
     // A restart reuses the host port so the URL boards were given stays valid; if the port was
     // taken meanwhile, a new one is picked and `url` changes.
-    const first = hostPort || (await freePort(bindAddress));
+    const first = this.hostPort || (await freePort(this.bindAddress));
     for (let attempt = 0; ; attempt++) {
-      const port = attempt === 0 ? first : await freePort(bindAddress);
+      const port = attempt === 0 ? first : await freePort(this.bindAddress);
       try {
-        await startOnce(port);
+        await this.startOnce(port);
         return;
       } catch (err) {
         if (attempt < 4 && err instanceof InfraError && isPortConflict(err)) {
-          options.onLog(`otarig: host port ${port} is taken, trying another`);
+          this.options.onLog(`otarig: host port ${port} is taken, trying another`);
           continue;
         }
         throw err;
@@ -221,9 +149,9 @@ export async function startContainerServer(options: ContainerServerOptions): Pro
     }
   }
 
-  async function stop(): Promise<void> {
-    const s = started;
-    started = undefined;
+  async stop(): Promise<void> {
+    const s = this.started;
+    this.started = undefined;
     if (!s) return;
     try {
       await s.stop({ timeout: STOP_TIMEOUT_MS, remove: true });
@@ -233,26 +161,132 @@ export async function startContainerServer(options: ContainerServerOptions): Pro
     await removeContainer(s.getId()).catch((err: Error) => {
       throw new InfraError(`could not remove OTA server container ${s.getId().slice(0, 12)}: ${err.message}`);
     });
-    await Promise.race([logsDone, sleep(1000)]);
+    await Promise.race([this.logsDone, sleep(1000)]);
   }
 
-  await start();
-  return {
-    mode: "container",
-    get url() {
-      return url;
-    },
-    get containerId() {
-      return containerId;
-    },
-    get hostPort() {
-      return hostPort;
-    },
-    image,
-    credentials,
-    stop,
-    start,
-  };
+  private async startOnce(port: number): Promise<void> {
+    const logs = new LogTail(this.options.onLog);
+    this.logsDone = logs.ended;
+    const { container, logRe } = this.configure(port, logs);
+    const deadline = Date.now() + this.timeoutMs;
+    try {
+      this.started = await container.start();
+      this.containerId = this.started.getId();
+      this.hostPort = this.started.getMappedPort(this.containerPort);
+      this.url = `http://${this.urlHost}:${this.hostPort}`;
+      await Promise.race([
+        this.ready(logRe, Math.max(1000, deadline - Date.now())),
+        logs.ended.then(() => {
+          throw new Error("the container exited");
+        }),
+      ]);
+    } catch (err) {
+      const id = container.createdId ?? this.containerId;
+      this.started = undefined;
+      const exitCode = id ? await exitCodeOf(id) : undefined;
+      if (id) await removeContainer(id).catch(() => {});
+      // Let the last log lines arrive (the stream ends once the container is gone).
+      if (id) await Promise.race([logs.ended, sleep(500)]);
+      throw startFailure(err, this.image, id, logs.recent, port, exitCode);
+    }
+  }
+
+  /** The container to start on host `port`, and the log line that means ready (if any). */
+  private configure(port: number, logs: LogTail): { container: OtarigContainer; logRe: RegExp | undefined } {
+    const Container = otarigContainerClass(this.tc);
+    const container = new Container(this.image)
+      .withExposedPorts({ container: this.containerPort, host: port })
+      .withEnvironment(this.environment(port))
+      .withLabels({
+        [LABEL]: "1",
+        [LABEL_RUN]: this.options.runId,
+        [LABEL_PID]: String(process.pid),
+        [LABEL_HOST]: hostname(),
+        "otarig.component": "ota-server",
+      })
+      .withLogConsumer((stream) => logs.consume(stream))
+      .withStartupTimeout(this.timeoutMs);
+    container.bindAddress = this.bindAddress;
+    if (this.reference) {
+      container
+        .withBindMounts([{ source: path.resolve(this.options.dataDir), target: "/data", mode: "rw" }])
+        .withTmpFs({ "/tmp": "rw,mode=1777" })
+        .withPullPolicy(this.tc.PullPolicy.neverPull());
+      // Files in the data directory belong to whoever runs the harness, not to root.
+      if (typeof process.getuid === "function" && typeof process.getgid === "function") {
+        container.withUser(`${process.getuid()}:${process.getgid()}`);
+      }
+    }
+    const logPattern = this.reference ? (this.options.wait?.log ?? '"listening"') : this.options.wait?.log;
+    let logRe: RegExp | undefined;
+    if (logPattern !== undefined) {
+      try {
+        logRe = new RegExp(logPattern);
+      } catch (err) {
+        throw new InfraError(`server.wait.log is not a valid regular expression: ${(err as Error).message}`);
+      }
+      container.withWaitStrategy(this.tc.Wait.forLogMessage(logRe));
+    } else {
+      container.withWaitStrategy(noWait(this.timeoutMs));
+    }
+    return { container, logRe };
+  }
+
+  private environment(port: number): Record<string, string> {
+    if (!this.reference) return { ...this.options.env };
+    const env: Record<string, string> = {
+      BACKEND_HOST: "0.0.0.0",
+      BACKEND_PORT: String(SERVER_IMAGE_PORT),
+      OTA_DATA_DIR: "/data",
+      OTA_API_KEYS: apiKeysEnv(this.credentials),
+      OTA_PUBLIC_URL: `http://${this.urlHost}:${port}`,
+      ...this.options.env,
+    };
+    if (env.OTA_SECRET) this.credentials.secret = env.OTA_SECRET;
+    return env;
+  }
+
+  /** Readiness after the wait strategy: the reference server's health, else what `wait` asks. */
+  private ready(logRe: RegExp | undefined, timeoutMs: number): Promise<void> {
+    const http = this.options.wait?.http;
+    if (this.reference) return waitForHealth(this.url, timeoutMs, http ?? "/healthz");
+    if (http !== undefined) return waitForHealth(this.url, timeoutMs, http);
+    if (logRe === undefined) return waitForHttpAnswer(this.url, timeoutMs);
+    return Promise.resolve();
+  }
+}
+
+/** The container's output, line by line, to the run's log; keeps the last lines for errors. */
+class LogTail {
+  readonly recent: string[] = [];
+  readonly ended: Promise<void>;
+  private end!: () => void;
+
+  constructor(private readonly onLog: (line: string) => void) {
+    this.ended = new Promise<void>((resolve) => (this.end = resolve));
+  }
+
+  consume(stream: Readable): void {
+    const rl = createInterface({ input: stream, crlfDelay: Infinity });
+    rl.on("line", (line) => {
+      this.recent.push(line);
+      if (this.recent.length > LOG_TAIL) this.recent.shift();
+      try {
+        this.onLog(line);
+      } catch {
+        /* a broken log sink must not break the server */
+      }
+    });
+    rl.on("close", () => this.end());
+    stream.on("error", () => this.end());
+  }
+}
+
+/** The exit code of a container that stopped, if it did. */
+async function exitCodeOf(id: string): Promise<number | undefined> {
+  const state = await engineRequest<{ State?: { Running?: boolean; ExitCode?: number } }>("GET", `/containers/${id}/json`).catch(() => undefined);
+  if (state?.status === 200 && state.body.State && !state.body.State.Running) return state.body.State.ExitCode;
+  return undefined;
 }
 
 /**

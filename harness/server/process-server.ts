@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { InfraError } from "../core/errors.ts";
+import { trackChild } from "../core/child-registry.ts";
 import { waitForHealth } from "./health.ts";
 import type { OtaServer, ServerCredentials, ServerStartOptions } from "./types.ts";
 
@@ -29,7 +30,12 @@ export async function startProcessServer(options: ServerStartOptions): Promise<O
       env,
       cwd: fileURLToPath(new URL("../..", import.meta.url)),
       stdio: ["ignore", "pipe", "pipe"],
+      detached: true, // its own process group, recorded so it never outlives the harness (child-registry.ts)
     });
+    if (proc.pid !== undefined) {
+      const untrack = trackChild(proc.pid, "OTA server process");
+      proc.once("exit", untrack);
+    }
     child = proc;
     url = await waitForListening(proc, options);
     port = Number(new URL(url).port);

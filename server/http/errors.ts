@@ -9,6 +9,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** why, for the server's log only (never sent: auth failures give the caller one answer) */
+    readonly logReason?: string,
   ) {
     super(message);
   }

@@ -20,15 +20,19 @@ type State = "preamble" | "afterBoundary" | "headers" | "body" | "epilogue";
 const CRLF2 = Buffer.from("\r\n\r\n");
 const MAX_HEADER_BYTES = 16 * 1024;
 
+/** Text fields beside the file are kept only up to this size each (the portal's CSRF token). */
+const MAX_TEXT_FIELD_BYTES = 4096;
+
 /**
- * Reads the whole body; calls `onFile` once for the first part that has a filename (or is named
- * `file`), then `write` for each of its chunks in order. Returns the part's info, or undefined
- * when the body had no file part.
+ * Reads the whole body; calls `write` for each chunk of the first part that has a filename (or
+ * is named `file`), in order. Small text parts go to `onField` when given (others are dropped).
+ * Returns the file part's info, or undefined when the body had no file part.
  */
 export async function readFirstFilePart(
   body: AsyncIterable<Buffer>,
   boundary: string,
   write: (chunk: Buffer) => Promise<void>,
+  onField?: (name: string, value: string) => void,
 ): Promise<FilePartInfo | undefined> {
   // Each delimiter is CRLF--boundary; the first one may come without the CRLF, so pretend it had one.
   const delimiter = Buffer.from(`\r\n--${boundary}`);
@@ -37,6 +41,14 @@ export async function readFirstFilePart(
   let file: FilePartInfo | undefined;
   let inFile = false;
   let sawClose = false;
+  // the text part being read, when onField wants it
+  let text: { name: string; chunks: Buffer[]; size: number } | undefined;
+  const keepText = (chunk: Buffer): void => {
+    if (!text) return;
+    text.size += chunk.length;
+    if (text.size > MAX_TEXT_FIELD_BYTES) throw new HttpError(400, "BAD_MULTIPART", `multipart field "${text.name}" is over ${MAX_TEXT_FIELD_BYTES} bytes`);
+    text.chunks.push(Buffer.from(chunk));
+  };
 
   const step = async (): Promise<boolean> => {
     switch (state) {
@@ -75,6 +87,7 @@ export async function readFirstFilePart(
           if (buf.length >= 2 && buf[0] === 0x0d && buf[1] === 0x0a) {
             buf = buf.subarray(2);
             inFile = false;
+            text = undefined;
             state = "body";
             return true;
           }
@@ -85,6 +98,7 @@ export async function readFirstFilePart(
         buf = buf.subarray(end + 4);
         inFile = !file && info !== undefined && (info.filename !== undefined || info.field === "file");
         if (inFile) file = { field: info!.field, filename: info!.filename ?? "", contentType: info!.contentType };
+        text = !inFile && onField && info && info.filename === undefined ? { name: info.field, chunks: [], size: 0 } : undefined;
         state = "body";
         return true;
       }
@@ -97,10 +111,16 @@ export async function readFirstFilePart(
             const out = buf.subarray(0, buf.length - keep);
             buf = buf.subarray(buf.length - keep);
             if (inFile) await write(out);
+            else keepText(out);
           }
           return false;
         }
         if (inFile && i > 0) await write(buf.subarray(0, i));
+        if (text) {
+          keepText(buf.subarray(0, i));
+          onField!(text.name, Buffer.concat(text.chunks).toString("utf8"));
+          text = undefined;
+        }
         inFile = false;
         buf = buf.subarray(i + delimiter.length);
         state = "afterBoundary";

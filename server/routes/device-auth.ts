@@ -1,14 +1,15 @@
 // Who is calling an ota-backend endpoint: the firmware owner (id + key) or a device (id +
 // device id, plus a CIK where the model requires activation). All failures are one answer,
-// 401 INVALID_AUTH, so a caller cannot probe which part was wrong.
+// 401 INVALID_AUTH "invalid credentials", so a caller cannot probe which part was wrong; the
+// reason goes to the server's log.
 import { timingSafeEqual } from "node:crypto";
 import type { App } from "../context.ts";
 import type { DeviceRow, ModelRow } from "../db.ts";
 import { HttpError } from "../http/errors.ts";
 import type { Ctx } from "../http/router.ts";
 
-export function invalidAuth(message = "invalid credentials"): HttpError {
-  return new HttpError(401, "INVALID_AUTH", message);
+export function invalidAuth(reason: string): HttpError {
+  return new HttpError(401, "INVALID_AUTH", "invalid credentials", {}, reason);
 }
 
 export function sameSecret(a: string, b: string): boolean {

@@ -14,7 +14,7 @@ import { vendorAuth } from "./vendor-auth.ts";
 
 export type SerialStatus = "registered" | "enabled" | "activated" | "expired" | "disabled";
 
-const NAME = /^[\w.\-:@]{1,128}$/; // model names, serial numbers, content ids
+export const NAME = /^[\w.\-:@]{1,128}$/; // model names, serial numbers, content ids
 
 export function provisionRoutes(app: App): Route[] {
   const m = "/provision/manage/model";

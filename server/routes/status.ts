@@ -23,16 +23,24 @@ export function statusRoutes(app: App): Route[] {
     route("POST", "/v1/status", "backend", async (ctx) => {
       checkSharedSecret(app, ctx);
       const { device } = deviceAuth(app, ctx);
+      // A provisioned device's reports settle deployments: only the device itself (its CIK) may.
+      if (device.prov_status !== null && cikDevice(app, header(ctx, "x-exosite-cik"), device.model_id, device.sn)?.id !== device.id) {
+        throw invalidAuth("status report for a provisioned device without its CIK");
+      }
       await record(app, ctx, device);
     }),
     route("POST", "/provision/status", "text", async (ctx) => {
-      const cik = ctx.req.headers["x-exosite-cik"];
-      const device = cikDevice(app, Array.isArray(cik) ? cik[0] : cik);
+      const device = cikDevice(app, header(ctx, "x-exosite-cik"));
       if (!device) throw invalidAuth("missing or invalid X-Exosite-CIK");
       ctx.logFields.device_id = device.sn;
       await record(app, ctx, device);
     }),
   ];
+}
+
+function header(ctx: Ctx, name: string): string | undefined {
+  const v = ctx.req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
 }
 
 async function record(app: App, ctx: Ctx, device: DeviceRow): Promise<void> {

@@ -4,12 +4,25 @@
 import type { ApiKey } from "../config.ts";
 import type { App } from "../context.ts";
 import { HttpError } from "../http/errors.ts";
+import { clientAddress } from "../http/rate-limit.ts";
 import type { Ctx } from "../http/router.ts";
 import { parseAuthorization, signature, signatureMatches } from "../../harness/ota/signer.ts";
 
 export const EPOCH_WINDOW_MS = 10 * 60_000;
 
 export function vendorAuth(app: App, ctx: Ctx): ApiKey {
+  // Failed signatures count per client address; past the limit, 429 until the window ends.
+  const address = clientAddress(ctx.req);
+  app.authFailures.check(address, ctx.now, "E429-1");
+  try {
+    return verify(app, ctx);
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 401) app.authFailures.fail(address, ctx.now);
+    throw err;
+  }
+}
+
+function verify(app: App, ctx: Ctx): ApiKey {
   const auth = parseAuthorization(single(ctx.req.headers.authorization));
   if (!auth) throw new HttpError(401, "E401-1", 'missing or malformed Authorization (ALLXON-SIG1 Credential="…",Signature="…")');
   const epochText = single(ctx.req.headers["x-allxon-epoch"])?.trim();

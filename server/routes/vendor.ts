@@ -108,6 +108,9 @@ async function putArtifact(app: App, ctx: Ctx): Promise<void> {
   const artifact = app.store.artifact(uuid);
   if (!artifact) throw new HttpError(403, "E403-1", "invalid upload URL");
   ctx.logFields.artifact_uuid = uuid;
+  // One-shot: a URL that uploaded is spent; an artifact's verified bytes are never replaced.
+  if (app.store.uploadUrlUsed(sig.toLowerCase())) throw new HttpError(403, "E403-3", "upload URL was already used");
+  if (artifact.sha256 !== null) throw alreadyUploaded();
 
   const expected = Buffer.from(artifact.md5, "hex").toString("base64");
   const header = (ctx.req.headers["content-md5"] as string | undefined)?.trim();
@@ -122,7 +125,9 @@ async function putArtifact(app: App, ctx: Ctx): Promise<void> {
     const digest = await writer.finish();
     if (digest.md5 !== artifact.md5) throw new HttpError(400, "E400-6", "body md5 differs from Content-MD5; nothing stored");
     await commit(app, writer, ctx.now);
-    app.store.artifactUploaded(uuid, digest.sha256, digest.size, ctx.now);
+    const stored = app.store.artifactUploadedOnce(uuid, sig.toLowerCase(), digest.sha256, digest.size, ctx.now);
+    if (stored === "used") throw new HttpError(403, "E403-3", "upload URL was already used");
+    if (stored === "uploaded") throw alreadyUploaded();
     ctx.logFields.sha256 = digest.sha256;
     ctx.logFields.size = digest.size;
     sendEmpty(ctx.res, 200, { "content-length": "0" });
@@ -131,6 +136,10 @@ async function putArtifact(app: App, ctx: Ctx): Promise<void> {
     if (err instanceof UploadTooLarge) throw tooLargeVendor(max);
     throw err;
   }
+}
+
+function alreadyUploaded(): HttpError {
+  return new HttpError(409, "E409-4", "the artifact already has verified bytes; create a new artifact for other bytes");
 }
 
 function tooLargeVendor(max: number): HttpError {
@@ -146,12 +155,24 @@ async function createDeployment(app: App, ctx: Ctx): Promise<void> {
   }
   if (typeof body.artifact_uuid !== "string") throw new HttpError(400, "E400-8", "artifact_uuid is required");
   const artifact = ownArtifact(app, key.vendor, body.artifact_uuid);
+  const result = deploy(app, key.vendor, artifact, rawSns as string[], body.arguments, ctx.now);
+  ctx.logFields.deployment_id = result.deployment_id;
+  sendJson(ctx.res, 202, result);
+}
 
+export interface DeployResult {
+  deployment_id: string;
+  deployment_accepted: string[];
+  deployment_rejected: { device_sn: string; message: string }[];
+}
+
+/** Creates a deployment of a vendor's artifact to the serials it knows (the API and the portal). */
+export function deploy(app: App, vendor: string, artifact: ArtifactRow, serials: string[], args: unknown, now: number): DeployResult {
   const accepted: string[] = [];
   const rejected: { device_sn: string; message: string }[] = [];
   const devices: DeviceRow[] = [];
-  for (const sn of [...new Set((rawSns as string[]).map((s) => s.trim()))]) {
-    const found = app.store.vendorDevices(key.vendor, sn);
+  for (const sn of [...new Set(serials.map((s) => s.trim()))]) {
+    const found = app.store.vendorDevices(vendor, sn);
     if (artifact.sha256 === null) rejected.push({ device_sn: sn, message: "artifact not uploaded yet" });
     else if (found.length === 0) rejected.push({ device_sn: sn, message: "unknown device" });
     else {
@@ -160,9 +181,8 @@ async function createDeployment(app: App, ctx: Ctx): Promise<void> {
     }
   }
   const id = randomUUID();
-  app.store.createDeployment(id, key.vendor, artifact.uuid, body.arguments, devices, ctx.now);
-  ctx.logFields.deployment_id = id;
-  sendJson(ctx.res, 202, { deployment_id: id, deployment_accepted: accepted, deployment_rejected: rejected });
+  app.store.createDeployment(id, vendor, artifact.uuid, args, devices, now);
+  return { deployment_id: id, deployment_accepted: accepted, deployment_rejected: rejected };
 }
 
 function deploymentStatus(app: App, ctx: Ctx): void {

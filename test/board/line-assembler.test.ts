@@ -27,11 +27,28 @@ describe("LineAssembler", () => {
     expect(r.lines).toEqual(["boot ok"]);
     expect(r.partial).toBe("ota> ");
   });
-  it("cuts a line that never ends", () => {
+  it("cuts a line that never ends, marking the pieces, and holds no more than the limit", () => {
     const a = new LineAssembler(16);
-    const out = a.push(Buffer.from("x".repeat(20)), 0);
-    expect(out.map((l) => l.raw.length)).toEqual([20]);
-    expect(a.partial()).toBeUndefined();
+    const out = a.push(Buffer.from("x".repeat(40)), 0);
+    expect(out.map((l) => [l.raw.length, l.cut ?? false])).toEqual([
+      [16, true],
+      [16, true],
+    ]);
+    expect(a.partial()?.raw.length).toBe(8);
+  });
+  it("cuts a long line at the same bytes whatever the reads (a replay of .raw gives the same lines)", () => {
+    const text = "a".repeat(37) + "\r\n" + "b".repeat(16) + "\n" + "c".repeat(17) + "\rtail";
+    const lines = (chunkSize: number) => {
+      const a = new LineAssembler(16);
+      const got: string[] = [];
+      for (let i = 0; i < text.length; i += chunkSize) {
+        for (const l of a.push(Buffer.from(text.slice(i, i + chunkSize)), 0)) got.push(`${l.raw.toString()}${l.cut ? "+" : ""}`);
+      }
+      return got;
+    };
+    const whole = lines(text.length);
+    expect(whole).toEqual(["a".repeat(16) + "+", "a".repeat(16) + "+", "aaaaa", "b".repeat(16), "c".repeat(16) + "+", "c"]);
+    for (const size of [1, 2, 3, 5, 7, 16, 17]) expect(lines(size)).toEqual(whole);
   });
 });
 

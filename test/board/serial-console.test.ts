@@ -54,17 +54,17 @@ describe("SerialConsole on a PTY", () => {
 
   it("matches a prompt with no newline, and not again after the next mark", async () => {
     await peer.print("ready\r\nota> ");
-    const first = await con.expect(/ota> $/, { withinMs: 5000, since: "boot" });
+    const first = await con.expect(/ota> $/, { withinMs: 5000, since: "boot", partial: true });
     expect(first.line.text).toBe("ota> ");
     // Next step: the same prompt must not match until the board prints a new one.
     const mark = con.mark();
     await con.send("status");
     await peer.waitReceived("status\r\n".length);
     await peer.print("status\r\nstate=idle\r\n");
-    const stale = con.expect(/ota> $/, { withinMs: 300, since: mark });
+    const stale = con.expect(/ota> $/, { withinMs: 300, since: mark, partial: true });
     await expect(stale).rejects.toBeInstanceOf(TestFailure);
     await peer.print("ota> ");
-    const second = await con.expect(/ota> $/, { withinMs: 5000, since: mark });
+    const second = await con.expect(/ota> $/, { withinMs: 5000, since: mark, partial: true });
     expect(second.line.seq).toBeGreaterThan(first.line.seq);
   });
 

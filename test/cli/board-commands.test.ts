@@ -4,7 +4,8 @@ import { accessSync, constants, existsSync, readFileSync, writeFileSync } from "
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BoardLock } from "../../harness/board/lock/board-lock.ts";
+import { PhysicalLock } from "../../harness/board/lock/lock-file.ts";
+import { chooseLockDir } from "../../harness/board/lock/lock-dir.ts";
 import { ROOT, processesMentioning, rig, tempDir } from "./helpers.ts";
 
 // This file's own cache dir (vitest runs each file in its own process; the rig subprocesses
@@ -132,15 +133,16 @@ describe("board commands (subprocess, virtual rig)", () => {
   });
 
   it("rig power waits for a board locked by a live process, then exits 3 naming the holder", async () => {
-    // The lock the bench takes: <rig name>.<board> in the default lock dir (this file's cache).
-    const lock = new BoardLock({ board: "virtual.dut", owner: "bench-commands test" });
+    // What a board command locks of a virtual board: its flash folder (under this file's cache).
+    const key = `virtual:${join(cache, "otarig", "virtual", "virtual", "dut")}`;
+    const lock = new PhysicalLock({ key, what: "test holder", dir: chooseLockDir().dir, owner: "bench-commands test" });
     await lock.acquire({ timeoutMs: 5000 });
     try {
       const out = tempDir();
       const r = await rig(["power", RIG, "dut", "on", "--lock-timeout", "1s", "--out", out]);
       expect(r.exitCode, r.all).toBe(3);
-      expect(r.stderr).toMatch(/waiting for lock held by PID \d+/);
-      expect(r.stderr).toMatch(new RegExp(`locked by PID ${process.pid} on \\S+ since \\S+ \\(bench-commands test\\); gave up after`));
+      expect(r.stderr).toMatch(/waiting for lock on virtual board dut \(rig virtual\) held by PID \d+/);
+      expect(r.stderr).toMatch(new RegExp(`locked by PID ${process.pid} \\(\\S+\\) on \\S+ since \\S+ \\(bench-commands test\\); gave up after`));
     } finally {
       await lock.release();
     }
@@ -151,6 +153,7 @@ describe("board commands (subprocess, virtual rig)", () => {
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toMatch(/^ok\s+socat\s+\S*socat/m);
     expect(r.stdout).toMatch(/^ok\s+board dut\s+virtual board/m);
+    expect(r.stdout).toMatch(/^(ok\s+lock dir\s+\S+ \(shared by every user of this host\)|warn\s+lock dir\s+locks are per user)/m);
   });
 
   it("rig doctor with a rig naming a missing port: exit 3 naming the port", async () => {

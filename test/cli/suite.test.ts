@@ -24,6 +24,12 @@ describe("shipped scenarios", () => {
     expect(resumed).toMatch(/download resume offset=[1-9]\d*/);
     const torn = readFileSync(join(out, "power-cut-during-install", "dut.log"), "utf8");
     expect(torn).toMatch(/slot B invalid: .*falling back to slot A/);
+    // the portal scenario drove a real browser: its trace and screenshots are attached and linked
+    const portal = readJson(join(out, "portal-rollout", "result.json"));
+    expect(portal.attachments.map((a: { path: string }) => a.path)).toEqual(
+      expect.arrayContaining(["browser/trace.zip", "browser/deployment-success.png"]),
+    );
+    expect(readFileSync(join(out, "portal-rollout", "report.html"), "utf8")).toContain('href="browser/trace.zip"');
     expect(await processesMentioning(out)).toEqual([]);
   }, 500_000);
 });

@@ -7,7 +7,7 @@ const yamlIn = (dir: string) => readdirSync(join(ROOT, dir)).filter((f) => f.end
 
 describe("rig validate", () => {
   it("accepts every shipped scenario, rig (examples too) and profile", async () => {
-    const files = [...yamlIn("scenarios"), ...yamlIn("rigs"), ...yamlIn("rigs/examples"), ...yamlIn("fixtures/profiles")];
+    const files = [...yamlIn("scenarios"), ...yamlIn("scenarios/failing"), ...yamlIn("rigs"), ...yamlIn("rigs/examples"), ...yamlIn("fixtures/profiles")];
     const r = await rig(["validate", ...files]);
     expect(r.exitCode, r.all).toBe(0);
     for (const f of files) expect(r.all).toContain(`${f}: ok`);

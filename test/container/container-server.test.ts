@@ -11,6 +11,7 @@ import { InfraError } from "../../harness/core/errors.ts";
 import { removeStaleContainers, startContainerServer, type ContainerOtaServer } from "../../harness/server/container-server.ts";
 import { containerEngineAvailable, engineRequest, listContainers } from "../../harness/server/engine.ts";
 import { ensureServerImage } from "../../harness/server/image/build.ts";
+import { portalSignIn } from "../../harness/ota/portal-client.ts";
 
 const runId = `test-${process.pid}-${randomBytes(3).toString("hex")}`;
 const dirs: string[] = [];
@@ -110,6 +111,15 @@ describe("startContainerServer (reference server)", () => {
     expect(await health.json()).toMatchObject({ ok: true });
 
     await createFirmware(server.url);
+  });
+
+  it("serves the portal from the bundle, its assets included (no external ones)", async () => {
+    const page = await fetch(`${server.url}/portal/sign-in`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<label>API key id <input name="key_id"/);
+    expect((await fetch(`${server.url}/portal/static/portal.js`)).status).toBe(200);
+    const signIn = await portalSignIn(`${server.url}/portal`, server.credentials.apiKey!);
+    expect(signIn.name).toBe("otarig_portal");
   });
 
   it("streams the container's log lines (listening first)", async () => {

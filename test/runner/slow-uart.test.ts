@@ -42,6 +42,7 @@ const profile: BoardProfile = {
   lineEnding: "\n",
   commands: { activate: "activate" },
   patterns: { activated: "^activation ok$", error: "^error: (?<message>.*)$" },
+  fatal: [],
 };
 
 function stepContext(): StepContext {

@@ -59,7 +59,7 @@ describe("rig model", () => {
       name: "dut",
       serialNumber: "VIRT-0001",
       profile: path.join(FIX, "profiles/virtual-board.yaml"),
-      console: { baud: 115200, lineEnding: "\n", reconnectTimeoutMs: 10_000 },
+      console: { baud: 115200, reconnectTimeoutMs: 10_000 }, // no line_ending: the profile's
       virtual: { config: { version: "1.0.0" } },
       power: { virtual: true },
       reset: { virtual: true },
@@ -116,6 +116,7 @@ describe("profile model", () => {
       lineEnding: "\n",
       commands: { check: "check", install: "install" },
       patterns: { booted: "boot: version=(?<version>\\S+)", error: "^error: (.*)$" },
+      fatal: [],
     });
   });
 });

@@ -66,3 +66,31 @@ describe("multipart reader", () => {
     expect(boundaryOf("application/json")).toBeUndefined();
   });
 });
+
+describe("multipart text fields (the portal's CSRF token beside its file)", () => {
+  it.each([
+    ["1-byte chunks", () => 1],
+    ["13-byte chunks", () => 13],
+  ])("hands small text parts to onField, whatever the chunking (%s)", async (_label, sizes) => {
+    const fields: [string, string][] = [];
+    const file: Buffer[] = [];
+    const info = await readFirstFilePart(
+      chunks(body(Buffer.from("the file")), sizes),
+      B,
+      async (c) => {
+        file.push(Buffer.from(c));
+      },
+      (k, v) => fields.push([k, v]),
+    );
+    expect(info?.filename).toBe("fw.bin");
+    expect(Buffer.concat(file).toString()).toBe("the file");
+    expect(fields).toEqual([["note", "not the file"]]); // the second file part is neither file nor field
+  });
+
+  it("refuses a text part over 4 KiB with 400", async () => {
+    const big = Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n${"x".repeat(5000)}\r\n--${B}--\r\n`);
+    const err = await readFirstFilePart(chunks(big, () => 1000), B, async () => {}, () => {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpError);
+    expect((err as HttpError).status).toBe(400);
+  });
+});

@@ -6,6 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentMd5 } from "../../harness/ota/digest.ts";
 import { OtaHttpError } from "../../harness/ota/http.ts";
+import { ProvisionClient } from "../../harness/ota/provision-client.ts";
 import { signRequest } from "../../harness/ota/signer.ts";
 import { VendorClient } from "../../harness/ota/vendor-client.ts";
 import { raw, startTestServer, tempDir, VENDOR_A, type TestServer } from "./helpers.ts";
@@ -212,8 +213,15 @@ describe("signed vendor API", () => {
       expect((await statusOf(s.vendorA.createDeployment({ device_sn: ["SN-1"], artifact_uuid: "00000000-0000-0000-0000-000000000000" }))).status).toBe(404);
     });
 
+    /** Enables and activates a serial: its status reports must carry the CIK. */
+    async function activated(sn: string): Promise<string> {
+      await s.vendorA.enableSerial("gw-100", sn);
+      return new ProvisionClient({ baseUrl: s.url, vendor: VENDOR_A.vendor, model: "gw-100" }).activate(sn);
+    }
+
     it("makes the artifact the device's target, lets it through the firewall, and follows its status reports", async () => {
       const model = await s.vendorA.model("gw-100");
+      const cik = await activated("SN-2");
       const device = { firmwareId: model.id, deviceId: "SN-2" };
       // not deployed yet: the firewall keeps SN-2 out
       expect((await statusOf(s.backend.check(device, "0".repeat(64)))).status).toBe(401);
@@ -222,10 +230,10 @@ describe("signed vendor API", () => {
       const dl = await s.backend.download(device, fwHash);
       expect(sha256(dl.body)).toBe(fwHash);
 
-      await s.backend.status(device, { hash: fwHash, state: "downloading" });
+      await s.backend.status({ ...device, cik }, { hash: fwHash, state: "downloading" });
       expect(await s.vendorA.deploymentStatus(d.deployment_id, "processing")).toHaveLength(1);
       s.clock.now += 1000;
-      await s.backend.status(device, { hash: fwHash, state: "success" });
+      await s.backend.status({ ...device, cik }, { hash: fwHash, state: "success" });
       const done = await s.vendorA.deploymentStatus(d.deployment_id, "success");
       expect(done).toEqual([{ device_sn: "SN-2", deployment_status: "success", update_epoch: s.clock.now }]);
       expect(await s.vendorA.deploymentStatus(d.deployment_id, "processing")).toEqual([]);
@@ -235,7 +243,7 @@ describe("signed vendor API", () => {
         {
           model: "gw-100",
           device_sn: "SN-2",
-          status: "registered",
+          status: "activated",
           current_hash: fwHash,
           state: "success",
           message: null,
@@ -248,8 +256,9 @@ describe("signed vendor API", () => {
 
     it("a failure report marks the deployment failed", async () => {
       const model = await s.vendorA.model("gw-100");
+      const cik = await activated("SN-1");
       const d = await s.vendorA.createDeployment({ device_sn: ["SN-1"], artifact_uuid: artifactUuid });
-      await s.backend.status({ firmwareId: model.id, deviceId: "SN-1" }, { hash: fwHash, state: "failure", message: "flash write error" });
+      await s.backend.status({ firmwareId: model.id, deviceId: "SN-1", cik }, { hash: fwHash, state: "failure", message: "flash write error" });
       expect(await s.vendorA.deploymentStatus(d.deployment_id, "failed")).toEqual([
         { device_sn: "SN-1", deployment_status: "failed", update_epoch: expect.any(Number) },
       ]);

@@ -2,27 +2,40 @@
 // lines, and answers expect / expectNot / settle against them. It survives the port vanishing
 // (USB re-enumeration after a reset or power cycle): it marks the gap in the log, waits for the
 // path to come back, reopens it and carries on. Writes made while the port is away wait for it.
-import { createWriteStream, existsSync, mkdirSync, type WriteStream } from "node:fs";
-import { dirname } from "node:path";
-import { SerialPort, SerialPortMock } from "serialport";
+import { existsSync } from "node:fs";
+import { SerialPortStream } from "@serialport/stream";
 import { InfraError, TestFailure } from "../../core/errors.ts";
 import { formatDuration } from "../../core/duration.ts";
 import type { ConsoleLine, ConsoleProtocol, ExpectMatch, ExpectOptions } from "../types.ts";
+import type { Redactor } from "../../core/redact.ts";
 import { stripAnsi } from "./ansi.ts";
-import { LineAssembler, type RawLine } from "./line-assembler.ts";
+import { CaptureFiles, stamp } from "./capture-files.ts";
+import { LineAssembler, type LineSink } from "./line-assembler.ts";
+import { bindingFor, isDevicePath, type PortBinding } from "./console-port.ts";
 
-type Port = SerialPort | SerialPortMock;
-/** A serialport binding (tests pass `SerialPortMock.binding` or a wrapper around it). */
-export type PortBinding = typeof SerialPortMock.binding | typeof SerialPort.binding;
+export { stamp };
+
+export type { PortBinding };
+type Port = SerialPortStream;
 
 export interface SerialConsoleOptions {
   board: string;
+  /** a device path, or a network console: rfc2217://host:port, tcp://host:port */
   port: string;
   baud: number;
+  /** DTR/RTS to set right after each open (the OS asserts both on open); unset: left as opened */
+  dtr?: boolean;
+  rts?: boolean;
+  /** drop DTR/RTS when the port closes (the OS default, true); false keeps boards that reset on DTR from resetting on every reopen */
+  hupcl?: boolean;
   lineEnding: string;
   /** how long to wait for a vanished port to come back before failing waits and writes */
   reconnectTimeoutMs: number;
   logFile: string;
+  /** `<board>.raw`: every byte exactly as received. Absent: not kept (a run with secrets). */
+  rawFile?: string;
+  /** hides secrets in the .log (the board echoing what was typed) */
+  redactor?: Redactor;
   /** performance.now() at run start: log stamps and line times count from here */
   clockOrigin: number;
   /** serialport binding; default: the native one. For tests. */
@@ -36,7 +49,9 @@ export interface SerialConsoleOptions {
 export type ConsoleState = "idle" | "open" | "away" | "released" | "closed";
 
 interface Waiter {
-  line(line: ConsoleLine, partial: boolean): void;
+  /** also fed the unterminated line as it grows (a prompt; `partial: true`) */
+  partial: boolean;
+  line(line: ConsoleLine): void;
   /** the console gave up on the port, or was closed */
   abort(err: Error): void;
 }
@@ -50,7 +65,7 @@ export class SerialConsole implements ConsoleProtocol {
   private readonly maxLines: number;
   private serial: Port | undefined;
   private _state: ConsoleState = "idle";
-  private log: WriteStream | undefined;
+  private readonly files: CaptureFiles;
   private readonly assembler = new LineAssembler();
   private lines: ConsoleLine[] = [];
   private nextSeq = 0;
@@ -72,6 +87,11 @@ export class SerialConsole implements ConsoleProtocol {
     this.opts = options;
     this.port = options.port;
     this.maxLines = options.maxLines ?? 10_000;
+    this.files = new CaptureFiles({
+      logFile: options.logFile,
+      ...(options.rawFile ? { rawFile: options.rawFile } : {}),
+      ...(options.redactor ? { redactor: options.redactor } : {}),
+    });
   }
 
   get state(): ConsoleState {
@@ -85,7 +105,7 @@ export class SerialConsole implements ConsoleProtocol {
 
   async open(): Promise<void> {
     if (this._state !== "idle" && this._state !== "closed") return;
-    if (!this.opts.binding && !existsSync(this.port)) {
+    if (isDevicePath(this.port, this.opts.binding) && !existsSync(this.port)) {
       throw new InfraError(`console of board ${this.opts.board}: serial port ${this.port} does not exist`);
     }
     try {
@@ -95,9 +115,7 @@ export class SerialConsole implements ConsoleProtocol {
         cause: err,
       });
     }
-    mkdirSync(dirname(this.opts.logFile), { recursive: true });
-    this.log = createWriteStream(this.opts.logFile, { flags: "a" });
-    this.log.on("error", (err) => process.stderr.write(`otarig: cannot write ${this.opts.logFile}: ${err.message}\n`));
+    this.files.open((file, err) => process.stderr.write(`otarig: cannot write ${file}: ${err.message}\n`));
     this._state = "open";
     this.gaveUp = false;
     this.lastByteAt = this.now();
@@ -107,13 +125,11 @@ export class SerialConsole implements ConsoleProtocol {
     if (this._state === "closed" || this._state === "idle") return;
     this.stopPolling();
     this.endPartial();
-    this.marker(`--- console closed ---`);
+    this.files.marker(this.now(), "console closed");
     this._state = "closed";
     await this.closePort();
     this.abortWaiters(new InfraError(`console of board ${this.opts.board} was closed while waiting`));
-    const log = this.log;
-    this.log = undefined;
-    if (log) await new Promise<void>((resolve) => log.end(resolve));
+    await this.files.close();
   }
 
   /**
@@ -124,7 +140,7 @@ export class SerialConsole implements ConsoleProtocol {
     if (this._state !== "open" && this._state !== "away") return;
     this.stopPolling();
     this.endPartial();
-    this.marker(`--- console ${reason} ---`);
+    this.files.marker(this.now(), `console ${reason}`);
     this._state = "released";
     this.awaySince = this.now();
     await this.closePort();
@@ -217,7 +233,9 @@ export class SerialConsole implements ConsoleProtocol {
       const m = test(line);
       if (m) return Promise.resolve(m);
     }
-    const partial = this.partialLine();
+    // A line still arriving is matched only when asked: `version=(?<v>[\d.]+)` must not
+    // capture "1." of a "1.0.0" whose rest is still on the wire.
+    const partial = options.partial ? this.partialLine() : undefined;
     const m = partial && test(partial);
     if (m) return Promise.resolve(m);
 
@@ -229,6 +247,7 @@ export class SerialConsole implements ConsoleProtocol {
         fn();
       };
       const waiter: Waiter = {
+        partial: options.partial ?? false,
         line: (line) => {
           const found = test(line);
           if (found) finish(() => resolve(found));
@@ -244,7 +263,7 @@ export class SerialConsole implements ConsoleProtocol {
     });
   }
 
-  expectNot(pattern: RegExp, options: { forMs: number; since?: number | "boot" }): Promise<void> {
+  expectNot(pattern: RegExp, options: { forMs: number; since?: number | "boot"; partial?: boolean }): Promise<void> {
     if (this._state === "idle" || this._state === "closed") return Promise.reject(this.notOpen());
     const re = plain(pattern);
     const since = this.resolveSince(options.since);
@@ -258,7 +277,7 @@ export class SerialConsole implements ConsoleProtocol {
         consoleTail: this.tail(LINES_IN_TAIL),
       });
     for (const line of this.linesSince(since)) if (seen(line)) return Promise.reject(failure(line));
-    const partial = this.partialLine();
+    const partial = options.partial ? this.partialLine() : undefined;
     if (partial && seen(partial)) return Promise.reject(failure(partial));
     if (options.forMs <= 0) return Promise.resolve();
 
@@ -269,6 +288,7 @@ export class SerialConsole implements ConsoleProtocol {
         fn();
       };
       const waiter: Waiter = {
+        partial: options.partial ?? false,
         line: (line) => {
           if (seen(line)) finish(() => reject(failure(line)));
         },
@@ -324,12 +344,22 @@ export class SerialConsole implements ConsoleProtocol {
   // ---- port handling ----
 
   private async openPort(): Promise<void> {
-    const options = { path: this.port, baudRate: this.opts.baud, autoOpen: false };
-    // The binding option is accepted at runtime by both classes; their typings hide it.
-    const port: Port = this.opts.binding
-      ? new SerialPortMock({ ...options, binding: this.opts.binding } as ConstructorParameters<typeof SerialPortMock>[0])
-      : new SerialPort(options);
+    const { baud, dtr, rts, hupcl, binding } = this.opts;
+    const port: Port = new SerialPortStream({
+      path: this.port,
+      baudRate: baud,
+      autoOpen: false,
+      hupcl: hupcl ?? true,
+      binding: bindingFor(this.port, binding),
+    });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    if (dtr !== undefined || rts !== undefined) {
+      const lines = { dtr: dtr ?? true, rts: rts ?? true };
+      await new Promise<void>((resolve, reject) => port.set(lines, (err) => (err ? reject(err) : resolve()))).catch((err: unknown) => {
+        port.close(() => {});
+        throw err;
+      });
+    }
     port.on("data", (chunk: Buffer) => {
       if (port === this.serial) this.handleData(chunk);
     });
@@ -342,7 +372,7 @@ export class SerialConsole implements ConsoleProtocol {
     // An 'error' without a listener would crash the process; real losses also arrive as 'close'.
     port.on("error", () => {});
     this.serial = port;
-    if (!this.opts.binding) this.watchPath(port);
+    if (isDevicePath(this.port, this.opts.binding)) this.watchPath(port);
   }
 
   /**
@@ -405,7 +435,7 @@ export class SerialConsole implements ConsoleProtocol {
     this.endPartial();
     if (this._state === "open") {
       this.awaySince = this.now();
-      this.gap(`--- console lost: ${this.port} went away (${reason}) ---`);
+      this.gap(`console lost: ${this.port} went away (${reason})`);
     }
     this._state = "away";
     this.gaveUp = alreadyGaveUp;
@@ -413,7 +443,7 @@ export class SerialConsole implements ConsoleProtocol {
     const poll = async () => {
       this.pollTimer = undefined;
       if (this._state !== "away") return;
-      if (this.opts.binding || existsSync(this.port)) {
+      if (!isDevicePath(this.port, this.opts.binding) || existsSync(this.port)) {
         try {
           await this.openPort();
         } catch {
@@ -428,7 +458,7 @@ export class SerialConsole implements ConsoleProtocol {
       }
       if (!this.gaveUp && this.now() - this.awaySince >= this.opts.reconnectTimeoutMs) {
         this.gaveUp = true;
-        this.gap(`--- console not back after ${formatDuration(this.now() - this.awaySince)}: still looking ---`);
+        this.gap(`console not back after ${formatDuration(this.now() - this.awaySince)}: still looking`);
         this.abortWaiters(this.lostError());
       }
       this.pollTimer = setTimeout(() => void poll(), interval);
@@ -440,7 +470,7 @@ export class SerialConsole implements ConsoleProtocol {
     this._state = "open";
     this.gaveUp = false;
     this.lastByteAt = this.now();
-    this.gap(`--- console back after ${formatDuration(this.now() - this.awaySince)} ---`);
+    this.gap(`console back after ${formatDuration(this.now() - this.awaySince)}`);
     for (const l of [...this.backListeners]) l();
   }
 
@@ -492,22 +522,31 @@ export class SerialConsole implements ConsoleProtocol {
   private handleData(chunk: Buffer): void {
     const t = this.now();
     this.lastByteAt = t;
+    this.files.received(chunk);
     for (const l of this.dataListeners) notify(l, chunk);
-    const done = this.assembler.push(chunk, t);
-    if (done.length) {
-      this.writeLog(done);
-      for (const raw of done) this.addLine(raw);
-    }
+    this.assembler.feed(chunk, t, this.sink);
     this.partialDirty = true;
     this.partialCache = undefined;
     if (this.waiters.size) {
-      const partial = this.partialLine();
-      if (partial) for (const w of [...this.waiters]) w.line(partial, true);
+      let partial: ConsoleLine | undefined | null = null;
+      for (const w of [...this.waiters]) {
+        if (!w.partial) continue;
+        if (partial === null) partial = this.partialLine();
+        if (partial) w.line(partial);
+      }
     }
   }
 
-  private addLine(raw: RawLine): void {
-    const line: ConsoleLine = { seq: this.nextSeq++, t: raw.t, text: stripAnsi(raw.raw.toString("utf8")) };
+  /** Each completed line: into the log as bytes, into the history (and to waiters) as text. */
+  private readonly sink: LineSink = {
+    line: (bytes, start, end, t, _at, cut) => {
+      this.files.line(bytes, start, end, t, cut);
+      this.addLine(t, stripAnsi(decodeUtf8(bytes, start, end)));
+    },
+  };
+
+  private addLine(t: number, text: string): void {
+    const line: ConsoleLine = { seq: this.nextSeq++, t, text };
     this.lines.push(line);
     if (this.lines.length > this.maxLines + 1000) {
       // Trim in batches so the array is not shifted on every line.
@@ -516,7 +555,8 @@ export class SerialConsole implements ConsoleProtocol {
       for (const seq of this.markOffsets.keys()) if (seq < first) this.markOffsets.delete(seq);
     }
     for (const l of this.lineListeners) notify(l, line);
-    if (this.waiters.size) for (const w of [...this.waiters]) w.line(line, false);
+    // A Set may lose members while it is iterated (a waiter that matched removes itself): no copy per line.
+    for (const w of this.waiters) w.line(line);
   }
 
   /** The unterminated tail as a line with the seq it will get when it ends. */
@@ -524,7 +564,7 @@ export class SerialConsole implements ConsoleProtocol {
     if (!this.partialDirty) return this.partialCache;
     this.partialDirty = false;
     const raw = this.assembler.partial();
-    this.partialCache = raw && { seq: this.nextSeq, t: raw.t, text: stripAnsi(raw.raw.toString("utf8")) };
+    this.partialCache = raw && { seq: this.nextSeq, t: raw.t, text: stripAnsi(decodeUtf8(raw.raw, 0, raw.raw.length)) };
     return this.partialCache;
   }
 
@@ -533,10 +573,7 @@ export class SerialConsole implements ConsoleProtocol {
     const raw = this.assembler.flush();
     this.partialDirty = true;
     this.partialCache = undefined;
-    if (raw) {
-      this.writeLog([raw]);
-      this.addLine(raw);
-    }
+    if (raw) this.sink.line(raw.raw, 0, raw.raw.length, raw.t, raw.at, false);
   }
 
   private *linesSince(since: number): Iterable<ConsoleLine> {
@@ -549,46 +586,20 @@ export class SerialConsole implements ConsoleProtocol {
     return since ?? this.mark();
   }
 
-  private writeLog(lines: RawLine[]): void {
-    if (!this.log) return;
-    // One buffer per chunk: stamps (ASCII) and raw line bytes copied in, not re-encoded.
-    let size = 0;
-    for (const l of lines) size += this.stampFor(l.t).length + l.raw.length + 1;
-    const out = Buffer.allocUnsafe(size);
-    let at = 0;
-    for (const l of lines) {
-      at += out.write(this.stampFor(l.t), at, "latin1");
-      at += l.raw.copy(out, at);
-      out[at++] = 0x0a;
-    }
-    this.log.write(out);
-  }
-
-  private lastStampT = -1;
-  private lastStamp = "";
-  /** Lines of one read share a time: format it once. */
-  private stampFor(t: number): string {
-    if (t !== this.lastStampT) {
-      this.lastStampT = t;
-      this.lastStamp = stamp(t);
-    }
-    return this.lastStamp;
-  }
-
-  private marker(text: string): void {
-    this.log?.write(`${stamp(this.now())}${text}\n`);
-  }
-
+  /** A gap in the capture: marked in the log (with the .raw offset) and told to the gap listeners. */
   private gap(text: string): void {
-    this.marker(text);
-    for (const l of this.gapListeners) notify(l, text);
+    this.files.marker(this.now(), text);
+    for (const l of this.gapListeners) notify(l, `--- ${text} ---`);
   }
 }
 
 
-/** `[   12.345] `: seconds since run start, aligned so logs read as columns. */
-export function stamp(ms: number): string {
-  return `[${(Math.max(0, ms) / 1000).toFixed(3).padStart(9)}] `;
+/**
+ * A line's bytes as text. Buffer's own utf8Slice, without toString()'s argument handling around
+ * it: this runs on every line a board prints.
+ */
+function decodeUtf8(bytes: Buffer, start: number, end: number): string {
+  return (bytes as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(start, end);
 }
 
 /** A listener that throws (a broken reporter) must not break capture. */

@@ -28,8 +28,10 @@ export interface CommandFlasherOptions {
   console?: ShareableConsole;
   /** every output line of the flasher (for the run log) */
   onOutput?: (line: string) => void;
-  /** stops a running flasher (SIGINT, teardown) */
+  /** stops a running flasher (SIGINT, teardown); a signal given to program() wins */
   signal?: AbortSignal;
+  /** SIGTERM -> SIGKILL grace when the flasher is stopped (default 5 s) */
+  killGraceMs?: number;
   /** name for messages; default "flasher" */
   what?: string;
 }
@@ -46,7 +48,7 @@ export class CommandFlasher implements FlashProtocol {
     return this.options.what ?? "flasher";
   }
 
-  async program(image: string, onProgress?: (fraction: number, line: string) => void): Promise<void> {
+  async program(image: string, onProgress?: (fraction: number, line: string) => void, signal?: AbortSignal): Promise<void> {
     const { options } = this;
     const values = { ...options.placeholders, image: resolve(options.cwd, image) };
     const command = options.command.map((arg) => fillPlaceholders(arg, values, this.what));
@@ -66,7 +68,8 @@ export class CommandFlasher implements FlashProtocol {
         timeoutMs: options.timeoutMs,
         what: this.what,
         onLine,
-        ...(options.signal ? { signal: options.signal } : {}),
+        ...((signal ?? options.signal) ? { signal: signal ?? options.signal } : {}),
+        ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
       });
     } catch (err) {
       failure = err;

@@ -10,7 +10,10 @@ export interface CommandRelayOptions {
   off: string[];
   timeoutMs: number;
   channels: number;
+  /** working directory of the tool: the rig file's directory */
   cwd?: string;
+  /** SIGTERM -> SIGKILL grace when the tool is stopped */
+  killGraceMs?: number;
   /** the tool's output lines (for the run log) */
   onOutput?: (line: string) => void;
 }
@@ -24,7 +27,7 @@ export class CommandRelay implements Relay {
     this.channels = options.channels;
   }
 
-  async set(channel: number, on: boolean): Promise<void> {
+  async set(channel: number, on: boolean, signal?: AbortSignal): Promise<void> {
     const what = `relay ${this.name}`;
     checkChannel(what, channel, this.channels);
     const values = {
@@ -40,6 +43,8 @@ export class CommandRelay implements Relay {
       timeoutMs: this.options.timeoutMs,
       what: `${what} (channel ${channel} ${values.state})`,
       ...(this.options.cwd ? { cwd: this.options.cwd } : {}),
+      ...(this.options.killGraceMs !== undefined ? { killGraceMs: this.options.killGraceMs } : {}),
+      ...(signal ? { signal } : {}),
       ...(this.options.onOutput ? { onLine: this.options.onOutput } : {}),
     });
   }

@@ -3,7 +3,7 @@
 // reply, so "not answering" can only mean the port is missing or will not take the bytes.
 import type { Relay } from "../types.ts";
 import { checkChannel } from "./channels.ts";
-import { SerialWriter } from "./serial-writer.ts";
+import { SerialWriter, type SwitchGuard } from "./serial-writer.ts";
 
 export interface LcusRelayOptions {
   name: string;
@@ -11,6 +11,7 @@ export interface LcusRelayOptions {
   channels: number;
   baud?: number;
   keepOpen?: boolean;
+  guard?: SwitchGuard;
 }
 
 export function lcusFrame(channel: number, on: boolean): Buffer {
@@ -31,6 +32,7 @@ export class LcusRelay implements Relay {
       baud: options.baud ?? 9600,
       what: `relay ${options.name} (lcus)`,
       ...(options.keepOpen !== undefined ? { keepOpen: options.keepOpen } : {}),
+      ...(options.guard ? { guard: options.guard } : {}),
     });
   }
 

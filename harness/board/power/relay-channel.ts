@@ -1,5 +1,6 @@
 // Power and reset through one relay channel. Power: the channel feeds the board (on = powered).
 // Reset: the channel shorts the reset line while on, so a reset is a pulse.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { PowerProtocol, Relay, ResetProtocol } from "../types.ts";
 
 export class RelayPower implements PowerProtocol {
@@ -8,18 +9,18 @@ export class RelayPower implements PowerProtocol {
     readonly channel: number,
   ) {}
 
-  on(): Promise<void> {
-    return this.relay.set(this.channel, true);
+  on(signal?: AbortSignal): Promise<void> {
+    return this.relay.set(this.channel, true, signal);
   }
 
-  off(): Promise<void> {
-    return this.relay.set(this.channel, false);
+  off(signal?: AbortSignal): Promise<void> {
+    return this.relay.set(this.channel, false, signal);
   }
 
-  async cycle(offMs: number): Promise<void> {
-    await this.off();
-    await sleep(offMs);
-    await this.on();
+  async cycle(offMs: number, signal?: AbortSignal): Promise<void> {
+    await this.off(signal);
+    await sleep(offMs, undefined, signal ? { signal } : {});
+    await this.on(signal);
   }
 }
 
@@ -30,17 +31,13 @@ export class RelayReset implements ResetProtocol {
     readonly pulseMs: number,
   ) {}
 
-  async reset(): Promise<void> {
-    await this.relay.set(this.channel, true);
+  async reset(signal?: AbortSignal): Promise<void> {
+    await this.relay.set(this.channel, true, signal);
     try {
-      await sleep(this.pulseMs);
+      await sleep(this.pulseMs, undefined, signal ? { signal } : {});
     } finally {
-      // Always let go of the reset line, or the board stays held in reset.
+      // Always let go of the reset line, even when the step was stopped, or the board stays held in reset.
       await this.relay.set(this.channel, false);
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

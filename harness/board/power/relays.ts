@@ -2,6 +2,7 @@
 import { InfraError } from "../../core/errors.ts";
 import type { RelaySpec } from "../spec.ts";
 import type { PowerProtocol, Relay, ResetProtocol } from "../types.ts";
+import type { SwitchGuard } from "./serial-writer.ts";
 import { CommandRelay } from "./command.ts";
 import { LcusRelay } from "./lcus.ts";
 import { RelayPower, RelayReset } from "./relay-channel.ts";
@@ -15,6 +16,8 @@ export interface CreateRelayOptions {
   /** keep serial relay ports open between commands (default true; see serial-writer.ts) */
   keepOpen?: boolean;
   cwd?: string;
+  /** a lock held while one switch goes out on a serial module's port (shared modules) */
+  guard?: SwitchGuard;
 }
 
 export function createRelay(
@@ -23,7 +26,7 @@ export function createRelay(
   options: CreateRelayOptions = {},
 ): Relay {
   const name = spec.name ?? spec.type;
-  const keepOpen = options.keepOpen !== undefined ? { keepOpen: options.keepOpen } : {};
+  const keepOpen = { ...(options.keepOpen !== undefined ? { keepOpen: options.keepOpen } : {}), ...(options.guard ? { guard: options.guard } : {}) };
   switch (spec.type) {
     case "lcus":
       return new LcusRelay({ name, port: spec.port, channels: spec.channels, baud: spec.baud, ...keepOpen });
@@ -36,6 +39,7 @@ export function createRelay(
         off: spec.off,
         timeoutMs: spec.timeoutMs,
         channels: spec.channels,
+        ...(spec.killGraceMs !== undefined ? { killGraceMs: spec.killGraceMs } : {}),
         ...(options.cwd ? { cwd: options.cwd } : {}),
         ...(onOutput ? { onOutput } : {}),
       });

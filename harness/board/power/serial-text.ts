@@ -4,7 +4,7 @@
 import type { Relay } from "../types.ts";
 import { fillPlaceholders } from "../exec.ts";
 import { checkChannel } from "./channels.ts";
-import { SerialWriter } from "./serial-writer.ts";
+import { SerialWriter, type SwitchGuard } from "./serial-writer.ts";
 
 export interface SerialTextRelayOptions {
   name: string;
@@ -15,6 +15,7 @@ export interface SerialTextRelayOptions {
   off: string;
   channels: number;
   keepOpen?: boolean;
+  guard?: SwitchGuard;
 }
 
 export function unescapeTemplate(text: string): string {
@@ -42,6 +43,7 @@ export class SerialTextRelay implements Relay {
       baud: options.baud,
       what: `relay ${options.name} (serial-text)`,
       ...(options.keepOpen !== undefined ? { keepOpen: options.keepOpen } : {}),
+      ...(options.guard ? { guard: options.guard } : {}),
     });
   }
 

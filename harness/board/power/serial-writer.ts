@@ -3,6 +3,8 @@
 // end has not read yet, and on CH340 modules toggles DTR. `keepOpen: false` opens per command,
 // for a module that other tools must be able to use between commands.
 // Commands are queued, so two channels switched at once never interleave their bytes.
+// With a `guard` (a short lock on the module's port, shared with other runs) the port is opened,
+// written and closed inside the guard for each command: one module serves boards of several runs.
 import { existsSync } from "node:fs";
 import { SerialPort } from "serialport";
 import { InfraError } from "../../core/errors.ts";
@@ -17,7 +19,13 @@ export interface SerialWriterOptions {
   keepOpen?: boolean;
   /** a write that has not drained by then means the module is not answering. Default 3 s. */
   timeoutMs?: number;
+  /** runs each command under a lock shared with other processes; implies keepOpen: false */
+  guard?: SwitchGuard;
 }
+
+const SHARED_HOLD_MS = 50;
+
+export type SwitchGuard = <T>(fn: () => Promise<T>) => Promise<T>;
 
 export class SerialWriter {
   private port: SerialPort | undefined;
@@ -26,7 +34,8 @@ export class SerialWriter {
   constructor(private readonly options: SerialWriterOptions) {}
 
   write(data: Buffer | string): Promise<void> {
-    const run = this.queue.then(() => this.writeNow(data));
+    const guard = this.options.guard;
+    const run = this.queue.then(() => (guard ? guard(() => this.writeNow(data)) : this.writeNow(data)));
     this.queue = run.catch(() => {});
     return run;
   }
@@ -56,7 +65,12 @@ export class SerialWriter {
     } finally {
       clearTimeout(timer);
     }
-    if (this.options.keepOpen === false) await this.closePort();
+    if (this.options.guard) {
+      // Another process opens the port next, and an open flushes the line: on a PTY that throws
+      // away bytes the far end has not read yet. Give them a moment to go before letting go.
+      await new Promise((r) => setTimeout(r, SHARED_HOLD_MS));
+    }
+    if (this.options.keepOpen === false || this.options.guard) await this.closePort();
   }
 
   private async openPort(): Promise<SerialPort> {

@@ -6,6 +6,7 @@ import { accessSync, constants, existsSync, rmSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { InfraError } from "../../core/errors.ts";
+import { trackChild } from "../../core/child-registry.ts";
 
 export const SOCAT_INSTALL = "sudo apt-get install socat";
 
@@ -51,6 +52,7 @@ export async function openPtyPair(a: string, b: string, options: { timeoutMs?: n
     detached: true, // own process group: a Ctrl-C at the terminal is the harness's to handle
     env: { ...process.env, PATH: `${join(socat, "..")}${delimiter}${process.env.PATH ?? ""}` },
   });
+  if (guard.pid !== undefined) guard.once("exit", trackChild(guard.pid, `socat PTY pair ${a}`));
   let socatPid: number | undefined;
   let stderr = "";
   let exited = false;

@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { mkdirSync } from "node:fs";
 import { InfraError } from "../../core/errors.ts";
+import { trackChild } from "../../core/child-registry.ts";
 import type { PowerProtocol } from "../types.ts";
 import { openPtyPair } from "./pty-pair.ts";
 import { RELAY_PROGRAM, REPO_ROOT } from "./paths.ts";
@@ -49,6 +50,7 @@ export async function startVirtualRelay(opts: VirtualRelayOptions): Promise<Virt
     stdio: ["pipe", "pipe", "pipe"], // stdin pipe: the emulator exits when we do
     detached: true, // own process group: a Ctrl-C at the terminal is the harness's to handle
   });
+  if (child.pid !== undefined) child.once("exit", trackChild(child.pid, `LCUS relay emulator ${opts.name}`));
   const exited = new Promise<void>((done) => {
     child.once("exit", () => done());
     child.once("error", () => done());

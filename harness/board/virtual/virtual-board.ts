@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { InfraError } from "../../core/errors.ts";
+import { trackChild } from "../../core/child-registry.ts";
 import type { PowerProtocol, ResetProtocol } from "../types.ts";
 import { BOARD_PROGRAM, FLASHER_PROGRAM, REPO_ROOT } from "./paths.ts";
 import { programCommand } from "./programs.ts";
@@ -23,6 +24,8 @@ export interface VirtualBoardOptions {
   config?: Record<string, unknown>;
   /** what the board program prints on stdout/stderr (not the console), line by line */
   onOutput?: (line: string) => void;
+  /** argv the board program is started under, e.g. `ip netns exec <ns>` (an isolated board) */
+  commandPrefix?: string[];
 }
 
 export interface VirtualBoard {
@@ -54,7 +57,7 @@ export async function startVirtualBoard(opts: VirtualBoardOptions): Promise<Virt
   const pty: PtyPair = await openPtyPair(join(workDir, "console"), join(workDir, "device"), { onOutput: (line) => output(`socat: ${line}`) });
   const args = [...(await programCommand(BOARD_PROGRAM)), "--tty", pty.b, "--flash-dir", flashDir, "--serial", opts.serialNumber];
   if (configFile) args.push("--config", configFile);
-  const program = new BoardProcess(args, output);
+  const program = new BoardProcess([...(opts.commandPrefix ?? []), process.execPath, ...args], output);
 
   const power: PowerProtocol = {
     on: () => program.start(),
@@ -91,7 +94,8 @@ class BoardProcess {
   private exited: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly args: string[],
+    /** the program and its arguments */
+    private readonly argv: string[],
     private readonly output: (line: string) => void,
   ) {}
 
@@ -102,8 +106,10 @@ class BoardProcess {
   async start(): Promise<void> {
     if (this.child) return; // already on
     // A stdin pipe ties the board's life to ours: the board exits when the pipe closes.
-    const child = spawn(process.execPath, this.args, { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"], detached: true });
+    const [program, ...args] = this.argv as [string, ...string[]];
+    const child = spawn(program, args, { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"], detached: true });
     this.child = child;
+    if (child.pid !== undefined) child.once("exit", trackChild(child.pid, "virtual board program"));
     this.exited = new Promise((done) => {
       child.once("exit", (code, signal) => {
         if (this.child === child) this.child = undefined;

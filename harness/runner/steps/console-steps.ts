@@ -3,6 +3,7 @@ import { parseDuration } from "../../core/duration.ts";
 import type { StepParams } from "../../scenario/steps.ts";
 import type { StepContext, StepImpl } from "../context.ts";
 import { compilePattern } from "../patterns.ts";
+import { lineEndingOf } from "../device-actions.ts";
 
 export const expect: StepImpl<StepParams<"expect">> = async (ctx, p) => {
   const { board } = ctx.handle(p.board);
@@ -10,12 +11,13 @@ export const expect: StepImpl<StepParams<"expect">> = async (ctx, p) => {
   const within = p.within !== undefined ? parseDuration(p.within) : ctx.timeoutMs;
   const since = p.since === "boot" ? "boot" : p.since === "match" ? sinceLastMatch(ctx, p.board) : ctx.marks.get(p.board);
   if (p.not) {
-    await board.console.expectNot(pattern, { forMs: within, ...(since !== undefined ? { since } : {}) });
+    await board.console.expectNot(pattern, { forMs: within, partial: p.partial ?? false, ...(since !== undefined ? { since } : {}) });
     return { detail: `not seen in ${within / 1000}s` };
   }
   const m = await board.console.expect(pattern, {
     withinMs: within,
     ...(since !== undefined ? { since } : {}),
+    partial: p.partial ?? false,
     description: `/${p.pattern}/ on ${p.board}`,
   });
   ctx.lastMatch.set(p.board, m.line.seq);
@@ -33,9 +35,9 @@ function sinceLastMatch(ctx: StepContext, board: string): number | "boot" {
 }
 
 export const consoleSend: StepImpl<StepParams<"console.send">> = async (ctx, p) => {
-  const { board, profile } = ctx.handle(p.board);
-  await board.console.send(p.line, {
-    lineEnding: p.line_ending ?? profile.lineEnding,
+  const handle = ctx.handle(p.board);
+  await handle.board.console.send(p.line, {
+    lineEnding: p.line_ending ?? lineEndingOf(handle),
     ...(p.char_delay !== undefined ? { charDelayMs: parseDuration(p.char_delay) } : {}),
   });
 };

@@ -1,7 +1,7 @@
 // fault.*: break things on purpose, at the moment a scenario chooses.
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseDuration } from "../../core/duration.ts";
-import { ScenarioError, TestFailure } from "../../core/errors.ts";
+import { InfraError, ScenarioError, TestFailure } from "../../core/errors.ts";
 import type { StepParams } from "../../scenario/steps.ts";
 import type { StepImpl } from "../context.ts";
 import { compilePattern } from "../patterns.ts";
@@ -19,14 +19,24 @@ export const powerCut: StepImpl<StepParams<"fault.power_cut">> = async (ctx, p) 
   const offMs = p.off !== undefined ? parseDuration(p.off) : 1000;
   let fired!: (line: string) => void;
   const cut = new Promise<string>((resolve) => (fired = resolve));
+  let switched: Promise<void> | undefined;
   const stop = board.console.onLine((line) => {
     if (!when.test(line.text)) return;
     stop();
     ctx.bus.emit({ type: "log", level: "warn", source: `fault ${ctx.path}`, message: `power cut on ${p.board} at "${line.text}" (off ${offMs}ms)` });
     fired(line.text);
-    power.cycle(offMs).catch((err: unknown) =>
-      ctx.bus.emit({ type: "log", level: "error", source: `fault ${ctx.path}`, message: `power cut on ${p.board} failed: ${String(err)}` }),
-    );
+    // A relay that fails here is the bench's fault, not the device's: the run fails as an
+    // infrastructure error at the next step (or in this one, with `wait: true`).
+    const path = ctx.path;
+    switched = power.cycle(offMs).catch((err: unknown) => {
+      const failure = new InfraError(`fault.power_cut (step ${path}) on ${p.board}: switching the power failed: ${(err as Error).message ?? String(err)}`, {
+        cause: err,
+      });
+      ctx.bus.emit({ type: "log", level: "error", source: `fault ${path}`, message: failure.message });
+      ctx.background.failure ??= failure;
+      throw failure;
+    });
+    switched.catch(() => {});
   });
   ctx.deferred.push(stop);
   if (!p.wait) return { detail: `armed: cut ${p.board} when /${p.when}/` };
@@ -38,6 +48,7 @@ export const powerCut: StepImpl<StepParams<"fault.power_cut">> = async (ctx, p) 
       consoleTail: board.console.tail(20),
     });
   }
+  await switched;
   return { detail: `cut at "${line}"` };
 };
 

@@ -4,6 +4,7 @@ import type { StepImpl } from "../context.ts";
 import * as assertSteps from "./assert-steps.ts";
 import * as backend from "./backend-steps.ts";
 import * as boardSteps from "./board-steps.ts";
+import * as browser from "./browser-steps.ts";
 import * as consoleSteps from "./console-steps.ts";
 import * as control from "./control-steps.ts";
 import * as device from "./device-steps.ts";
@@ -42,6 +43,14 @@ export const STEP_IMPLS: Record<StepName, StepImpl> = {
   "vendor.disable": vendor.disable,
   "vendor.upload": vendor.upload,
   "vendor.deploy": vendor.deploy,
+  "browser.open": browser.open,
+  "browser.click": browser.click,
+  "browser.fill": browser.fill,
+  "browser.select": browser.select,
+  "browser.upload": browser.upload,
+  "browser.expect": browser.expect,
+  "browser.screenshot": browser.shot,
+  "portal.login": browser.portalLogin,
   "assert.hash": assertSteps.hash,
   "assert.deployment": serverAsserts.deployment,
   "assert.device": serverAsserts.device,

@@ -1,0 +1,10 @@
+// serialport's binding types, taken from @serialport/stream (the @serialport/bindings-interface
+// package that defines them ships no types its package.json "exports" lets TypeScript find).
+import type { SerialPortStream } from "@serialport/stream";
+
+export type BindingInterface = ConstructorParameters<typeof SerialPortStream>[0]["binding"];
+export type BindingPortInterface = NonNullable<SerialPortStream["port"]>;
+export type OpenOptions = Parameters<BindingInterface["open"]>[0];
+export type SetOptions = Parameters<BindingPortInterface["set"]>[0];
+export type UpdateOptions = Parameters<BindingPortInterface["update"]>[0];
+export type PortStatus = Awaited<ReturnType<BindingPortInterface["get"]>>;

@@ -1,0 +1,97 @@
+// The bench address: where a rig's boards reach this runner (its proxies to the OTA server
+// listen there). `auto` is loopback when every board is a virtual one on this host, else the
+// address of the interface that holds the default route; a real board on the lab network can
+// never reach the runner's 127.0.0.1.
+import { readFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
+import { isIP } from "node:net";
+import { InfraError, type SourcePosition } from "../../core/errors.ts";
+import type { BoardSpec, NetworkSpec } from "../spec.ts";
+
+export interface BenchAddress {
+  /** the address the boards' proxies listen on (an isolated board's own veth under auto: see below) */
+  address: string;
+  /** how it was chosen, in words for run.log and `rig doctor` */
+  how: string;
+  /** under auto, each isolated virtual board's proxy listens on the host side of its own veth */
+  isolatedOnTheirVeth: boolean;
+  ports?: { first: number; last: number };
+}
+
+export function resolveBenchAddress(network: NetworkSpec | undefined, boards: BoardSpec[]): BenchAddress {
+  const setting = network?.address ?? "auto";
+  const at = where(network?.pos.address);
+  const ports = network?.ports ? { ports: network.ports } : {};
+  const interfaces = networkInterfaces();
+  if (setting === "auto") {
+    const isolated = boards.some((b) => b.virtual?.isolated);
+    const physical = boards.filter((b) => !b.virtual);
+    if (physical.length === 0) {
+      const plain = boards.length - boards.filter((b) => b.virtual?.isolated).length;
+      const how = !isolated
+        ? "auto: every board is virtual"
+        : plain === 0
+          ? "auto: each isolated board reaches the host side of its own veth"
+          : "auto: isolated boards reach the host side of their veth, the other virtual boards loopback";
+      return { address: "127.0.0.1", how, isolatedOnTheirVeth: true, ...ports };
+    }
+    const route = defaultRouteInterface();
+    if (!route) {
+      throw new InfraError(
+        `${at}network.address auto: this host has no default route, so no address the boards (${physical.map((b) => b.name).join(", ")}) could reach; set network.address to an address or interface of the bench network`,
+      );
+    }
+    const address = firstIPv4(interfaces, route);
+    if (!address) throw new InfraError(`${at}network.address auto: ${route}, the interface of the default route, has no IPv4 address`);
+    return { address, how: `auto: ${route}, the interface of the default route`, isolatedOnTheirVeth: false, ...ports };
+  }
+  if (isIP(setting)) {
+    const mine = Object.values(interfaces).flatMap((list) => list ?? []).map((i) => i.address);
+    if (!mine.includes(setting)) {
+      throw new InfraError(`${at}network.address ${setting} is not an address of this host (its addresses: ${mine.join(", ")})`);
+    }
+    return { address: setting, how: "as written", isolatedOnTheirVeth: false, ...ports };
+  }
+  const names = Object.keys(interfaces);
+  if (!names.includes(setting)) {
+    throw new InfraError(`${at}network.address: no interface "${setting}" on this host (its interfaces: ${names.join(", ")})`);
+  }
+  const address = firstIPv4(interfaces, setting);
+  if (!address) throw new InfraError(`${at}network.address: interface ${setting} has no IPv4 address`);
+  return { address, how: `interface ${setting}`, isolatedOnTheirVeth: false, ...ports };
+}
+
+/** Where a board's proxy listens: the bench address, or, under auto, an isolated board's own veth. */
+export function listenAddressFor(bench: BenchAddress, vethHostAddress: string | undefined): string {
+  return bench.isolatedOnTheirVeth && vethHostAddress ? vethHostAddress : bench.address;
+}
+
+export function isLoopbackAddress(address: string): boolean {
+  return address === "::1" || address.startsWith("127.");
+}
+
+function firstIPv4(interfaces: ReturnType<typeof networkInterfaces>, name: string): string | undefined {
+  return interfaces[name]?.find((i) => i.family === "IPv4")?.address;
+}
+
+/** The interface of the IPv4 default route with the lowest metric (from /proc/net/route). */
+export function defaultRouteInterface(): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync("/proc/net/route", "utf8");
+  } catch {
+    return undefined; // not Linux: no default route known; an explicit address still works
+  }
+  const routes = text
+    .split("\n")
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f.length >= 8 && f[1] === "00000000" && f[7] === "00000000")
+    .map((f) => ({ iface: f[0]!, metric: Number(f[6]) }))
+    .sort((a, b) => a.metric - b.metric);
+  return routes[0]?.iface;
+}
+
+function where(pos: SourcePosition | undefined): string {
+  return pos ? `${pos.file}:${pos.line}:${pos.col}: ` : "";
+}

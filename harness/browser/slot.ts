@@ -1,0 +1,8 @@
+// Where a run keeps its browser: started by the first browser step, closed at teardown.
+import type { BrowserSession } from "./session.ts";
+
+export interface BrowserSlot {
+  headed: boolean;
+  /** the launch in progress or done (parallel branches share one browser) */
+  session?: Promise<BrowserSession>;
+}

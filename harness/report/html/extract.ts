@@ -1,0 +1,185 @@
+// A run directory -> the page's data: steps from result.json, console lines from each
+// <board>.log, and from events.jsonl the power/reset/flash/fault markers, the server's
+// requests and the progress curves. A run without events.jsonl (an older one) still gets its
+// steps and consoles.
+import { existsSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import type { RunEvent } from "../../core/events.ts";
+import { EVENTS_FILE } from "../events-jsonl.ts";
+import type { ReadResult } from "../read-result.ts";
+import type { MarkerKind, PageAttachment, PageConsole, PageData, PageMarker, PageProgress, PageRequest, PageStep } from "./model.ts";
+
+export function extractPageData(result: ReadResult, runDir: string, pageDir = runDir): PageData {
+  const events = readEvents(join(runDir, EVENTS_FILE));
+  const steps = stepsOf(result);
+  const console: Record<string, PageConsole> = {};
+  for (const board of result.boards) {
+    const file = join(runDir, `${board}.log`);
+    if (existsSync(file)) console[board] = capLines(parseConsoleLog(readFileSync(file, "utf8")), `${board}.log`);
+  }
+  const failed = steps.find((s) => s.status === "failed");
+  const lastConsole = Math.max(0, ...Object.values(console).map((c) => c.t.at(-1) ?? 0));
+  return {
+    scenario: result.scenario,
+    durationMs: Math.max(result.durationMs, lastConsole, ...steps.map((s) => s.end)),
+    boards: result.boards,
+    steps,
+    console,
+    markers: markersOf(steps, events),
+    requests: requestsOf(events),
+    progress: progressOf(events),
+    attachments: attachmentsOf(result, runDir, pageDir),
+    ...(result.status !== "passed"
+      ? { failure: { ...(failed ? { step: failed.path, t: failed.end } : { t: result.durationMs }), ...(failed?.board ? { board: failed.board } : {}) } }
+      : {}),
+  };
+}
+
+/** events.jsonl, one event a line; a torn last line (the harness died mid-write) is skipped. */
+export function readEvents(file: string): RunEvent[] {
+  if (!existsSync(file)) return [];
+  const events: RunEvent[] = [];
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (!line) continue;
+    try {
+      events.push(JSON.parse(line) as RunEvent);
+    } catch {
+      // not an event: a partial line
+    }
+  }
+  return events;
+}
+
+const STAMPED = /^\[\s*(\d+(?:\.\d+)?)\] ?/;
+// Capture markers the console writes around a gap: "--- console lost: … ---", "--- console not
+// back after 10s: still looking ---", "--- console back after 1.2s ---" (not "console closed").
+const GAP = /^--- .*\b(lost|not back|back after|reconnect(ed|ing)?|dropped)\b/i;
+
+/** `<board>.log`: `[   12.345] text` lines; a line without a stamp keeps the previous time. */
+export function parseConsoleLog(text: string): PageConsole {
+  const out: PageConsole = { t: [], text: [], gaps: [] };
+  let last = 0;
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  for (const raw of lines) {
+    const m = STAMPED.exec(raw);
+    const line = m ? raw.slice(m[0].length) : raw;
+    if (m) last = Math.round(Number(m[1]) * 1000);
+    if (GAP.test(line)) out.gaps.push(out.text.length);
+    out.t.push(last);
+    out.text.push(line);
+  }
+  return out;
+}
+
+/** More lines than a page should carry: the first and the last are kept, the rest is in the log file. */
+export const MAX_PAGE_LINES = 400_000;
+const KEEP_HEAD = 50_000;
+
+export function capLines(c: PageConsole, logName: string, max = MAX_PAGE_LINES): PageConsole {
+  if (c.t.length <= max) return c;
+  const head = Math.min(KEEP_HEAD, Math.floor(max / 4));
+  const tailFrom = c.t.length - (max - head - 1);
+  const left = tailFrom - head;
+  const gaps = [
+    ...c.gaps.filter((i) => i < head),
+    head,
+    ...c.gaps.filter((i) => i >= tailFrom).map((i) => i - tailFrom + head + 1),
+  ];
+  return {
+    t: [...c.t.slice(0, head), c.t[tailFrom]!, ...c.t.slice(tailFrom)],
+    text: [...c.text.slice(0, head), `--- ${left} lines left out of this page: they are in ${logName} ---`, ...c.text.slice(tailFrom)],
+    gaps,
+  };
+}
+
+function stepsOf(result: ReadResult): PageStep[] {
+  return result.steps.map((s) => ({
+    path: s.path,
+    name: s.name,
+    label: s.label,
+    ...(s.board ? { board: s.board } : {}),
+    status: s.status,
+    start: s.startedMs,
+    end: s.startedMs + s.durationMs,
+    ...(s.detail ? { detail: s.detail } : {}),
+    ...(s.error ? { error: s.error.message } : {}),
+  }));
+}
+
+const STEP_MARKERS: Record<string, MarkerKind> = { power: "power", reset: "reset", flash: "flash" };
+
+function markersOf(steps: PageStep[], events: RunEvent[]): PageMarker[] {
+  const markers: PageMarker[] = [];
+  for (const s of steps) {
+    const kind = STEP_MARKERS[s.name] ?? (s.name.startsWith("fault.") ? "fault" : s.name.startsWith("server.") ? "server" : undefined);
+    if (kind) markers.push({ t: s.start, kind, ...(s.board ? { board: s.board } : {}), label: `${s.path} ${s.label}` });
+  }
+  for (const e of events) {
+    if (e.type === "console.gap") markers.push({ t: e.t, kind: "gap", board: e.board, label: e.message });
+    else if (e.type === "retry") markers.push({ t: e.t, kind: "retry", label: `retry ${e.path} ${e.attempt}/${e.of}: ${e.reason}` });
+    else if (e.type === "log" && e.source.startsWith("fault")) markers.push({ t: e.t, kind: "fault", label: `${e.source}: ${e.message}` });
+  }
+  return markers.sort((a, b) => a.t - b.t);
+}
+
+/** The server's per-request log lines (server/log.ts: msg "request", method, path, status, ms). */
+function requestsOf(events: RunEvent[]): PageRequest[] {
+  const out: PageRequest[] = [];
+  for (const e of events) {
+    if (e.type !== "server.log" || !e.line.includes('"request"')) continue;
+    let r: Record<string, unknown>;
+    try {
+      r = JSON.parse(e.line) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    if (r.msg !== "request" || typeof r.path !== "string" || r.path === "/healthz") continue;
+    const ms = typeof r.ms === "number" ? r.ms : 0;
+    const device = r.device_id ?? r.sn ?? r.device;
+    out.push({
+      t: Math.max(0, Math.round(e.t - ms)),
+      end: e.t,
+      method: String(r.method ?? "?"),
+      path: r.path,
+      status: Number(r.status ?? 0),
+      ...(device !== undefined ? { device: String(device) } : {}),
+      ...(r.aborted ? { aborted: true } : {}),
+    });
+  }
+  // The server logs a request when it ends; the page lists them by when they began.
+  return out.sort((a, b) => a.t - b.t);
+}
+
+/** Progress events per board and step; "(16384/262272)" in the message gives the bytes. */
+function progressOf(events: RunEvent[]): PageProgress[] {
+  const curves = new Map<string, PageProgress>();
+  for (const e of events) {
+    if (e.type !== "progress" || e.fraction === undefined) continue;
+    const board = e.board ?? "";
+    const key = `${board}\u0000${e.path}`;
+    let curve = curves.get(key);
+    if (!curve) curves.set(key, (curve = { board, step: e.path, points: [] }));
+    const bytes = /\((\d+)\/(\d+)\)/.exec(e.message);
+    curve.points.push([e.t, e.fraction, bytes ? Number(bytes[1]) : null]);
+  }
+  return [...curves.values()];
+}
+
+function attachmentsOf(result: ReadResult, runDir: string, pageDir: string): PageAttachment[] {
+  const own = (result.attachments ?? []).map((a) => ({
+    name: a.name,
+    href: hrefOf(pageDir, join(runDir, a.path)),
+    contentType: a.contentType,
+    ...(a.step ? { step: a.step } : {}),
+  }));
+  const logs = [...result.boards.flatMap((b) => [`${b}.log`, `${b}.raw`]), "run.log", EVENTS_FILE, "result.json", "junit.xml"]
+    .filter((f) => existsSync(join(runDir, f)))
+    .map((f) => ({ name: f, href: hrefOf(pageDir, join(runDir, f)), contentType: f.endsWith(".json") ? "application/json" : "text/plain" }));
+  return [...own, ...logs];
+}
+
+/** A link from the page to a file: relative, with forward slashes, so it survives being copied. */
+export function hrefOf(pageDir: string, file: string): string {
+  return relative(pageDir, file).split(/[\\/]/).map(encodeURIComponent).join("/");
+}

@@ -1,0 +1,77 @@
+// Artifacts: the list, and an upload form whose file is stored exactly as the signed three-step
+// flow stores it (an artifact record with name and MD5, the bytes as a verified blob).
+import { randomUUID } from "node:crypto";
+import type { App } from "../context.ts";
+import { UploadTooLarge } from "../blobs.ts";
+import { HttpError } from "../http/errors.ts";
+import { boundaryOf, readFirstFilePart } from "../http/multipart.ts";
+import type { Ctx, Route } from "../http/router.ts";
+import { commit } from "../routes/backend.ts";
+import { badArtifactName } from "../routes/vendor.ts";
+import { html, when } from "./html.ts";
+import { csrfField, page } from "./layout.ts";
+import { csrfRejected, getPage, postForm, takeNotice, type Reply } from "./respond.ts";
+import { csrfMatches, type PortalSession } from "./session.ts";
+
+export function artifactRoutes(app: App): Route[] {
+  return [
+    getPage(app, "/portal/artifacts", (_ctx, s) => ({ html: artifactsPage(app, s) })),
+    // multipart: the CSRF token is a field of the form body, checked by the handler
+    postForm(app, "/portal/artifacts", () => "/portal/artifacts", (ctx, s) => upload(app, ctx, s), false),
+  ];
+}
+
+async function upload(app: App, ctx: Ctx, s: PortalSession): Promise<Reply> {
+  const boundary = boundaryOf(ctx.req.headers["content-type"]);
+  if (!boundary) throw new HttpError(400, "NOT_MULTIPART", "The upload must be a multipart form");
+  const max = app.config.maxUploadBytes;
+  if (Number(ctx.req.headers["content-length"] ?? "0") > max) throw new HttpError(413, "TOO_LARGE", `The file is over the upload limit (${max} bytes)`);
+  const fields = new Map<string, string>();
+  const writer = await app.blobs.begin(max);
+  try {
+    const file = await readFirstFilePart(ctx.req as AsyncIterable<Buffer>, boundary, (chunk) => writer.write(chunk), (k, v) => fields.set(k, v));
+    if (!csrfMatches(s.csrf, fields.get("csrf"))) {
+      await writer.abort();
+      return csrfRejected(app, ctx, s);
+    }
+    if (!file || file.filename === "") throw new HttpError(400, "NO_FILE", "Choose a file to upload");
+    const name = fields.get("name")?.trim() || file.filename;
+    const why = badArtifactName(name);
+    if (why) throw new HttpError(400, "BAD_NAME", why.replace("artifact_name", "The artifact name"));
+    const digest = await commit(app, writer, ctx.now);
+    const uuid = randomUUID();
+    app.store.db.transaction(() => {
+      app.store.createArtifact(uuid, s.vendor, name, digest.md5, ctx.now);
+      app.store.artifactUploaded(uuid, digest.sha256, digest.size, ctx.now);
+    })();
+    ctx.logFields.artifact_uuid = uuid;
+    ctx.logFields.sha256 = digest.sha256;
+    return { redirect: "/portal/artifacts", notice: { kind: "ok", text: `Uploaded ${name} (${digest.size} bytes, sha256 ${digest.sha256})` } };
+  } catch (err) {
+    await writer.abort();
+    if (err instanceof UploadTooLarge) throw new HttpError(413, "TOO_LARGE", `The file is over the upload limit (${max} bytes)`);
+    throw err;
+  }
+}
+
+function artifactsPage(app: App, s: PortalSession) {
+  const artifacts = app.store.artifactsOf(s.vendor);
+  const rows = artifacts.map(
+    (a) =>
+      html`<tr data-uuid="${a.uuid}"><td>${a.name}</td><td>${a.size ?? "—"}</td><td class="hash">${a.md5}</td><td class="hash">${a.sha256 ?? "not uploaded"}</td><td class="hash">${a.uuid}</td><td>${when(a.uploaded_at ?? a.created_at)}</td></tr>`,
+  );
+  const body = html`${
+    artifacts.length
+      ? html`<table aria-label="Artifacts"><thead><tr><th>Name</th><th>Size</th><th>MD5</th><th>SHA-256</th><th>UUID</th><th>Uploaded</th></tr></thead><tbody>${rows}</tbody></table>`
+      : html`<p>No artifacts yet.</p>`
+  }
+<form method="post" action="/portal/artifacts" enctype="multipart/form-data">
+<fieldset><legend>Upload an artifact</legend>
+${csrfField(s)}
+<label>Artifact name (default: the file's name) <input name="name"></label>
+<label>Firmware file <input type="file" name="file" required></label>
+<button type="submit">Upload</button>
+</fieldset>
+</form>`;
+  return page("Artifacts", s, body, takeNotice(s));
+}
