@@ -46,7 +46,7 @@ const profile: BoardProfile = {
 };
 
 function stepContext(): StepContext {
-  const handle = { board: { name: "dut", serialNumber: "X", console, fields: {} }, spec: {} as never, profile };
+  const handle = { board: { name: "dut", serialNumber: "X", console, fields: {} }, spec: { console: {} } as never, profile };
   return { lastMatch: new Map(), marks: new Map(), handle: () => handle, progress: () => {} } as unknown as StepContext;
 }
 
