@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DISK_SIZE, SETTINGS_OFFSET, SLOT_OFFSET, STATE_OFFSET, blockBytes, readBlock, readRegion, writeRegion } from "../../harness/board/qemu/disk-layout.ts";
 import { loadRig } from "../../harness/scenario/load-rig.ts";
+import { boardLockKeys } from "../../harness/board/lock/lock-keys.ts";
 import { ROOT, rig, tempDir } from "../cli/helpers.ts";
 
 const dir = tempDir("otarig-qemu-setup-");
@@ -20,6 +21,14 @@ describe("qemu boards in rig files", () => {
     expect(dut.reset).toEqual({ virtual: true });
     expect(dut.console.port).toBeUndefined();
     expect(dut.flash?.command).toContain("{board.disk}");
+  });
+
+  it("a QEMU board in a run locks nothing; its disk image when it outlives the run (board commands)", async () => {
+    const dut = (await loadRig(join(ROOT, "rigs/qemu.yaml"))).boards.dut!;
+    expect(boardLockKeys(dut, { rigName: "qemu", relays: {} })).toEqual([]);
+    expect(boardLockKeys(dut, { rigName: "qemu", relays: {}, virtualDir: "/cache/q" })).toEqual([
+      { key: "qemu-disk:/cache/q/dut/disk.img", what: "QEMU disk of board dut (rig qemu)" },
+    ]);
   });
 
   it("a board cannot be both virtual and qemu; the error points at the qemu key", async () => {
