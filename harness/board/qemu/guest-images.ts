@@ -56,7 +56,7 @@ function kernelInfo(cache: string): KernelInfo | undefined {
   return existsSync(info.vmlinuz) && existsSync(info.modules) ? info : undefined;
 }
 
-/** What is missing for a QEMU board, with the command that fixes it; undefined when all is there. */
+/** What is missing for a QEMU board, each with the command that fixes it (empty when all is there). */
 export function qemuMissing(): { what: string; fix: string }[] {
   const missing: { what: string; fix: string }[] = [];
   for (const tool of ["qemu-system-x86_64", "socat"]) if (!onPath(tool)) missing.push({ what: `${tool} is not installed`, fix: tool === "socat" ? "sudo apt-get install socat" : QEMU_INSTALL });
