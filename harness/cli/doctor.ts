@@ -5,6 +5,7 @@ import { userInfo } from "node:os";
 import { delimiter, join } from "node:path";
 import { EXIT_CODES, ScenarioError } from "../core/errors.ts";
 import { commandHelp } from "./help.ts";
+import { checkNetwork } from "./doctor-network.ts";
 import { containerEngineAvailable } from "../server/engine.ts";
 import { requireSocat, SOCAT_INSTALL } from "../board/virtual/virtual-board.ts";
 import { qemuCacheDir, qemuMissing } from "../board/qemu/guest-images.ts";
@@ -79,6 +80,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
         add("FAIL", `board ${board.name}`, `profile: ${err.toString()}`);
       }
     }
+    await checkNetwork(rig, add);
   }
 
   const width = Math.max(...checks.map((c) => c.what.length));

@@ -8,7 +8,7 @@ Usage:
   rig run <scenario.yaml|dir>... [options]
   rig validate <file>...                 check scenario, rig and profile files; touches nothing
   rig list [dir]                         list the scenarios under dir (default: scenarios/)
-  rig doctor [rig.yaml]                  check this machine (and a rig's ports, relays, flashers)
+  rig doctor [rig.yaml]                  check this machine (and a rig's ports, relays, flashers, network)
   rig power <rig.yaml> <board> on|off|cycle   switch a board's power (shows the boot)
   rig reset <rig.yaml> <board>           reset a board (shows the boot)
   rig flash <rig.yaml> <board> <image>   flash an image onto a board
@@ -64,9 +64,10 @@ that moment. Exit 0, or 2 when a file is missing or the two files do not belong 
   doctor: `Usage: rig doctor [rig.yaml]
 
 Checks Node.js, socat, the container engine and chromium; with a rig, also its ports,
-relays, flasher programs and profiles, and for QEMU boards qemu-system-x86_64,
-busybox-static and the guest kernel (npm run qemu:setup), and explains what to do about
-each problem.
+relays, flasher programs and profiles, its network: the address boards reach this
+runner at, whether it is on this host, whether the port range is free, and whether isolated
+virtual boards can be made here, and for QEMU boards qemu-system-x86_64, busybox-static and
+the guest kernel (npm run qemu:setup). Explains what to do about each problem.
 Exit 0 when all a rig needs is there, 3 otherwise.
 `,
   locks: `Usage: rig locks [rig.yaml] [--dir DIR]

@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { InfraError } from "../core/errors.ts";
 import type { EventBus } from "../core/events.ts";
 import type { Redactor } from "../core/redact.ts";
+import { isolate, isolationOf, prepareIsolation } from "./isolation.ts";
 import { SerialConsole } from "../board/console/serial-console.ts";
 import { CommandFlasher } from "../board/flash/command-flasher.ts";
 import { chooseLockDir } from "../board/lock/lock-dir.ts";
@@ -23,7 +24,6 @@ import { acquirePlace, type AcquiredPlace } from "../lab/labgrid/place.ts";
 import type { BoardProfile, BoardSpec, RigSpec } from "../scenario/types.ts";
 import type { BoardHandle } from "./context.ts";
 import { lineEndingOf } from "./device-actions.ts";
-import { isolateBoard, prepareIsolation, type IsolatedNetwork } from "./isolation.ts";
 
 export interface RigSession {
   handles: Map<string, BoardHandle>;
@@ -194,12 +194,11 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
   if (!profile) throw new InfraError(`board ${name}: profile ${spec.profile} was not loaded`);
   const fields: Record<string, string> = {};
   // a QEMU board reads its uplink (the board's network proxy, set once the server is up) at each power on
-  const started = spec.virtual
+  const virtual: ManagedBoard | undefined = spec.virtual
     ? await startVirtual(o, spec)
     : spec.qemu
-      ? { virtual: await startQemu(spec, managedDir(o, spec), o.log(`${spec.name} (qemu)`), o.cleanups, () => fields.server_url) }
+      ? await startQemu(spec, managedDir(o, spec), o.log(`${spec.name} (qemu)`), o.cleanups, () => fields.server_url)
       : undefined;
-  const virtual: ManagedBoard | undefined = started?.virtual;
   const lab = spec.labgrid ? await acquireLabgridPlace(o, spec) : undefined;
   const port = virtual?.consolePort ?? lab?.consoleUrl ?? spec.console.url ?? spec.console.port;
   if (!port) throw new InfraError(`board ${name} has no console port`);
@@ -229,7 +228,7 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
     ...(reset ? { reset } : {}),
     ...(flash ? { flash } : {}),
   };
-  return { board, spec, profile, ...(started?.network ? { network: started.network } : {}) };
+  return { board, spec, profile, ...isolationOf(o, name) };
 }
 
 function managedDir(o: Opening, spec: BoardSpec): string {
@@ -260,10 +259,9 @@ async function acquireLabgridPlace(o: Opening, spec: BoardSpec): Promise<Acquire
   return place;
 }
 
-async function startVirtual(o: Opening, spec: BoardSpec): Promise<{ virtual: ManagedBoard; network?: IsolatedNetwork }> {
-  const network = spec.virtual!.isolated ? await isolateBoard(spec.name, o.cleanups, o.log(spec.name)) : undefined;
+async function startVirtual(o: Opening, spec: BoardSpec): Promise<ManagedBoard> {
   const virtual = await startVirtualBoard({
-    ...(network ? { commandPrefix: network.exec } : {}),
+    ...(spec.virtual!.isolated ? await isolate(o, spec.name, o.log(spec.name)) : {}), // its own network namespace
     name: spec.name,
     serialNumber: spec.serialNumber,
     workDir: managedDir(o, spec),
@@ -271,8 +269,7 @@ async function startVirtual(o: Opening, spec: BoardSpec): Promise<{ virtual: Man
     onOutput: o.log(`${spec.name} (virtual board process)`),
   });
   o.cleanups.push(() => virtual.stop());
-  const managed: ManagedBoard = { consolePort: virtual.consolePort, power: virtual.power, reset: virtual.reset, fields: { flash_dir: virtual.flashDir } };
-  return { virtual: managed, ...(network ? { network } : {}) };
+  return { consolePort: virtual.consolePort, power: virtual.power, reset: virtual.reset, fields: { flash_dir: virtual.flashDir } };
 }
 
 /** Opens the board's console; capture into `<board>.log` starts now and lasts the session. */

@@ -118,7 +118,7 @@ async function runAttempt(options: RunOptions, secrets: Secrets): Promise<Attemp
   try {
     // Where the boards reach this runner; an address this host lacks fails before anything starts.
     const bench = resolveBenchAddress(options.rig.network, scenario.boards.map((b) => options.rig.boards[b]!));
-    bus.emit({ type: "log", level: "info", source: "network", message: `bench address ${bench.address} (${bench.how})` });
+    bus.emit({ type: "log", level: "info", source: "network", message: bench.summary });
     // The boards and the server come up side by side; whichever came up is torn down if the
     // other failed.
     const [sessionUp, serverUp] = await Promise.allSettled([
@@ -251,10 +251,12 @@ async function executeStep(ctx: RunContext, step: Step, path: string): Promise<S
   if (step.name === "repeat" || step.name === "parallel") return runBlock(ctx, step, path);
   const impl = STEP_IMPLS[step.name as keyof typeof STEP_IMPLS];
   if (!impl) throw new ScenarioError(`unknown step "${step.name}"`, step.pos);
-  const params = checkStepParams(step as Step & { name: StepName }, interpolateStep(ctx, step));
+  // board: all runs the step on each board, with ${board.<field>} that board's.
+  const targets = boardOf(step.params) === "all" ? ctx.scenario.boards : [undefined];
+  const paramsOf = targets.map((name) => checkStepParams(step as Step & { name: StepName }, interpolateStep(ctx, step, name)));
+  const params = paramsOf[0];
   const timeoutMs = effectiveTimeout(ctx, step, params);
   const board = boardOf(params);
-  const targets = board === "all" ? ctx.scenario.boards : [undefined];
   // The step's own signal: aborted when the run is interrupted, a parallel branch failed or the
   // step timed out, so a step never keeps waiting, and its tools are stopped, after its verdict.
   const stepAbort = new AbortController();
@@ -262,8 +264,8 @@ async function executeStep(ctx: RunContext, step: Step, path: string): Promise<S
   ctx.signal.addEventListener("abort", onRunAbort, { once: true });
   try {
     const results = await Promise.all(
-      targets.map((name) => {
-        const p = name ? { ...(params as object), board: name } : params;
+      targets.map((name, i) => {
+        const p = name ? { ...(paramsOf[i] as object), board: name } : params;
         const sctx = stepContext({ ...ctx, signal: stepAbort.signal }, step, path, timeoutMs);
         return withTimeout(impl(sctx, p), timeoutMs, ctx, stepAbort, step, name ?? board, path);
       }),

@@ -3,8 +3,11 @@ import { interpolate, type Scope } from "../scenario/interpolate.ts";
 import type { Step } from "../scenario/types.ts";
 import type { RunContext } from "./context.ts";
 
-export function scopeOf(ctx: RunContext): Scope {
+/** `board`: the board the step acts on, for ${board.<field>} (default: the step's own `board:`). */
+export function scopeOf(ctx: RunContext, board?: string): Scope {
+  const fields = board !== undefined ? ctx.boards.get(board)?.board.fields : undefined;
   return {
+    ...(fields ? { board: fields } : {}),
     vars: ctx.scenario.vars,
     outputs: Object.fromEntries(ctx.outputs),
     boards: Object.fromEntries([...ctx.boards].map(([name, h]) => [name, h.board.fields])),
@@ -13,6 +16,7 @@ export function scopeOf(ctx: RunContext): Scope {
   };
 }
 
-export function interpolateStep(ctx: RunContext, step: Step): unknown {
-  return interpolate(step.params, scopeOf(ctx), step.pos);
+export function interpolateStep(ctx: RunContext, step: Step, board?: string): unknown {
+  const own = (step.params as { board?: unknown } | null)?.board;
+  return interpolate(step.params, scopeOf(ctx, board ?? (typeof own === "string" ? own : undefined)), step.pos);
 }

@@ -58,7 +58,9 @@ export function checkReferences(scenario: Scenario, known: KnownNames, at: Locat
   const vars = Object.keys(scenario.vars);
   const boardNames = Object.keys(known.boards);
 
-  const checkStrings = (value: unknown, path: Path, produced: ReadonlySet<string>): void => {
+  // ${board.<field>}: a field every board of the scenario has, in a step that acts on a board.
+  const commonFields = Object.values(known.boards).reduce<string[] | undefined>((acc, f) => (acc ? acc.filter((x) => f.includes(x)) : [...f]), undefined) ?? [];
+  const checkStrings = (value: unknown, path: Path, produced: ReadonlySet<string>, onBoard = false): void => {
     if (typeof value === "string") {
       if (!value.includes("${")) return;
       const pos = at.pos(path);
@@ -70,14 +72,14 @@ export function checkReferences(scenario: Scenario, known: KnownNames, at: Locat
         return;
       }
       for (const ref of refs) {
-        const problem = unknownRef(ref, produced);
+        const problem = unknownRef(ref, produced, onBoard);
         if (problem) errors.push(new ScenarioError(problem, pos));
       }
-    } else if (Array.isArray(value)) value.forEach((v, i) => checkStrings(v, [...path, i], produced));
-    else if (isRecord(value)) for (const [k, v] of Object.entries(value)) checkStrings(v, [...path, k], produced);
+    } else if (Array.isArray(value)) value.forEach((v, i) => checkStrings(v, [...path, i], produced, onBoard));
+    else if (isRecord(value)) for (const [k, v] of Object.entries(value)) checkStrings(v, [...path, k], produced, onBoard);
   };
 
-  const unknownRef = (ref: Reference, produced: ReadonlySet<string>): string | undefined => {
+  const unknownRef = (ref: Reference, produced: ReadonlySet<string>, onBoard: boolean): string | undefined => {
     if (ref.kind === "env") return undefined;
     const [head, ...rest] = ref.path;
     const name = ref.path.join(".");
@@ -85,6 +87,10 @@ export function checkReferences(scenario: Scenario, known: KnownNames, at: Locat
     if (head === "vars") ok = rest.length === 1 && vars.includes(rest[0]!);
     else if (head === "boards") ok = rest.length === 2 && (known.boards[rest[0]!] ?? []).includes(rest[1]!);
     else if (head === "server") ok = rest.length === 1 && (SERVER_FIELDS as readonly string[]).includes(rest[0]!);
+    else if (head === "board") {
+      if (!onBoard) return `${ref.text} needs a step that acts on a board (one with board: <name> or board: all)`;
+      ok = rest.length === 1 && commonFields.includes(rest[0]!);
+    }
     else if (head === "env") ok = false;
     else ok = (rest.length === 0 && vars.includes(name)) || produced.has(name);
     if (ok) return undefined;
@@ -94,6 +100,7 @@ export function checkReferences(scenario: Scenario, known: KnownNames, at: Locat
       ...produced,
       ...Object.entries(known.boards).flatMap(([b, fields]) => fields.map((f) => `boards.${b}.${f}`)),
       ...SERVER_FIELDS.map((f) => `server.${f}`),
+      ...(onBoard ? commonFields.map((f) => `board.${f}`) : []),
     ];
     const hint = didYouMean(name, candidates);
     const why = produced.size === 0 && !hint && rest.length === 0 ? " (not a var, and no earlier step produces it)" : "";
@@ -111,7 +118,7 @@ export function checkReferences(scenario: Scenario, known: KnownNames, at: Locat
     for (const step of steps) {
       const path = at.pathOf(step);
       const params = step.params;
-      checkStrings(params, [...path, step.name], produced);
+      checkStrings(params, [...path, step.name], produced, isRecord(params) && typeof params.board === "string");
       if (isRecord(params)) {
         checkBoard(params.board, [...path, step.name, "board"]);
         checkNames(step, params, path);

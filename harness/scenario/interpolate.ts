@@ -3,6 +3,7 @@
 //   ${vars.name}            a var only
 //   ${fw.id}, ${fw.hash}    dotted step outputs (backend.create as: fw, backend.upload)
 //   ${boards.dut.serial}    a board field (serial, name, port, profile, and the rig's extra keys)
+//   ${board.server_url}     a field of the board the step acts on (each board in turn for board: all)
 //   ${server.url}           the running server
 //   ${env.NAME}  ${env.NAME:-default}
 //   $${                     a literal "${"
@@ -20,6 +21,8 @@ export interface Scope {
   boards: Record<string, Record<string, string>>;
   /** fields of the running server: url */
   server: Record<string, string>;
+  /** fields of the board the step acts on (`board:` of the step; each one in turn for `board: all`) */
+  board?: Record<string, string>;
   env: NodeJS.ProcessEnv;
 }
 
@@ -27,7 +30,7 @@ export interface Scope {
 export const SERVER_FIELDS = ["url", "vendor"] as const;
 
 /** First segments that are not names of vars or step outputs. */
-export const RESERVED_NAMES = ["vars", "boards", "server", "env"] as const;
+export const RESERVED_NAMES = ["vars", "boards", "board", "server", "env"] as const;
 
 export type Reference = { kind: "env"; name: string; fallback?: string; text: string } | { kind: "path"; path: string[]; text: string };
 
@@ -119,6 +122,7 @@ function resolve(ref: Reference, scope: Scope, pos: SourcePosition | undefined, 
   if (head === "vars" && rest.length === 1) found = varValue(rest[0]!, scope, pos, stack);
   else if (head === "boards" && rest.length === 2) found = field(field(scope.boards, rest[0]!), rest[1]!);
   else if (head === "server" && rest.length === 1) found = field(scope.server, rest[0]!);
+  else if (head === "board" && rest.length === 1) found = field(scope.board, rest[0]!);
   else if (!(RESERVED_NAMES as readonly string[]).includes(head!)) {
     found = rest.length === 0 && own(scope.vars, name) ? varValue(name, scope, pos, stack) : field(scope.outputs, name);
   }
@@ -133,13 +137,14 @@ function varValue(name: string, scope: Scope, pos: SourcePosition | undefined, s
 }
 
 /** Every name a reference could use in this scope (for "did you mean"). */
-export function knownNames(scope: Pick<Scope, "vars" | "outputs" | "boards" | "server">): string[] {
+export function knownNames(scope: Pick<Scope, "vars" | "outputs" | "boards" | "server" | "board">): string[] {
   return [
     ...Object.keys(scope.vars),
     ...Object.keys(scope.vars).map((v) => `vars.${v}`),
     ...Object.keys(scope.outputs),
     ...Object.entries(scope.boards).flatMap(([b, fields]) => Object.keys(fields).map((f) => `boards.${b}.${f}`)),
     ...Object.keys(scope.server).map((f) => `server.${f}`),
+    ...Object.keys(scope.board ?? {}).map((f) => `board.${f}`),
   ];
 }
 

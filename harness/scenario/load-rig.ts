@@ -63,9 +63,7 @@ const boardSchema = z.looseObject({
   profile: z.string().min(1),
   console: consoleSchema.prefault({}),
   // `virtual: true` is short for `virtual: {}`
-  virtual: z
-    .union([z.literal(true), z.strictObject({ config: z.record(z.string(), z.unknown()).default({}), isolated: z.boolean().default(false) })])
-    .optional(),
+  virtual: z.union([z.literal(true), z.strictObject({ config: z.record(z.string(), z.unknown()).default({}), isolated: z.boolean().default(false) })]).optional(),
   // `qemu: true` is short for `qemu: {}`
   qemu: z.union([z.literal(true), qemuSchema]).optional(),
   power: z.record(z.string(), z.unknown()).optional(),
@@ -173,8 +171,7 @@ function readBoard(src: YamlSource, rig: RigSpec, name: string, raw: unknown, er
     } else extra[key] = v === null ? "" : String(v);
   }
 
-  const virtual =
-    b.virtual === undefined ? undefined : b.virtual === true ? { config: {} } : { config: b.virtual.config, ...(b.virtual.isolated ? { isolated: true } : {}) };
+  const virtual = b.virtual === undefined ? undefined : { config: b.virtual === true ? {} : b.virtual.config, ...(b.virtual !== true && b.virtual.isolated ? { isolated: true } : {}) };
   const qemu = b.qemu === undefined ? undefined : qemuSpec(b.qemu === true ? qemuSchema.parse({}) : b.qemu);
   if (virtual && qemu) errors.push(new ScenarioError(`${what} is either virtual or qemu, not both`, src.pos([...at, "qemu"], "key")));
   // a virtual or QEMU board's console is a PTY pair the harness makes

@@ -55,7 +55,13 @@ export async function readRigOverride(
     }
     const own = ownRig.boards[name]!.profile;
     if (board.profile === own) continue;
-    if (!(await sameProfile(board.profile, own))) {
+    const [theirs, ours] = await Promise.all([loadQuietly(board.profile), loadQuietly(own)]);
+    if (!theirs) {
+      errors.push(new ScenarioError(`profile of board "${name}" is missing or invalid: ${displayPath(board.profile)} (rig validate ${displayPath(rig.file)} says why)`, rigSrc.pos(["boards", name, "profile"])));
+      continue;
+    }
+    // Another file is the same profile when it says the same things (a copy next to the other rig).
+    if (!ours || !isDeepStrictEqual({ ...theirs, file: "" }, { ...ours, file: "" })) {
       errors.push(
         new ScenarioError(
           `board "${name}" has profile ${displayPath(board.profile)}, but scenario ${displayPath(scenarioSrc.absPath)} ` +
@@ -68,17 +74,11 @@ export async function readRigOverride(
   return errors.length > 0 ? { errors } : { rig, rigSrc, errors };
 }
 
-// Two profile files are the same profile when they say the same things (a copy next to another rig).
-async function sameProfile(a: string, b: string): Promise<boolean> {
-  const [pa, pb] = await Promise.all([a, b].map(loadQuietly));
-  if (!pa || !pb) return false;
-  return isDeepStrictEqual({ ...pa, file: "" }, { ...pb, file: "" });
-}
-
+/** The profile in a file, or undefined when it is missing or invalid. */
 async function loadQuietly(file: string): Promise<BoardProfile | undefined> {
   try {
     return readProfileSource(await readYamlSource(file)).value;
   } catch {
-    return undefined; // a missing profile is reported by the loader with its position
+    return undefined;
   }
 }

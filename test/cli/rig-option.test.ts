@@ -53,6 +53,13 @@ describe("rig run --rig", () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it("exits 2 at the other rig's profile line when that profile does not exist", async () => {
+    const file = otherRig({ profile: "profiles/nope.yaml" });
+    const r = await rig(["scenarios/ota-happy-path.yaml", "--rig", file]);
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.stderr).toContain(`${file}:9:14: profile of board "dut" is missing or invalid: `);
+  });
+
   it("exits 2 once (not per scenario) for a --rig file that does not exist", async () => {
     const r = await rig(["scenarios/", "--rig", join(dir, "nope.yaml")]);
     expect(r.exitCode).toBe(2);

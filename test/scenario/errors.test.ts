@@ -230,7 +230,7 @@ describe("static check of ${…} references", () => {
       "unknown variable ${fw.key}",
       "unknown variable ${fw.hash}",
       'unknown firmware "fx": no earlier backend.create names it, did you mean "fw"?',
-      '"env" is reserved (vars, boards, server, env): choose another name',
+      '"env" is reserved (vars, boards, board, server, env): choose another name',
     ]);
   });
 

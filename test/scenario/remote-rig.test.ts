@@ -18,7 +18,7 @@ describe("console.url and labgrid in rigs", () => {
   it("reads a network console with its DTR/RTS/HUPCL settings", async () => {
     const { load: l } = await load(rigWith('    console: { url: "rfc2217://lab-host:3001", baud: 57600, dtr: false, rts: false, hupcl: false }\n'));
     const rig = await l();
-    expect(rig.boards.dut!.console).toEqual({ url: "rfc2217://lab-host:3001", baud: 57600, lineEnding: "\n", reconnectTimeoutMs: 10_000, dtr: false, rts: false, hupcl: false });
+    expect(rig.boards.dut!.console).toEqual({ url: "rfc2217://lab-host:3001", baud: 57600, reconnectTimeoutMs: 10_000, dtr: false, rts: false, hupcl: false });
   });
 
   it("a bad console URL is reported at its value", async () => {

@@ -2,7 +2,7 @@
 // listen there). `auto` is loopback when every board is a virtual one on this host, else the
 // address of the interface that holds the default route; a real board on the lab network can
 // never reach the runner's 127.0.0.1.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { isIP } from "node:net";
 import { InfraError, type SourcePosition } from "../../core/errors.ts";
@@ -13,12 +13,21 @@ export interface BenchAddress {
   address: string;
   /** how it was chosen, in words for run.log and `rig doctor` */
   how: string;
+  /** one line for run.log: the address (or "each isolated board's veth") and how it was chosen */
+  summary: string;
   /** under auto, each isolated virtual board's proxy listens on the host side of its own veth */
   isolatedOnTheirVeth: boolean;
   ports?: { first: number; last: number };
 }
 
 export function resolveBenchAddress(network: NetworkSpec | undefined, boards: BoardSpec[]): BenchAddress {
+  const bench = resolve(network, boards);
+  const allIsolated = boards.length > 0 && boards.every((b) => b.virtual?.isolated);
+  const where = bench.isolatedOnTheirVeth && allIsolated ? "the host side of each board's veth" : bench.address;
+  return { ...bench, summary: `boards reach this runner at ${where} (${bench.how})` };
+}
+
+function resolve(network: NetworkSpec | undefined, boards: BoardSpec[]): Omit<BenchAddress, "summary"> {
   const setting = network?.address ?? "auto";
   const at = where(network?.pos.address);
   const ports = network?.ports ? { ports: network.ports } : {};
@@ -31,8 +40,8 @@ export function resolveBenchAddress(network: NetworkSpec | undefined, boards: Bo
       const how = !isolated
         ? "auto: every board is virtual"
         : plain === 0
-          ? "auto: each isolated board reaches the host side of its own veth"
-          : "auto: isolated boards reach the host side of their veth, the other virtual boards loopback";
+          ? "auto: every board is an isolated virtual board"
+          : "auto: every board is virtual; isolated ones reach the host side of their own veth";
       return { address: "127.0.0.1", how, isolatedOnTheirVeth: true, ...ports };
     }
     const route = defaultRouteInterface();
@@ -53,11 +62,13 @@ export function resolveBenchAddress(network: NetworkSpec | undefined, boards: Bo
     return { address: setting, how: "as written", isolatedOnTheirVeth: false, ...ports };
   }
   const names = Object.keys(interfaces);
-  if (!names.includes(setting)) {
+  // networkInterfaces() lists only interfaces with an address: one that exists but has none (down,
+  // unconfigured) is not "unknown".
+  if (!names.includes(setting) && !existsSync(`/sys/class/net/${setting}`)) {
     throw new InfraError(`${at}network.address: no interface "${setting}" on this host (its interfaces: ${names.join(", ")})`);
   }
   const address = firstIPv4(interfaces, setting);
-  if (!address) throw new InfraError(`${at}network.address: interface ${setting} has no IPv4 address`);
+  if (!address) throw new InfraError(`${at}network.address: interface ${setting} has no IPv4 address (is it up and configured?)`);
   return { address, how: `interface ${setting}`, isolatedOnTheirVeth: false, ...ports };
 }
 

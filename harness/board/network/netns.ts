@@ -5,13 +5,13 @@
 //
 // Ownership: block k (a /30) is taken by creating /run/otarig/netns/<k>.json exclusively, with the
 // owner's PID and process start time, BEFORE its namespace and veth exist, and the file is removed
-// last. So a namespace or veth without a live owner's file is stale (a killed run) and is removed
-// at the next start, while a concurrent live run's are never touched.
+// last. So a namespace or veth without a live owner's file is stale (a killed run): the next run
+// that isolates a board removes it first, and a concurrent live run's are never touched. A block
+// whose file exists is never taken, stale or not, until that clean-up has removed it.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { InfraError } from "../../core/errors.ts";
-import { runTool } from "../exec.ts";
 
 const PREFIX = "otarig";
 const BLOCKS = 1 << 15; // /30 blocks in 198.18.0.0/15
@@ -31,8 +31,7 @@ export interface IsolatedNetwork {
 }
 
 export interface NetnsOptions {
-  /** where ownership files live (default /run/otarig/netns; /run is emptied at boot, as namespaces are) */
-  stateDir?: string;
+  /** says what it removes, and why */
   onLog?: (line: string) => void;
 }
 
@@ -41,7 +40,8 @@ interface Owner {
   start: string;
 }
 
-const stateDirOf = (o: NetnsOptions) => o.stateDir ?? "/run/otarig/netns";
+/** Ownership files: one place for every run on the host (/run is emptied at boot, as namespaces are). */
+const STATE_DIR = "/run/otarig/netns";
 const names = (k: number) => ({ namespace: `${PREFIX}-${k}`, host: `${PREFIX}${k}h`, board: `${PREFIX}${k}b` });
 
 /** Fails with exit 3 and what is missing when this process cannot make namespaces. */
@@ -72,22 +72,12 @@ function missingCapabilities(): string[] {
   return need.filter(([, bit]) => (eff & (1n << bit)) === 0n).map(([name]) => name);
 }
 
-export async function createIsolatedNetwork(options: NetnsOptions = {}): Promise<IsolatedNetwork> {
-  const dir = stateDirOf(options);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+export async function createIsolatedNetwork(): Promise<IsolatedNetwork> {
+  mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
   const me: Owner = { pid: process.pid, start: processStart(process.pid)! };
   for (let k = 0; k < BLOCKS; k++) {
-    const file = join(dir, `${k}.json`);
-    try {
-      writeFileSync(file, JSON.stringify({ ...me, namespace: names(k).namespace }), { flag: "wx" });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw new InfraError(`cannot record network namespace ownership in ${dir}: ${(err as Error).message}`);
-      if (!ownerIsGone(file)) continue;
-      await removeBlock(k, dir, options, "stale, its run is gone");
-      k--; // take it now
-      continue;
-    }
-    const network = networkOf(k, dir, options);
+    if (!claim(k, me)) continue;
+    const network = networkOf(k);
     try {
       await setUp(network, k);
     } catch (err) {
@@ -99,44 +89,62 @@ export async function createIsolatedNetwork(options: NetnsOptions = {}): Promise
   throw new InfraError(`no free test subnet left in 198.18.0.0/15 (${BLOCKS} isolated boards are in use on this host)`);
 }
 
-/** Removes namespaces, veths and ownership files of runs that are gone. Returns what it removed. */
-export async function removeStaleNetworks(options: NetnsOptions = {}): Promise<string[]> {
-  const dir = stateDirOf(options);
-  const removed: string[] = [];
-  const owned = new Set<number>();
-  let files: string[] = [];
+/** Takes block k by creating its ownership file (exclusively: of runs starting at once, one gets it). */
+function claim(k: number, me: Owner): boolean {
   try {
-    files = readdirSync(dir);
-  } catch {
-    /* no state dir: nothing was ever made here */
+    writeFileSync(stateFile(k), JSON.stringify({ ...me, namespace: names(k).namespace }), { flag: "wx" });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false; // live, or stale until the next clean-up
+    throw new InfraError(`cannot record network namespace ownership in ${STATE_DIR}: ${(err as Error).message}`);
   }
-  for (const f of files) {
-    const k = Number(/^(\d+)\.json$/.exec(f)?.[1] ?? NaN);
-    if (!Number.isInteger(k)) continue;
-    if (ownerIsGone(join(dir, f))) {
-      await removeBlock(k, dir, options, "stale, its run is gone");
-      removed.push(names(k).namespace);
-    } else owned.add(k);
+}
+
+/**
+ * Removes namespaces, veths and ownership files of runs that are gone. Returns what it removed.
+ * Runs starting at once may all do this: each removal step first checks the block still holds
+ * the gone owner's file, so a block another cleaner freed and a new run took is never touched.
+ */
+export async function removeStaleNetworks(options: NetnsOptions = {}): Promise<string[]> {
+  const removed: string[] = [];
+  for (const k of blocksOnFile()) {
+    const text = readText(stateFile(k));
+    if (text === undefined || !ownerIsGone(text)) continue;
+    options.onLog?.(`removing network namespace ${names(k).namespace} (stale, its run is gone)`);
+    if (await removeBlock(k, () => readText(stateFile(k)) === text)) removed.push(names(k).namespace);
   }
-  // Leftovers without an ownership file (removed last, so never a live run's).
+  // Leftovers without an ownership file: never a live run's, whose file exists before its namespace
+  // and until after it is gone. The files are read after the listing, so a run that is starting counts.
   const namespaces = await ip(["netns", "list"]);
+  const links = await ip(["-o", "link", "show"]);
+  const onFile = new Set(blocksOnFile());
+  const noFile = (k: number) => () => readText(stateFile(k)) === undefined;
   for (const m of namespaces.matchAll(new RegExp(`^${PREFIX}-(\\d+)\\b`, "gm"))) {
     const k = Number(m[1]);
-    if (owned.has(k)) continue;
-    await removeBlock(k, dir, options, "left behind");
-    removed.push(names(k).namespace);
+    if (onFile.has(k)) continue;
+    options.onLog?.(`removing network namespace ${names(k).namespace} (left behind)`);
+    if (await removeBlock(k, noFile(k))) removed.push(names(k).namespace);
   }
-  const links = await ip(["-o", "link", "show"]);
   for (const m of links.matchAll(new RegExp(`^\\d+: (${PREFIX}(\\d+)h)@`, "gm"))) {
     const k = Number(m[2]);
-    if (owned.has(k) || removed.includes(names(k).namespace)) continue;
+    if (onFile.has(k) || removed.includes(names(k).namespace) || !noFile(k)()) continue;
     await ipQuiet(["link", "del", m[1]!]);
     removed.push(m[1]!);
   }
   return removed;
 }
 
-function networkOf(k: number, dir: string, options: NetnsOptions): IsolatedNetwork {
+function blocksOnFile(): number[] {
+  try {
+    return readdirSync(STATE_DIR)
+      .map((f) => Number(/^(\d+)\.json$/.exec(f)?.[1] ?? NaN))
+      .filter(Number.isInteger);
+  } catch {
+    return []; // no state dir: nothing was ever made here
+  }
+}
+
+function networkOf(k: number): IsolatedNetwork {
   const n = names(k);
   let removed: Promise<void> | undefined;
   return {
@@ -145,29 +153,45 @@ function networkOf(k: number, dir: string, options: NetnsOptions): IsolatedNetwo
     hostAddress: ipv4(BASE + 4 * k + 1),
     boardAddress: ipv4(BASE + 4 * k + 2),
     exec: ["ip", "netns", "exec", n.namespace],
-    remove: () => (removed ??= removeBlock(k, dir, options)),
+    remove: () => (removed ??= removeBlock(k, () => true).then(() => undefined)),
   };
 }
 
 async function setUp(net: IsolatedNetwork, k: number): Promise<void> {
   const n = names(k);
-  const what = `isolated network ${n.namespace}`;
-  const run = (args: string[]) => runTool({ command: ["ip", ...args], timeoutMs: IP_TIMEOUT_MS, what });
-  await run(["netns", "add", n.namespace]);
-  await run(["link", "add", n.host, "type", "veth", "peer", "name", n.board, "netns", n.namespace]);
-  await run(["addr", "add", `${net.hostAddress}/30`, "dev", n.host]);
-  await run(["link", "set", n.host, "up"]);
-  await run(["-n", n.namespace, "addr", "add", `${net.boardAddress}/30`, "dev", n.board]);
-  await run(["-n", n.namespace, "link", "set", n.board, "up"]);
-  await run(["-n", n.namespace, "link", "set", "lo", "up"]);
-  // The default route lets a board reach any address of this host through its veth (a bench
-  // address on eth0, say), as a board on the lab network would; nothing is forwarded beyond.
-  await run(["-n", n.namespace, "route", "add", "default", "via", net.hostAddress]);
+  // Two `ip -batch` calls, not eight processes: a fleet makes its namespaces side by side.
+  await ipBatch(n.namespace, [], [
+    `netns add ${n.namespace}`,
+    `link add ${n.host} type veth peer name ${n.board} netns ${n.namespace}`,
+    `addr add ${net.hostAddress}/30 dev ${n.host}`,
+    `link set ${n.host} up`,
+  ]);
+  await ipBatch(n.namespace, ["-n", n.namespace], [
+    `addr add ${net.boardAddress}/30 dev ${n.board}`,
+    `link set ${n.board} up`,
+    "link set lo up",
+    // The default route lets a board reach any address of this host through its veth (a bench
+    // address on eth0, say), as a board on the lab network would; nothing is forwarded beyond.
+    `route add default via ${net.hostAddress}`,
+  ]);
 }
 
-async function removeBlock(k: number, dir: string, options: NetnsOptions, why?: string): Promise<void> {
+async function ipBatch(namespace: string, options: string[], lines: string[]): Promise<void> {
+  const r = await execa("ip", [...options, "-batch", "-"], { input: lines.join("\n") + "\n", reject: false, all: true, timeout: IP_TIMEOUT_MS });
+  if (r.failed) {
+    const why = r.timedOut ? `did not finish within ${IP_TIMEOUT_MS / 1000} s` : (r.all?.trim() || r.message);
+    throw new InfraError(`isolated network ${namespace}: ip ${[...options, "-batch"].join(" ")} failed: ${why}`);
+  }
+}
+
+/**
+ * Kills what still runs in block k's namespace, deletes the namespace (which takes the veth pair
+ * with it), the host end in case the namespace was never made, and the ownership file, last.
+ * `mine()` is asked before each step; false stops the removal (the block changed hands).
+ */
+async function removeBlock(k: number, mine: () => boolean): Promise<boolean> {
   const n = names(k);
-  if (why) options.onLog?.(`removing network namespace ${n.namespace} (${why})`);
+  if (!mine()) return false;
   const pids = (await ip(["netns", "pids", n.namespace])).split(/\s+/).filter(Boolean);
   for (const pid of pids) {
     try {
@@ -176,20 +200,35 @@ async function removeBlock(k: number, dir: string, options: NetnsOptions, why?: 
       /* already gone */
     }
   }
-  await ipQuiet(["netns", "del", n.namespace]); // takes the board end of the veth, and so its peer
-  await ipQuiet(["link", "del", n.host]); // in case the namespace was never made
-  rmSync(join(dir, `${k}.json`), { force: true }); // last: see the ownership note at the top
+  if (!mine()) return false;
+  await ipQuiet(["netns", "del", n.namespace]);
+  if (!mine()) return false;
+  await ipQuiet(["link", "del", n.host]);
+  if (!mine()) return false;
+  rmSync(stateFile(k), { force: true });
+  return true;
 }
 
-function ownerIsGone(file: string): boolean {
+/** Whether the run an ownership file names is gone (a PID alone could be reused: its start time too). */
+function ownerIsGone(text: string): boolean {
   let owner: Owner;
   try {
-    owner = JSON.parse(readFileSync(file, "utf8")) as Owner;
+    owner = JSON.parse(text) as Owner;
   } catch {
-    return false; // being written right now (or unreadable): never take what might be live
+    return false; // being written right now: never take what might be live
   }
   return processStart(owner.pid) !== owner.start;
 }
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+const stateFile = (k: number) => join(STATE_DIR, `${k}.json`);
 
 /** A process's start time (clock ticks since boot): with the PID it names one process, even after PID reuse. */
 export function processStart(pid: number): string | undefined {

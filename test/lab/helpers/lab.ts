@@ -84,6 +84,8 @@ export class Lab {
     const rig = {
       name: "lab",
       lock_dir: join(this.dir, "locks"),
+      // the board program runs on this host: it reaches its proxy on loopback, never the host's LAN address
+      network: { address: "127.0.0.1" },
       boards: {
         dut: {
           serial_number: "VB-LG-1",
