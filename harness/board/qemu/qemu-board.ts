@@ -7,8 +7,8 @@
 // write in flight is torn, as on real flash); power on starts it again on the same disk; reset
 // is QMP `system_reset`.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -102,7 +102,6 @@ class QemuProcess {
   private child: ChildProcess | undefined;
   private qemuPid: number | undefined;
   private qmp: QmpClient | undefined;
-  private socketDir: string | undefined;
   private exited: Promise<void> = Promise.resolve();
 
   constructor(
@@ -120,11 +119,10 @@ class QemuProcess {
     if (this.child) return; // already on
     const images = guestImages();
     ensureDisk(this.disk);
-    // unix socket paths are limited to 108 bytes: keep the monitor out of deep run directories
-    const socketDir = mkdtempSync(join(tmpdir(), "otarig-qmp-"));
-    this.socketDir = socketDir;
-    const qmpPath = join(socketDir, "qmp.sock");
-    const args = qemuArgs(this.opts, images, this.disk, this.serialDevice, qmpPath);
+    // The monitor is an abstract unix socket: no file that a killed harness could leave behind,
+    // and no 108-byte limit on a deep run directory's path.
+    const qmpName = `otarig-qmp-${process.pid}-${randomBytes(6).toString("hex")}`;
+    const args = qemuArgs(this.opts, images, this.disk, this.serialDevice, qmpName);
     const child = spawn("sh", ["-c", GUARD, "qemu-guard", ...args], { stdio: ["pipe", "pipe", "pipe"], detached: true });
     this.child = child;
     this.exited = new Promise((done) => {
@@ -149,7 +147,7 @@ class QemuProcess {
       child.once("error", (err) => fail(new InfraError(`cannot start QEMU for board ${this.opts.name}: ${err.message}`, { cause: err })));
     });
     try {
-      this.qmp = await QmpClient.connect(qmpPath, {
+      this.qmp = await QmpClient.connect(`\0${qmpName}`, {
         timeoutMs: 15_000,
         alive: () => this.child === child,
         onEvent: (e) => this.output(`qmp event ${e.event}`),
@@ -192,8 +190,6 @@ class QemuProcess {
     this.qemuPid = undefined;
     this.qmp?.close();
     this.qmp = undefined;
-    if (this.socketDir) rmSync(this.socketDir, { recursive: true, force: true });
-    this.socketDir = undefined;
   }
 }
 
@@ -202,7 +198,7 @@ function qemuArgs(
   images: { kernel: string; initramfs: string },
   disk: string,
   serialDevice: string,
-  qmpPath: string,
+  qmpName: string,
 ): string[] {
   const append = [
     "console=ttyS0",
@@ -225,7 +221,8 @@ function qemuArgs(
     ...["-nodefaults", "-no-user-config", "-display", "none", "-S"],
     ...["-kernel", images.kernel, "-initrd", images.initramfs, "-append", append],
     ...["-chardev", `serial,id=console,path=${serialDevice}`, "-serial", "chardev:console"],
-    ...["-qmp", `unix:${qmpPath},server=on,wait=off`],
+    // tight=off: the name padded to the full sockaddr length, as Node connects to abstract names
+    ...["-chardev", `socket,id=qmp,path=${qmpName},server=on,wait=off,abstract=on,tight=off`, "-mon", "chardev=qmp,mode=control"],
     ...["-drive", `file=${qemuEscape(disk)},format=raw,if=none,id=disk,cache=writeback${throttle}`],
     // request merging off: each guest write reaches the disk file as it was issued
     ...["-device", "virtio-blk-pci,drive=disk,request-merging=off"],

@@ -35,7 +35,7 @@ export class QmpClient {
     const deadline = Date.now() + options.timeoutMs;
     let lastError = "";
     for (;;) {
-      if (options.alive && !options.alive()) throw new InfraError(`QMP: QEMU exited before its monitor socket ${path} answered`);
+      if (options.alive && !options.alive()) throw new InfraError(`QMP: QEMU exited before its monitor socket ${shown(path)} answered`);
       try {
         const socket = await new Promise<Socket>((resolve, reject) => {
           const s = connect(path);
@@ -49,7 +49,7 @@ export class QmpClient {
       } catch (err) {
         lastError = err instanceof Error ? err.message : String(err);
       }
-      if (Date.now() > deadline) throw new InfraError(`QMP: no answer on ${path} within ${options.timeoutMs} ms (${lastError})`);
+      if (Date.now() > deadline) throw new InfraError(`QMP: no answer on ${shown(path)} within ${options.timeoutMs} ms (${lastError})`);
       await sleep(50);
     }
   }
@@ -111,4 +111,9 @@ export class QmpClient {
   close(): void {
     this.socket.destroy();
   }
+}
+
+/** A socket path for messages: an abstract name (leading NUL) as `@name`, as ss and /proc/net/unix show it. */
+function shown(path: string): string {
+  return path.startsWith("\0") ? `@${path.slice(1)}` : path;
 }
