@@ -4,9 +4,10 @@ import { consoleBench } from "./console.ts";
 import { fleetBench } from "./fleet.ts";
 import { busyWarning, machineLine, note, UsageError, type BenchContext, type Benchmark } from "./lib/common.ts";
 import { serverBench } from "./server.ts";
+import { qemuBench } from "./qemu.ts";
 import { reportBench } from "./report.ts";
 
-const BENCHMARKS: Benchmark[] = [fleetBench, serverBench, consoleBench, reportBench];
+const BENCHMARKS: Benchmark[] = [fleetBench, serverBench, consoleBench, reportBench, qemuBench];
 
 function help(): string {
   const lines = [

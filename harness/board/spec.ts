@@ -76,6 +76,15 @@ export interface LabgridPlaceSpec {
   powerResource?: string;
 }
 
+export interface QemuBoardSpec {
+  /** guest RAM in MiB */
+  memoryMb: number;
+  /** guest pause per 16 KiB flash page written, in µs (the window a power cut tears a slot in) */
+  flashDelayUs: number;
+  /** disk write limit in bytes/s (QEMU throttling), 0 for none */
+  diskWriteBps: number;
+}
+
 export interface BoardSpec {
   name: string;
   serialNumber: string;
@@ -83,6 +92,8 @@ export interface BoardSpec {
   profile: string;
   console: ConsoleSpec;
   virtual?: VirtualBoardSpec;
+  /** a Linux guest under QEMU, managed by the harness like a virtual board (harness/board/qemu/) */
+  qemu?: QemuBoardSpec;
   power?: PowerSpec;
   reset?: ResetSpec;
   flash?: FlashSpec;

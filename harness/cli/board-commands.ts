@@ -135,7 +135,8 @@ export async function withBoard(spec: SessionSpec, action: (s: BoardSession) => 
     bus.emit({ type: "log", level: "info", source: name, message: `${process.argv.slice(2).join(" ")} (rig ${rig.file})` });
     say(`${name}: logs in ${runDir}/ (${boardName}.log: the board's console; run.log: the rest)`);
 
-    const isVirtual = boardSpec.virtual !== undefined;
+    // a QEMU board is managed as a virtual one: its power is a process, its disk persists in the cache dir
+    const isVirtual = boardSpec.virtual !== undefined || boardSpec.qemu !== undefined;
     session = await openRigSession(rig, [boardName], {
       runDir,
       bus,
@@ -167,9 +168,9 @@ export async function withBoard(spec: SessionSpec, action: (s: BoardSession) => 
     return report(name, err);
   } finally {
     if (session) {
-      if (spec.boardName && session.handles.get(spec.boardName)?.spec.virtual) {
-        say(`${name}: virtual board ${spec.boardName}: powered off as the command exits (its power is the firmware process)`);
-      }
+      const managed = spec.boardName ? session.handles.get(spec.boardName)?.spec : undefined;
+      if (managed?.virtual) say(`${name}: virtual board ${spec.boardName}: powered off as the command exits (its power is the firmware process)`);
+      if (managed?.qemu) say(`${name}: QEMU board ${spec.boardName}: powered off as the command exits (its power is the QEMU process; the disk stays)`);
       await session.close();
     }
     bus?.emit({ type: "log", level: "info", source: name, message: "boards closed" });

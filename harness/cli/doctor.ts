@@ -8,6 +8,7 @@ import { commandHelp } from "./help.ts";
 import { checkNetwork } from "./doctor-network.ts";
 import { containerEngineAvailable } from "../server/engine.ts";
 import { requireSocat, SOCAT_INSTALL } from "../board/virtual/virtual-board.ts";
+import { qemuCacheDir, qemuMissing } from "../board/qemu/guest-images.ts";
 import { loadRig } from "../scenario/load-rig.ts";
 import { CHROMIUM_INSTALL, findChromium } from "../browser/chromium.ts";
 import { chooseLockDir } from "../board/lock/lock-dir.ts";
@@ -43,7 +44,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
       add("FAIL", "rig", err.toString());
     }
   }
-  const needsSocat = !rig || Object.values(rig.boards).some((b) => b.virtual);
+  const needsSocat = !rig || Object.values(rig.boards).some((b) => b.virtual || b.qemu);
   try {
     add("ok", "socat", requireSocat());
   } catch {
@@ -94,6 +95,8 @@ function checkRig(rig: RigSpec, add: (level: Level, what: string, detail: string
     const what = `board ${board.name}`;
     if (board.virtual) {
       add("ok", what, "virtual board (PTY pair made at run time)");
+    } else if (board.qemu) {
+      for (const [level, detail] of qemuChecks()) add(level, what, detail);
     } else if (board.console.port) {
       add(...portCheck(board.console.port), what, `console ${portDetail(board.console.port)}`);
     }
@@ -112,6 +115,13 @@ function checkRig(rig: RigSpec, add: (level: Level, what: string, detail: string
       add(found ? "ok" : "FAIL", what, found ? `command ${found}` : `command "${program}" not found on PATH`);
     } else add("ok", what, "virtual");
   }
+}
+
+/** A QEMU board: qemu-system-x86_64, busybox-static, the guest kernel (npm run qemu:setup). */
+function qemuChecks(): Array<[Level, string]> {
+  const missing = qemuMissing();
+  if (missing.length === 0) return [["ok", `qemu board (guest kernel and images in ${qemuCacheDir()})`]];
+  return missing.map((m) => ["FAIL", `qemu board: ${m.what}; fix: ${m.fix}`]);
 }
 
 function portCheck(port: string): [Level] {

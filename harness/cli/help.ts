@@ -64,9 +64,10 @@ that moment. Exit 0, or 2 when a file is missing or the two files do not belong 
   doctor: `Usage: rig doctor [rig.yaml]
 
 Checks Node.js, socat, the container engine and chromium; with a rig, also its ports,
-relays, flasher programs and profiles, and its network: the address boards reach this
+relays, flasher programs and profiles, its network: the address boards reach this
 runner at, whether it is on this host, whether the port range is free, and whether isolated
-virtual boards can be made here. Explains what to do about each problem.
+virtual boards can be made here, and for QEMU boards qemu-system-x86_64, busybox-static and
+the guest kernel (npm run qemu:setup). Explains what to do about each problem.
 Exit 0 when all a rig needs is there, 3 otherwise.
 `,
   locks: `Usage: rig locks [rig.yaml] [--dir DIR]

@@ -13,9 +13,10 @@ import { acquireAll, withShortLock } from "../board/lock/lock-set.ts";
 import { createRelay, powerFor, resetFor, type Relay } from "../board/power/relays.ts";
 import { DtrRtsReset } from "../board/reset/dtr-rts.ts";
 import { CommandReset } from "../board/reset/command-reset.ts";
-import { FLASHER_PROGRAM, startVirtualBoard, type VirtualBoard } from "../board/virtual/virtual-board.ts";
+import { FLASHER_PROGRAM, startVirtualBoard } from "../board/virtual/virtual-board.ts";
 import { programCommand } from "../board/virtual/programs.ts";
 import { startVirtualRelay, type VirtualRelay } from "../board/virtual/relay.ts";
+import { QEMU_FLASHER_PROGRAM, startQemu } from "./qemu-boards.ts";
 import type { Board, PowerProtocol, ResetProtocol } from "../board/types.ts";
 import type { RelaySpec } from "../board/spec.ts";
 import type { SwitchGuard } from "../board/power/serial-writer.ts";
@@ -191,7 +192,13 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
   const spec = o.rig.boards[name]!;
   const profile = o.options.profiles[spec.profile];
   if (!profile) throw new InfraError(`board ${name}: profile ${spec.profile} was not loaded`);
-  const virtual = spec.virtual ? await startVirtual(o, spec) : undefined;
+  const fields: Record<string, string> = {};
+  // a QEMU board reads its uplink (the board's network proxy, set once the server is up) at each power on
+  const virtual: ManagedBoard | undefined = spec.virtual
+    ? await startVirtual(o, spec)
+    : spec.qemu
+      ? await startQemu(spec, managedDir(o, spec), o.log(`${spec.name} (qemu)`), o.cleanups, () => fields.server_url)
+      : undefined;
   const lab = spec.labgrid ? await acquireLabgridPlace(o, spec) : undefined;
   const port = virtual?.consolePort ?? lab?.consoleUrl ?? spec.console.url ?? spec.console.port;
   if (!port) throw new InfraError(`board ${name} has no console port`);
@@ -201,7 +208,7 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
   const power = settledPower(powerOf(spec, virtual, o.relayFor) ?? lab?.power, spec, o.virtualRelays);
   const reset = settledReset(resetOf(o, spec, virtual, console), spec, o.virtualRelays);
   if (virtual && power) o.cleanups.push(() => power.off()); // a virtual board is powered down with the run
-  const fields: Record<string, string> = {
+  Object.assign(fields, {
     ...spec.extra,
     ...lab?.fields,
     name,
@@ -209,8 +216,8 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
     serial_number: spec.serialNumber,
     port,
     profile: spec.profile,
-    ...(virtual ? { flash_dir: virtual.flashDir } : {}),
-  };
+    ...(virtual?.fields ?? {}),
+  });
   const flash = spec.flash ? await flasherFor(o, spec, console, port, fields, virtual) : undefined;
   const board: Board = {
     name,
@@ -222,6 +229,19 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
     ...(flash ? { flash } : {}),
   };
   return { board, spec, profile, ...isolationOf(o, name) };
+}
+
+function managedDir(o: Opening, spec: BoardSpec): string {
+  return join(o.options.virtualDir ?? join(o.options.runDir, "virtual"), spec.name);
+}
+
+/** A board whose console, power and reset the harness runs itself: virtual or QEMU. */
+export interface ManagedBoard {
+  consolePort: string;
+  power: PowerProtocol;
+  reset: ResetProtocol;
+  /** board fields it adds (${boards.<b>.flash_dir}, ${boards.<b>.disk}) */
+  fields: Record<string, string>;
 }
 
 /** A labgrid place: reserved and acquired now, released (reservation cancelled first) with the session. */
@@ -239,17 +259,17 @@ async function acquireLabgridPlace(o: Opening, spec: BoardSpec): Promise<Acquire
   return place;
 }
 
-async function startVirtual(o: Opening, spec: BoardSpec): Promise<VirtualBoard> {
+async function startVirtual(o: Opening, spec: BoardSpec): Promise<ManagedBoard> {
   const virtual = await startVirtualBoard({
     ...(spec.virtual!.isolated ? await isolate(o, spec.name, o.log(spec.name)) : {}), // its own network namespace
     name: spec.name,
     serialNumber: spec.serialNumber,
-    workDir: join(o.options.virtualDir ?? join(o.options.runDir, "virtual"), spec.name),
+    workDir: managedDir(o, spec),
     config: spec.virtual!.config,
     onOutput: o.log(`${spec.name} (virtual board process)`),
   });
   o.cleanups.push(() => virtual.stop());
-  return virtual;
+  return { consolePort: virtual.consolePort, power: virtual.power, reset: virtual.reset, fields: { flash_dir: virtual.flashDir } };
 }
 
 /** Opens the board's console; capture into `<board>.log` starts now and lasts the session. */
@@ -281,7 +301,7 @@ async function flasherFor(
   console: SerialConsole,
   port: string,
   fields: Record<string, string>,
-  virtual: VirtualBoard | undefined,
+  virtual: ManagedBoard | undefined,
 ): Promise<CommandFlasher> {
   const flash = spec.flash!;
   return new CommandFlasher({
@@ -292,7 +312,8 @@ async function flasherFor(
     placeholders: {
       port,
       node: process.execPath,
-      ...(virtual ? { virtual_flasher: await virtualFlasher() } : {}),
+      ...(spec.virtual ? { virtual_flasher: await virtualFlasher() } : {}),
+      ...(spec.qemu ? { qemu_flasher: await virtualFlasher(QEMU_FLASHER_PROGRAM) } : {}),
       ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [`board.${k}`, v])),
     },
     sharePort: flash.sharePort,
@@ -304,9 +325,9 @@ async function flasherFor(
 }
 
 /** The virtual flasher as one runnable file (`{node} {virtual_flasher} …` in a virtual rig). */
-async function virtualFlasher(): Promise<string> {
-  const command = await programCommand(FLASHER_PROGRAM);
-  if (command.length !== 1) throw new InfraError(`could not compile the virtual flasher ${FLASHER_PROGRAM} (is esbuild installed?)`);
+async function virtualFlasher(program = FLASHER_PROGRAM): Promise<string> {
+  const command = await programCommand(program);
+  if (command.length !== 1) throw new InfraError(`could not compile the flasher ${program} (is esbuild installed?)`);
   return command[0]!;
 }
 
@@ -316,7 +337,7 @@ function usesRelay(spec: BoardSpec, relay: string): boolean {
 }
 
 /** Wires the emulated relay's channels to the virtual board: power channel = its supply, reset channel held = in reset. */
-function wireVirtualRelays(spec: BoardSpec, board: VirtualBoard, relays: Map<string, VirtualRelay>): void {
+function wireVirtualRelays(spec: BoardSpec, board: ManagedBoard, relays: Map<string, VirtualRelay>): void {
   if (spec.power && "relay" in spec.power) relays.get(spec.power.relay)?.wirePower(spec.power.channel, board.power);
   if (spec.reset && "relay" in spec.reset) {
     relays.get(spec.reset.relay)?.wire(spec.reset.channel, (held) => (held ? board.power.off() : board.power.on()));
@@ -340,20 +361,20 @@ function settledReset(reset: ResetProtocol | undefined, spec: BoardSpec, relays:
   return { reset: async (signal) => (await reset.reset(signal), await relay.settled()) };
 }
 
-function powerOf(spec: BoardSpec, virtual: VirtualBoard | undefined, relayFor: (name: string) => Relay): PowerProtocol | undefined {
+function powerOf(spec: BoardSpec, virtual: ManagedBoard | undefined, relayFor: (name: string) => Relay): PowerProtocol | undefined {
   if (!spec.power) return undefined;
   if ("virtual" in spec.power) {
-    if (!virtual) throw new InfraError(`board ${spec.name}: power: virtual needs a virtual board`);
+    if (!virtual) throw new InfraError(`board ${spec.name}: power: virtual needs a virtual or qemu board`);
     return virtual.power;
   }
   return powerFor(relayFor(spec.power.relay), spec.power.channel);
 }
 
-function resetOf(o: Opening, spec: BoardSpec, virtual: VirtualBoard | undefined, console: SerialConsole): ResetProtocol | undefined {
+function resetOf(o: Opening, spec: BoardSpec, virtual: ManagedBoard | undefined, console: SerialConsole): ResetProtocol | undefined {
   const r = spec.reset;
   if (!r) return undefined;
   if ("virtual" in r) {
-    if (!virtual) throw new InfraError(`board ${spec.name}: reset: virtual needs a virtual board`);
+    if (!virtual) throw new InfraError(`board ${spec.name}: reset: virtual needs a virtual or qemu board`);
     return virtual.reset;
   }
   if ("relay" in r) return resetFor(o.relayFor(r.relay), r.channel, r.pulseMs);

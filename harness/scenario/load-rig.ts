@@ -3,7 +3,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { ScenarioError } from "../core/errors.ts";
-import type { BoardSpec, FlashSpec, PowerSpec, RelaySpec, ResetSpec, RigSpec } from "./types.ts";
+import type { BoardSpec, FlashSpec, PowerSpec, QemuBoardSpec, RelaySpec, ResetSpec, RigSpec } from "./types.ts";
 import { check, durationMs } from "./validate.ts";
 import type { Checked } from "./validate.ts";
 import { regexErrors } from "./load-profile.ts";
@@ -52,12 +52,20 @@ const powerSchemas = {
   virtual: z.strictObject({ virtual: z.literal(true) }),
 };
 
+const qemuSchema = z.strictObject({
+  memory: z.number().int().min(64).default(128),
+  flash_delay: durationMs.default(60),
+  disk_write_bps: z.number().int().nonnegative().default(0),
+});
+
 const boardSchema = z.looseObject({
   serial_number: z.union([z.string().min(1), z.number()]).transform(String),
   profile: z.string().min(1),
   console: consoleSchema.prefault({}),
   // `virtual: true` is short for `virtual: {}`
   virtual: z.union([z.literal(true), z.strictObject({ config: z.record(z.string(), z.unknown()).default({}), isolated: z.boolean().default(false) })]).optional(),
+  // `qemu: true` is short for `qemu: {}`
+  qemu: z.union([z.literal(true), qemuSchema]).optional(),
   power: z.record(z.string(), z.unknown()).optional(),
   reset: z.record(z.string(), z.unknown()).optional(),
   flash: z
@@ -164,11 +172,15 @@ function readBoard(src: YamlSource, rig: RigSpec, name: string, raw: unknown, er
   }
 
   const virtual = b.virtual === undefined ? undefined : { config: b.virtual === true ? {} : b.virtual.config, ...(b.virtual !== true && b.virtual.isolated ? { isolated: true } : {}) };
+  const qemu = b.qemu === undefined ? undefined : qemuSpec(b.qemu === true ? qemuSchema.parse({}) : b.qemu);
+  if (virtual && qemu) errors.push(new ScenarioError(`${what} is either virtual or qemu, not both`, src.pos([...at, "qemu"], "key")));
+  // a virtual or QEMU board's console is a PTY pair the harness makes
+  const managed = virtual !== undefined || qemu !== undefined;
   const port = b.console.port === undefined ? undefined : portPath(src, b.console.port);
   const url = b.console.url;
   errors.push(...consoleUrlErrors(src, at, b.console, b.labgrid !== undefined), ...labgridErrors(src, at, b.labgrid, virtual !== undefined));
-  if (!virtual && port === undefined && url === undefined && !b.labgrid) {
-    errors.push(new ScenarioError(`${what} needs console.port or console.url (only a virtual or labgrid board may leave both out)`, src.pos([...at, "console"], "key")));
+  if (!managed && port === undefined && url === undefined && !b.labgrid) {
+    errors.push(new ScenarioError(`${what} needs console.port or console.url (only a virtual, qemu or labgrid board may leave both out)`, src.pos([...at, "console"], "key")));
   }
 
   const board: BoardSpec = {
@@ -189,11 +201,13 @@ function readBoard(src: YamlSource, rig: RigSpec, name: string, raw: unknown, er
     pos: src.pos(at, "key"),
   };
   if (virtual) board.virtual = virtual;
+  if (qemu) board.qemu = qemu;
   if (b.labgrid) board.labgrid = labgridPlaceSpec(b.labgrid, src.dir);
 
-  const power = b.power ? readPower(src, rig, at, b.power, errors) : virtual ? { virtual: true as const } : undefined;
+  // `virtual: true` power/reset: the managed board's own (its process)
+  const power = b.power ? readPower(src, rig, at, b.power, errors) : managed ? { virtual: true as const } : undefined;
   if (power) board.power = power;
-  const reset = b.reset ? readReset(src, rig, at, b.reset, errors) : virtual ? { virtual: true as const } : undefined;
+  const reset = b.reset ? readReset(src, rig, at, b.reset, errors) : managed ? { virtual: true as const } : undefined;
   if (reset) board.reset = reset;
   if (b.fatal) {
     b.fatal.forEach((source, i) => errors.push(...regexErrors(source, src, [...at, "fatal", i], `fatal[${i}]`)));
@@ -207,6 +221,10 @@ function readBoard(src: YamlSource, rig: RigSpec, name: string, raw: unknown, er
     board.flash = flash;
   }
   return board;
+}
+
+function qemuSpec(q: z.infer<typeof qemuSchema>): QemuBoardSpec {
+  return { memoryMb: q.memory, flashDelayUs: Math.round(q.flash_delay * 1000), diskWriteBps: q.disk_write_bps };
 }
 
 function readPower(src: YamlSource, rig: RigSpec, board: Path, raw: Record<string, unknown>, errors: ScenarioError[]): PowerSpec | undefined {

@@ -172,6 +172,7 @@ export async function readScenarioSource(src: YamlSource, options: LoadOptions =
         "profile",
         "server_url", // the board's network proxy to the server (fault.network acts there)
         ...(rig.boards[b]!.virtual ? ["flash_dir"] : []),
+        ...(rig.boards[b]!.qemu ? ["disk"] : []),
         ...Object.keys(rig.boards[b]!.extra),
       ],
     ]),

@@ -57,6 +57,7 @@ export type {
   FlashSpec,
   NetworkSpec,
   PowerSpec,
+  QemuBoardSpec,
   RelaySpec,
   ResetSpec,
   RigSpec,

@@ -30,6 +30,8 @@ export function boardLockKeys(spec: BoardSpec, ctx: LockKeyContext): LockKey[] {
   if (spec.console.port && !spec.virtual) keys.push({ key: `port:${devicePath(spec.console.port)}`, what: `console of ${of}` });
   if (spec.console.url) keys.push({ key: `console:${spec.console.url}`, what: `network console of ${of}` });
   if (spec.virtual && ctx.virtualDir) keys.push({ key: `virtual:${resolve(ctx.virtualDir, spec.name)}`, what: `virtual ${of}` });
+  // a QEMU board's disk image, where it outlives one run (board commands); per run it is the run's own
+  if (spec.qemu && ctx.virtualDir) keys.push({ key: `qemu-disk:${resolve(ctx.virtualDir, spec.name, "disk.img")}`, what: `QEMU disk of ${of}` });
   if (spec.power && "relay" in spec.power) {
     const k = relayChannelKey(ctx.relays[spec.power.relay], spec.power.channel);
     if (k) keys.push({ key: k, what: `power of ${of}: relay ${spec.power.relay} channel ${spec.power.channel}` });

@@ -58,5 +58,6 @@ function sourceHash(): string {
     }
   };
   walk(DEVICES_DIR);
+  walk(join(REPO_ROOT, "harness", "board", "qemu")); // the QEMU flasher bundles the disk layout from there
   return (hash = h.digest("hex").slice(0, 12));
 }
