@@ -3,7 +3,7 @@
 // isolated virtual boards can be made here.
 import { createServer } from "node:net";
 import { InfraError } from "../core/errors.ts";
-import { isLoopbackAddress, resolveBenchAddress } from "../board/network/address.ts";
+import { isLoopbackAddress, resolveBenchAddress, runsOnThisHost } from "../board/network/address.ts";
 import { requireNetnsSupport } from "../board/network/netns.ts";
 import type { RigSpec } from "../scenario/types.ts";
 
@@ -23,7 +23,7 @@ export async function checkNetwork(rig: RigSpec, add: Add): Promise<void> {
     return;
   }
   const isolated = boards.filter((b) => b.virtual?.isolated).map((b) => b.name);
-  const real = boards.filter((b) => !b.virtual).map((b) => b.name);
+  const real = boards.filter((b) => !runsOnThisHost(b)).map((b) => b.name);
   const onVeth = isolated.length > 0 && bench.isolatedOnTheirVeth;
   const others = boards.length - isolated.length;
   add(

@@ -28,6 +28,11 @@ describe("resolveBenchAddress", () => {
     expect(listenAddressFor(mixed, "198.18.0.5")).toBe("198.18.0.5");
   });
 
+  it("auto: a QEMU guest runs on this host, so it counts as virtual (loopback, never the LAN address)", () => {
+    const qemu: BoardSpec = { ...board("q", "physical"), console: { baud: 115200, reconnectTimeoutMs: 1000 }, qemu: {} as BoardSpec["qemu"] };
+    expect(resolveBenchAddress(net("auto"), [board("a", "virtual"), qemu]).address).toBe("127.0.0.1");
+  });
+
   it("auto: the default route's interface address as soon as one board is a real one", async () => {
     const dev = /dev (\S+)/.exec((await execa("ip", ["route", "show", "default"])).stdout)?.[1];
     expect(dev, "this test needs a default route").toBeDefined();

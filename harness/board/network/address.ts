@@ -34,11 +34,11 @@ function resolve(network: NetworkSpec | undefined, boards: BoardSpec[]): Omit<Be
   const interfaces = networkInterfaces();
   if (setting === "auto") {
     const isolated = boards.some((b) => b.virtual?.isolated);
-    const physical = boards.filter((b) => !b.virtual);
+    const physical = boards.filter((b) => !runsOnThisHost(b));
     if (physical.length === 0) {
       const plain = boards.length - boards.filter((b) => b.virtual?.isolated).length;
       const how = !isolated
-        ? "auto: every board is virtual"
+        ? "auto: every board is virtual (a program or a QEMU guest on this host)"
         : plain === 0
           ? "auto: every board is an isolated virtual board"
           : "auto: every board is virtual; isolated ones reach the host side of their own veth";
@@ -105,4 +105,9 @@ export function defaultRouteInterface(): string | undefined {
 
 function where(pos: SourcePosition | undefined): string {
   return pos ? `${pos.file}:${pos.line}:${pos.col}: ` : "";
+}
+
+/** A virtual board's program or a QEMU guest: it reaches its proxy on this host's loopback. */
+export function runsOnThisHost(board: BoardSpec): boolean {
+  return board.virtual !== undefined || board.qemu !== undefined;
 }
