@@ -2,20 +2,9 @@
 // everything past the loader works on these, never on YAML.
 import type { SourcePosition } from "../core/errors.ts";
 
-export type ServerMode = "auto" | "container" | "process" | "url";
-
-export interface ServerSpec {
-  mode: ServerMode;
-  /** mode url: the base URL of a server that is already running */
-  url?: string;
-  /** a user's own server image (container mode) */
-  image?: string;
-  /** port the server listens on inside its container */
-  port?: number;
-  env?: Record<string, string>;
-  /** readiness: a log regex (`log: …`) or an HTTP path (`http: /healthz`) */
-  wait?: { log?: string; http?: string };
-}
+// How a scenario wants its OTA server is the server layer's own vocabulary.
+import type { ServerSpec } from "../server/types.ts";
+export type { ServerMode, ServerSpec } from "../server/types.ts";
 
 export interface Step {
   /** step name as written: "expect", "device.check", … */

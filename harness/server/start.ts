@@ -1,12 +1,11 @@
 // Picks how the OTA server runs for a scenario: container, process, an existing URL, or auto
 // (container when an engine answers, else process — lab machines without Docker still work).
-import type { ServerSpec } from "../scenario/types.ts";
 import { InfraError } from "../core/errors.ts";
 import { containerEngineAvailable } from "./engine.ts";
 import { removeStaleContainers, startContainerServer } from "./container-server.ts";
 import { startProcessServer } from "./process-server.ts";
 import { attachUrlServer } from "./url-server.ts";
-import type { OtaServer, ServerCredentials, ServerStartOptions } from "./types.ts";
+import type { OtaServer, ServerCredentials, ServerSpec, ServerStartOptions } from "./types.ts";
 
 export interface StartServerOptions extends ServerStartOptions {
   runId: string;

@@ -28,3 +28,19 @@ export interface ServerStartOptions {
   env?: Record<string, string>;
   startTimeoutMs?: number;
 }
+
+/** Which OTA server a run wants (a scenario's `server:`), as the server layer reads it. */
+export type ServerMode = "auto" | "container" | "process" | "url";
+
+export interface ServerSpec {
+  mode: ServerMode;
+  /** mode url: the base URL of a server that is already running */
+  url?: string;
+  /** a user's own server image (container mode) */
+  image?: string;
+  /** port the server listens on inside its container */
+  port?: number;
+  env?: Record<string, string>;
+  /** readiness: a log regex (`log: …`) or an HTTP path (`http: /healthz`) */
+  wait?: { log?: string; http?: string };
+}
