@@ -59,9 +59,9 @@ describe("console.url and labgrid in rigs", () => {
     expect(errors.find((e) => e.message.startsWith("labgrid:"))!.position).toMatchObject(where(text, "labgrid:"));
   });
 
-  it("a board with neither port, url, virtual nor labgrid says what it needs", async () => {
+  it("a board with neither port, url, virtual, qemu nor labgrid says what it needs", async () => {
     const { load: l } = await load(rigWith("    console: { baud: 9600 }\n"));
     const [e] = await errorsFrom(l);
-    expect(e!.message).toBe("board dut needs console.port or console.url (only a virtual or labgrid board may leave both out)");
+    expect(e!.message).toBe("board dut needs console.port or console.url (only a virtual, qemu or labgrid board may leave both out)");
   });
 });
