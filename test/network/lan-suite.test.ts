@@ -1,5 +1,6 @@
-// The whole shipped suite on isolated boards: `npm run test:lan` (70-80 s on 2 cores, so not
-// part of npm test; test/network/virtual-lan.test.ts is the representative part there).
+// The whole shipped suite on isolated boards (70-80 s on 2 cores): part of npm test, since it is
+// what proves every shipped scenario, faults included, on a path with no loopback; `npm run
+// test:lan` runs it alone.
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -9,7 +10,7 @@ import { leftBehind, namespacesIn } from "./helpers.ts";
 const dir = tempDir("otarig-lan-suite-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe.runIf(process.env.OTARIG_LAN_SUITE === "1")("every shipped scenario on rigs/virtual-lan.yaml", () => {
+describe("every shipped scenario on rigs/virtual-lan.yaml", () => {
   it("passes, and leaves no namespace, veth or process behind", async () => {
     const out = join(dir, "suite");
     const r = await rig(["scenarios/", "--rig", "rigs/virtual-lan.yaml", "--out", out], { timeoutMs: 600_000 });

@@ -284,7 +284,7 @@ describe("rig errors", () => {
     expect(errors.map((e) => [e.message, e.position?.line, e.position?.col])).toEqual([
       ['type: expected one of "lcus", "serial-text", "command", "virtual", got "lcsu", did you mean "lcus"?', ...Object.values(where(text, "lcsu"))],
       ['unknown key "flsh" in board a, did you mean "flash"?', ...Object.values(where(text, "flsh"))],
-      ["board a needs console.port or console.url (only a virtual or labgrid board may leave both out)", ...Object.values(where(text, "console"))],
+      ["board a needs console.port or console.url (only a virtual, qemu or labgrid board may leave both out)", ...Object.values(where(text, "console"))],
       ['channel 3 is out of range: relay "r1" has 2 channel(s)', ...Object.values(where(text, "3 }"))],
     ]);
   });
