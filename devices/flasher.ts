@@ -6,42 +6,21 @@
 // Like flashing a real board with its partition table and initial otadata, it also resets the
 // boot state (slot A active, no trial), erases slot B and forgets any download. Settings (NVS,
 // with the CIK) survive unless --erase-all.
-import { readFileSync, renameSync, rmSync } from "node:fs";
+import { renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { sha256 } from "./firmware-image.ts";
+import { fail, flasherArgs } from "./flasher-args.ts";
 import { FRESH_STATE, Flash, writePaged } from "./board/flash.ts";
 
 const USAGE = "usage: flasher.ts --flash-dir <dir> [--erase-all] <image>";
 const BLOCK = 16 * 1024;
 
-function fail(message: string, code = 1): never {
-  process.stderr.write(`A fatal error occurred: ${message}\n`);
-  process.exit(code);
-}
-
 async function main(): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({ options: { "flash-dir": { type: "string" }, "erase-all": { type: "boolean", default: false } }, allowPositionals: true });
-  } catch (err) {
-    fail(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`, 2);
-  }
-  const dir = parsed.values["flash-dir"];
-  const imagePath = parsed.positionals[0];
-  if (!dir || !imagePath || parsed.positionals.length !== 1) fail(USAGE, 2);
-
-  let image: Buffer;
-  try {
-    image = readFileSync(imagePath);
-  } catch (err) {
-    fail(`cannot read image ${imagePath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  if (image.length === 0) fail(`image ${imagePath} is empty`);
+  const { target: dir, imagePath, image, eraseAll } = flasherArgs("flash-dir", USAGE);
 
   const flash = new Flash(dir);
   console.log(`virtual flasher: ${imagePath} -> ${dir}`);
-  if (parsed.values["erase-all"]) {
+  if (eraseAll) {
     console.log("Erasing flash (this may take a while)...");
     rmSync(join(dir, "nvs.json"), { force: true });
   }

@@ -5,9 +5,8 @@
 // --erase-all.
 //
 //   node --import tsx devices/qemu/flasher.ts --disk <disk.img> [--erase-all] <image>
-import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { createHash } from "node:crypto";
+import { fail, flasherArgs } from "../flasher-args.ts";
 import {
   BLOCK_SIZE, SETTINGS_OFFSET, SLOT_OFFSET, SLOT_SIZE, STATE_OFFSET, blockBytes, ensureDisk, readRegion, writeRegion,
 } from "../../harness/board/qemu/disk-layout.ts";
@@ -15,33 +14,13 @@ import {
 const USAGE = "usage: flasher.ts --disk <disk image> [--erase-all] <image>";
 const PAGE = 16 * 1024;
 
-function fail(message: string, code = 1): never {
-  process.stderr.write(`A fatal error occurred: ${message}\n`);
-  process.exit(code);
-}
-
 function main(): void {
-  let parsed;
-  try {
-    parsed = parseArgs({ options: { disk: { type: "string" }, "erase-all": { type: "boolean", default: false } }, allowPositionals: true });
-  } catch (err) {
-    fail(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`, 2);
-  }
-  const disk = parsed.values.disk;
-  const imagePath = parsed.positionals[0];
-  if (!disk || !imagePath || parsed.positionals.length !== 1) fail(USAGE, 2);
-  let image: Buffer;
-  try {
-    image = readFileSync(imagePath);
-  } catch (err) {
-    fail(`cannot read image ${imagePath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  if (image.length === 0) fail(`image ${imagePath} is empty`);
+  const { target: disk, imagePath, image, eraseAll } = flasherArgs("disk", USAGE);
   if (image.length > SLOT_SIZE) fail(`image ${imagePath} is ${image.length} bytes: a slot holds ${SLOT_SIZE}`);
 
   ensureDisk(disk);
   console.log(`qemu flasher: ${imagePath} -> ${disk} slot A`);
-  if (parsed.values["erase-all"]) {
+  if (eraseAll) {
     console.log("Erasing flash (this may take a while)...");
     writeRegion(disk, SETTINGS_OFFSET, Buffer.alloc(BLOCK_SIZE));
   }
