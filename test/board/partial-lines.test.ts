@@ -3,39 +3,20 @@
 // Fed over a real socat PTY one byte at a time, with pauses long enough for each byte to be
 // its own read.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { join } from "node:path";
 import { SerialConsole } from "../../harness/board/console/serial-console.ts";
 import { TestFailure } from "../../harness/core/errors.ts";
-import { Peer, PtyPair, tempDir } from "./helpers/pty.ts";
+import { consoleOnPty, type Peer } from "./helpers/pty.ts";
 
-let tmp: ReturnType<typeof tempDir>;
-let pty: PtyPair;
+let fixture: Awaited<ReturnType<typeof consoleOnPty>>;
 let peer: Peer;
 let con: SerialConsole;
 
 beforeEach(async () => {
-  tmp = tempDir();
-  pty = new PtyPair(tmp.dir);
-  await pty.start();
-  peer = await Peer.open(pty.device);
-  con = new SerialConsole({
-    board: "dut",
-    port: pty.host,
-    baud: 115200,
-    lineEnding: "\n",
-    reconnectTimeoutMs: 5000,
-    logFile: join(tmp.dir, "dut.log"),
-    clockOrigin: performance.now(),
-  });
-  await con.open();
+  fixture = await consoleOnPty();
+  ({ peer, con } = fixture);
 });
 
-afterEach(async () => {
-  await con.close();
-  await peer.close();
-  await pty.stop();
-  tmp.cleanup();
-});
+afterEach(() => fixture.close());
 
 /** Prints `text` one byte per write, pausing between bytes; calls `each` after every byte. */
 async function dribble(text: string, pauseMs: number, each?: (printed: string) => void): Promise<void> {

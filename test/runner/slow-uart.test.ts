@@ -1,39 +1,22 @@
 // A slow UART (QEMU's emulated 8250 under load) delivers a result line in pieces. A device.*
 // step must report the whole line, and an `expect since: match` on that same line must find it,
 // even though the next step's start mark was taken while the line was still arriving.
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SerialConsole } from "../../harness/board/console/serial-console.ts";
 import { runDeviceAction } from "../../harness/runner/device-actions.ts";
 import type { StepContext } from "../../harness/runner/context.ts";
 import type { BoardProfile } from "../../harness/scenario/types.ts";
-import { Peer, PtyPair, tempDir } from "../board/helpers/pty.ts";
+import { consoleOnPty, type Peer } from "../board/helpers/pty.ts";
 
-const tmp = tempDir("otarig-slow-uart-");
-const pair = new PtyPair(tmp.dir);
+let fixture: Awaited<ReturnType<typeof consoleOnPty>>;
 let peer: Peer;
 let console: SerialConsole;
 
 beforeAll(async () => {
-  await pair.start();
-  peer = await Peer.open(pair.device);
-  console = new SerialConsole({
-    board: "dut",
-    port: pair.host,
-    baud: 115200,
-    lineEnding: "\n",
-    reconnectTimeoutMs: 2000,
-    logFile: join(tmp.dir, "dut.log"),
-    clockOrigin: performance.now(),
-  });
-  await console.open();
+  fixture = await consoleOnPty({ reconnectTimeoutMs: 2000 }, "otarig-slow-uart-");
+  ({ peer, con: console } = fixture);
 });
-afterAll(async () => {
-  await console.close();
-  await peer.close();
-  await pair.stop();
-  tmp.cleanup();
-});
+afterAll(() => fixture.close());
 
 const profile: BoardProfile = {
   file: "test-profile.yaml",

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SerialPort } from "serialport";
+import { SerialConsole, type SerialConsoleOptions } from "../../../harness/board/console/serial-console.ts";
 
 export function tempDir(prefix = "otarig-board-"): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -89,4 +90,33 @@ export class Peer {
 
 export function readLog(path: string): string {
   return existsSync(path) ? readFileSync(path, "utf8") : "";
+}
+
+/** A console on the host end of a fresh PTY pair, the device end open as `peer`: the usual board-test set-up. */
+export async function consoleOnPty(
+  options: Partial<SerialConsoleOptions> = {},
+  prefix?: string,
+): Promise<{ tmp: ReturnType<typeof tempDir>; pty: PtyPair; peer: Peer; con: SerialConsole; close(): Promise<void> }> {
+  const tmp = tempDir(prefix);
+  const pty = new PtyPair(tmp.dir);
+  await pty.start();
+  const peer = await Peer.open(pty.device);
+  const con = new SerialConsole({
+    board: "dut",
+    port: pty.host,
+    baud: 115200,
+    lineEnding: "\n",
+    reconnectTimeoutMs: 5000,
+    logFile: join(tmp.dir, "dut.log"),
+    clockOrigin: performance.now(),
+    ...options,
+  });
+  await con.open();
+  const close = async () => {
+    await con.close();
+    await peer.close();
+    await pty.stop();
+    tmp.cleanup();
+  };
+  return { tmp, pty, peer, con, close };
 }
