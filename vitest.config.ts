@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { chmodSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineConfig } from "vitest/config";
@@ -7,7 +7,11 @@ import { defineConfig } from "vitest/config";
 // under one directory of its own, which test/global-setup.ts removes when the run ends: a test
 // that forgets its temp dir leaves nothing in /tmp. Set here, before any worker is forked, so
 // every worker and every process it starts inherits it.
-process.env.OTARIG_TEST_TMP ??= mkdtempSync(join(tmpdir(), "otarig-t-"));
+// It is open to every user and sticky, like /tmp itself: tests run tools as other users too.
+if (!process.env.OTARIG_TEST_TMP) {
+  process.env.OTARIG_TEST_TMP = mkdtempSync(join(tmpdir(), "otarig-t-"));
+  chmodSync(process.env.OTARIG_TEST_TMP, 0o1777);
+}
 process.env.TMPDIR = process.env.OTARIG_TEST_TMP;
 
 export default defineConfig({
