@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { setTimeout as sleep } from "node:timers/promises";
+import { processPower } from "../power/process-power.ts";
 import { InfraError } from "../../core/errors.ts";
 import type { PowerProtocol, ResetProtocol } from "../types.ts";
 import { openPtyPair, type PtyPair } from "../virtual/pty-pair.ts";
@@ -60,15 +60,7 @@ export async function startQemuBoard(opts: QemuBoardOptions): Promise<QemuBoard>
   const output = opts.onOutput ?? (() => {});
   const pty: PtyPair = await openPtyPair(join(workDir, "console"), join(workDir, "device"), { onOutput: (line) => output(`socat: ${line}`) });
   const machine = new QemuProcess(opts, disk, pty.b, output);
-  const power: PowerProtocol = {
-    on: () => machine.start(),
-    off: () => machine.kill(),
-    cycle: async (offMs) => {
-      await machine.kill();
-      await sleep(offMs);
-      await machine.start();
-    },
-  };
+  const power = processPower(machine);
   return {
     name: opts.name,
     consolePort: pty.a,

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { setTimeout as sleep } from "node:timers/promises";
+import { processPower } from "../power/process-power.ts";
 import { InfraError } from "../../core/errors.ts";
 import { trackChild } from "../../core/child-registry.ts";
 import type { PowerProtocol, ResetProtocol } from "../types.ts";
@@ -59,15 +59,7 @@ export async function startVirtualBoard(opts: VirtualBoardOptions): Promise<Virt
   if (configFile) args.push("--config", configFile);
   const program = new BoardProcess([...(opts.commandPrefix ?? []), process.execPath, ...args], output);
 
-  const power: PowerProtocol = {
-    on: () => program.start(),
-    off: () => program.kill(),
-    cycle: async (offMs) => {
-      await program.kill();
-      await sleep(offMs);
-      await program.start();
-    },
-  };
+  const power = processPower(program);
   return {
     name: opts.name,
     consolePort: pty.a,
