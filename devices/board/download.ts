@@ -6,7 +6,7 @@ import { open } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Flash } from "./flash.ts";
-import { HttpError, errorCode } from "./ota-client.ts";
+import { HttpError, errorCode } from "../../harness/ota/device-client.ts";
 
 export interface DownloadOptions {
   flash: Flash;

@@ -10,8 +10,8 @@ import type { Console } from "./console.ts";
 import { DigestMismatch, downloadImage, type DownloadOptions } from "./download.ts";
 import type { Flash } from "./flash.ts";
 import { otherSlot } from "./flash.ts";
-import type { ServerSettings, UpdateState } from "./ota-client.ts";
-import { activate, checkForUpdate, networkReason, otaHeaders, reportStatus, url } from "./ota-client.ts";
+import type { ServerSettings, UpdateState } from "../../harness/ota/device-client.ts";
+import { activate, checkForUpdate, networkReason, otaHeaders, reportStatus, url } from "../../harness/ota/device-client.ts";
 
 /** Where an image comes from: what downloadImage needs besides timing. */
 type DownloadSource = Pick<DownloadOptions, "url" | "headers" | "key" | "expectedSha256">;

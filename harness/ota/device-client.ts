@@ -1,5 +1,6 @@
-// The firmware's HTTP client for the OTA server: update check and status on the ota-backend
-// surface, activation on the provisioning surface. Downloading is in download.ts.
+// The device side of the OTA server, shared by the virtual board's firmware (devices/board/) and
+// the simulated fleet (harness/fleet/): update check and status on the ota-backend surface,
+// activation on the provisioning surface. The board's resumable download is devices/board/download.ts.
 
 export interface ServerSettings {
   server: string;
