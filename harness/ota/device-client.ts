@@ -35,14 +35,18 @@ export function url(s: ServerSettings, path: string): string {
 
 /** The error code of a failed response: JSON `code`, else the first bit of the text, else the status text. */
 export async function errorCode(res: Response): Promise<string> {
-  const text = await res.text().catch(() => "");
+  return errorCodeOf(await res.text().catch(() => ""), res.statusText);
+}
+
+/** The error code in a failed response's body (see errorCode), for callers that read the body themselves. */
+export function errorCodeOf(text: string, statusText: string): string {
   try {
     const body = JSON.parse(text) as { code?: unknown };
     if (typeof body.code === "string") return body.code;
   } catch {
     // not JSON
   }
-  return (text.split("\n")[0] ?? "").trim().slice(0, 80) || res.statusText;
+  return (text.split("\n")[0] ?? "").trim().slice(0, 80) || statusText;
 }
 
 /** A one-line reason for a failed fetch: the socket error code where there is one. */
@@ -58,26 +62,17 @@ export function networkReason(err: unknown): string {
 
 /** `POST /v1/check/<running hash>`: the hash on offer, or undefined when up to date. */
 export async function checkForUpdate(s: ServerSettings, runningSha: string, timeoutMs: number): Promise<string | undefined> {
-  const res = await fetch(url(s, `/v1/check/${runningSha}`), { method: "POST", headers: otaHeaders(s), signal: AbortSignal.timeout(timeoutMs) });
-  if (res.status === 204) return undefined;
-  if (res.status !== 200) throw new HttpError(res.status, await errorCode(res));
-  const body = (await res.json()) as { hash?: unknown };
-  if (typeof body.hash !== "string" || !/^[0-9a-f]{64}$/i.test(body.hash)) throw new HttpError(res.status, "BAD_CHECK_RESPONSE");
-  return body.hash.toLowerCase();
+  const r = checkRequest(s, runningSha);
+  const res = await fetch(url(s, r.path), { method: r.method, headers: r.headers, signal: AbortSignal.timeout(timeoutMs) });
+  if (res.status !== 200 && res.status !== 204) throw new HttpError(res.status, await errorCode(res));
+  return parseCheck(res.status, await res.text());
 }
 
 /** `POST /provision/activate`: the CIK. */
 export async function activate(s: ServerSettings, vendor: string, model: string, timeoutMs: number): Promise<string> {
-  const res = await fetch(url(s, "/provision/activate"), {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ vendor, model, sn: s.serial }).toString(),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const text = (await res.text()).trim();
-  if (res.status !== 200) throw new HttpError(res.status, (text.split("\n")[0] ?? "").slice(0, 80) || res.statusText);
-  if (!/^[0-9a-f]{40}$/i.test(text)) throw new HttpError(res.status, "response is not a 40-hex CIK");
-  return text.toLowerCase();
+  const r = activateRequest(s, vendor, model);
+  const res = await fetch(url(s, r.path), { method: r.method, headers: r.headers, body: r.body, signal: AbortSignal.timeout(timeoutMs) });
+  return parseCik(res.status, await res.text(), res.statusText);
 }
 
 export type UpdateState = "downloading" | "installing" | "rebooting" | "success" | "failure";
@@ -88,19 +83,77 @@ export type UpdateState = "downloading" | "installing" | "rebooting" | "success"
  * set, else the provisioning surface with the CIK.
  */
 export async function reportStatus(s: ServerSettings, hash: string, state: UpdateState, message: string, timeoutMs = 2000): Promise<void> {
-  let target: { path: string; headers: Record<string, string> } | undefined;
-  if (s.firmwareId) target = { path: "/v1/status", headers: otaHeaders(s) };
-  else if (s.cik) target = { path: "/provision/status", headers: { "x-exosite-cik": s.cik } };
+  const target = statusRequest(s, hash, state, message);
   if (!target) return;
   try {
     const res = await fetch(url(s, target.path), {
-      method: "POST",
-      headers: { ...target.headers, "content-type": "application/json" },
-      body: JSON.stringify({ hash, state, message }),
+      method: target.method,
+      headers: target.headers,
+      body: target.body,
       signal: AbortSignal.timeout(timeoutMs),
     });
     await res.arrayBuffer().catch(() => undefined);
   } catch {
     // ignored: see above
   }
+}
+
+// ---- the requests as plain descriptions ---------------------------------------------------
+// The board sends them with fetch (above); the simulated fleet (harness/fleet/) sends the very
+// same requests through its own keep-alive pool, so both speak the device API one way.
+
+export interface DeviceRequest {
+  method: string;
+  /** path and query, to append to the server's base url */
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export function activateRequest(s: ServerSettings, vendor: string, model: string): DeviceRequest {
+  return {
+    method: "POST",
+    path: "/provision/activate",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ vendor, model, sn: s.serial }).toString(),
+  };
+}
+
+export function checkRequest(s: ServerSettings, runningSha: string): DeviceRequest {
+  return { method: "POST", path: `/v1/check/${runningSha}`, headers: otaHeaders(s) };
+}
+
+/** The whole image; a resuming device adds its own `range` header. */
+export function downloadRequest(s: ServerSettings, hash: string): DeviceRequest {
+  return { method: "GET", path: `/v1/download/${hash}`, headers: otaHeaders(s) };
+}
+
+/** The ota-backend surface when a firmware id is set, else the provisioning surface with the CIK; undefined with neither. */
+export function statusRequest(s: ServerSettings, hash: string, state: UpdateState, message: string): DeviceRequest | undefined {
+  let target: { path: string; headers: Record<string, string> } | undefined;
+  if (s.firmwareId) target = { path: "/v1/status", headers: otaHeaders(s) };
+  else if (s.cik) target = { path: "/provision/status", headers: { "x-exosite-cik": s.cik } };
+  if (!target) return undefined;
+  return { method: "POST", path: target.path, headers: { ...target.headers, "content-type": "application/json" }, body: JSON.stringify({ hash, state, message }) };
+}
+
+/** A check's answer (200 or 204): the hash on offer, or undefined when up to date. */
+export function parseCheck(status: number, text: string): string | undefined {
+  if (status === 204) return undefined;
+  let body: { hash?: unknown } = {};
+  try {
+    body = JSON.parse(text) as { hash?: unknown };
+  } catch {
+    // not JSON: below
+  }
+  if (typeof body.hash !== "string" || !/^[0-9a-f]{64}$/i.test(body.hash)) throw new HttpError(status, "BAD_CHECK_RESPONSE");
+  return body.hash.toLowerCase();
+}
+
+/** An activation's answer: the CIK, or HttpError with the first line of what the server said. */
+export function parseCik(status: number, body: string, statusText = ""): string {
+  const text = body.trim();
+  if (status !== 200) throw new HttpError(status, (text.split("\n")[0] ?? "").slice(0, 80) || statusText);
+  if (!/^[0-9a-f]{40}$/i.test(text)) throw new HttpError(status, "response is not a 40-hex CIK");
+  return text.toLowerCase();
 }
