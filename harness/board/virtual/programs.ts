@@ -3,12 +3,24 @@
 // cached esbuild bundle instead (rebuilt when any file under devices/ changes) and falls back
 // to tsx if bundling is not possible.
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, existsSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { REPO_ROOT } from "./paths.ts";
 
 const DEVICES_DIR = join(REPO_ROOT, "devices");
-const CACHE_DIR = join(REPO_ROOT, "node_modules", ".cache", "otarig", "devices");
+// By its real path: a program checks it is the main module by comparing its own URL with
+// argv[1], and Node resolves symlinks for the one but not the other (a node_modules that is a
+// symlink, as in a git worktree sharing another checkout's, would run nothing and exit 0).
+const CACHE_DIR = join(realNodeModules(), ".cache", "otarig", "devices");
+
+function realNodeModules(): string {
+  const dir = join(REPO_ROOT, "node_modules");
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
+  }
+}
 
 /** How to run a program: node's arguments before the program's own. */
 export type ProgramCommand = string[];
@@ -59,5 +71,6 @@ function sourceHash(): string {
   };
   walk(DEVICES_DIR);
   walk(join(REPO_ROOT, "harness", "board", "qemu")); // the QEMU flasher bundles the disk layout from there
+  walk(join(REPO_ROOT, "harness", "ota")); // the board's firmware bundles the device side of the protocol (device-client.ts)
   return (hash = h.digest("hex").slice(0, 12));
 }
