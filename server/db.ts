@@ -408,6 +408,15 @@ export class Store {
     this.devicesChanged();
   }
 
+  /** enableDevice for many serials of a model, in one transaction. */
+  enableDevices(modelId: number, sns: string[], now: number): void {
+    this.db.transaction(() => {
+      const enable = this.stmt("UPDATE devices SET prov_status = 'enabled', enabled_at = ?, activated_at = NULL, cik_sha256 = NULL WHERE model_id = ? AND sn = ?");
+      for (const sn of sns) enable.run(now, modelId, sn);
+    })();
+    this.devicesChanged();
+  }
+
   disableDevice(id: number): void {
     this.stmt("UPDATE devices SET prov_status = 'disabled', cik_sha256 = NULL WHERE id = ?").run(id);
     this.devicesChanged();

@@ -2,6 +2,7 @@
 // these and nothing else, so a new output is a new subscriber, never a change to the runner.
 import type { FailureClass } from "./errors.ts";
 import { NO_SECRETS, type Redactor } from "./redact.ts";
+import type { FleetSample, FleetSummary } from "../fleet/metrics.ts";
 
 export type StepStatus = "passed" | "failed" | "skipped";
 export type RunStatus = "passed" | "failed" | "interrupted";
@@ -35,6 +36,9 @@ export type RunEvent = Stamped &
     | { type: "log"; level: "info" | "warn" | "error"; source: string; message: string }
     | { type: "retry"; path: string; attempt: number; of: number; reason: string }
     | AttachmentEvent
+    // The simulated fleet (fleet.start): one sample a second, and its figures when it stops.
+    | { type: "fleet.sample"; sample: FleetSample }
+    | { type: "fleet.summary"; summary: Omit<FleetSummary, "series"> }
     // Attempts of a scenario (--retries): each attempt's verdict; the last one is the run's.
     | { type: "attempt.start"; n: number; of: number }
     | {

@@ -105,11 +105,12 @@ export class HttpPool {
         if (settled) return;
         settled = true;
         this.open.delete(req);
-        m.failed(endpoint);
-        reject(err instanceof NetworkError ? err : new NetworkError((err as NodeJS.ErrnoException).code ?? err.message));
+        const why = err instanceof NetworkError ? err : new NetworkError((err as NodeJS.ErrnoException).code ?? err.message);
+        m.failed(endpoint, why.message);
+        reject(why);
       };
       req.on("socket", () => (started = performance.now()));
-      req.on("timeout", () => req.destroy(new NetworkError(`no answer within ${this.o.timeoutMs} ms`)));
+      req.on("timeout", () => req.destroy(new NetworkError("timeout")));
       req.on("error", fail);
       req.on("response", (res) => {
         const status = res.statusCode ?? 0;

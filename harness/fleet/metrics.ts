@@ -13,6 +13,20 @@ export type Endpoint = (typeof ENDPOINTS)[number];
 export const FLEET_STATES = ["idle", "downloading", "installing", "offline", "updated", "reverted", "failed", "rejected"] as const;
 export type FleetState = (typeof FLEET_STATES)[number];
 
+/** The figures of a FleetSummary that fleet.wait and assert.fleet take bounds on. */
+export const FLEET_FIGURES = [
+  "updated",
+  "failed",
+  "reverted",
+  "rejected",
+  "http_5xx",
+  "check_p50_ms",
+  "check_p95_ms",
+  "check_p99_ms",
+  "download_p99_ms",
+] as const;
+export type FleetFigure = (typeof FLEET_FIGURES)[number];
+
 export interface Percentiles {
   p50: number;
   p95: number;
@@ -49,6 +63,8 @@ export interface FleetSummary {
   bytes: number;
   /** answers ≥ 400 by status, and "network" */
   errors: Record<string, number>;
+  /** the exchanges counted as "network", by what went wrong (ECONNRESET, timeout, …) */
+  network_errors: Record<string, number>;
   /** devices by state at the end */
   states: Record<FleetState, number>;
   /** this runner's part of a fleet split across runners: "i/n" */
@@ -104,6 +120,7 @@ export class FleetMetrics {
   private secondErrors: Record<string, number> = {};
   private secondBytes = 0;
   private readonly errors: Record<string, number> = {};
+  private readonly networkErrors: Record<string, number> = {};
   private requests = 0;
   private allBytes = 0;
   readonly series: FleetSample[] = [];
@@ -119,9 +136,10 @@ export class FleetMetrics {
   }
 
   /** An exchange that got no answer (refused, reset, timed out). */
-  failed(_endpoint: Endpoint): void {
+  failed(_endpoint: Endpoint, why: string): void {
     this.requests++;
     this.error("network");
+    this.networkErrors[why] = (this.networkErrors[why] ?? 0) + 1;
   }
 
   /** Body bytes received (also of exchanges dropped on purpose). */
@@ -168,6 +186,7 @@ export class FleetMetrics {
       requests: this.requests,
       bytes: this.allBytes,
       errors: { ...this.errors },
+      network_errors: { ...this.networkErrors },
       states: { ...states },
       ...(slice ? { slice } : {}),
       series: this.series,

@@ -1,6 +1,7 @@
 // The vendor side of a fleet rollout in one go: the model, the fleet's serials added and enabled
 // for activation, and one deployment of an artifact to all of them. Thousands of serials: added
-// in batches, enabled a few at a time (one signed call each, as the API has it).
+// and enabled in batches (the reference server's enable=true); serials that were there already,
+// or a server without that, are enabled a few at a time (one signed call each).
 import { OtaHttpError } from "../ota/http.ts";
 import type { DeploymentResult, VendorClient } from "../ota/vendor-client.ts";
 
@@ -22,26 +23,28 @@ export async function ensureModel(vendor: VendorClient, model: string, requireAc
 }
 
 export async function registerSerials(vendor: VendorClient, model: string, serials: string[], onProgress?: (done: number) => void): Promise<void> {
+  const toEnable: string[] = [];
   for (let i = 0; i < serials.length; i += ADD_BATCH) {
     const batch = serials.slice(i, i + ADD_BATCH);
     try {
-      await vendor.addSerials(model, batch);
+      await vendor.addSerials(model, batch, { enable: true });
+      // A server that ignores enable=true (someone else's): enable them one by one.
+      if ((await vendor.serialStatus(model, batch[0]!)) !== "enabled") toEnable.push(...batch);
     } catch (err) {
       if (!(err instanceof OtaHttpError && err.status === 409)) throw err;
-      // some were there already (a second runner, a rerun): one by one, keeping the ones that are
-      for (const sn of batch) await vendor.addSerials(model, [sn]).catch((e: unknown) => {
-        if (!(e instanceof OtaHttpError && e.status === 409)) throw e;
-      });
+      // some were there already (another runner's slice, a rerun): one by one, keeping the ones that are
+      for (const sn of batch) {
+        await vendor.addSerials(model, [sn]).catch((e: unknown) => {
+          if (!(e instanceof OtaHttpError && e.status === 409)) throw e;
+        });
+      }
+      toEnable.push(...batch);
     }
+    onProgress?.(Math.min(i + ADD_BATCH, serials.length));
   }
   let next = 0;
-  let done = 0;
   const worker = async () => {
-    while (next < serials.length) {
-      const sn = serials[next++]!;
-      await vendor.enableSerial(model, sn);
-      if (++done % 500 === 0) onProgress?.(done);
-    }
+    while (next < toEnable.length) await vendor.enableSerial(model, toEnable[next++]!);
   };
   await Promise.all(Array.from({ length: ENABLE_CONCURRENCY }, worker));
 }

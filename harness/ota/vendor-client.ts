@@ -172,9 +172,11 @@ export class VendorClient {
     await this.signed("POST", `/provision/manage/model/${encodeURIComponent(model)}`, new URLSearchParams({ require_activation: String(value) }), [205]);
   }
 
-  async addSerials(model: string, sns: string[]): Promise<void> {
+  /** `enable`: the reference server also enables them for activation in the same call (not in the documents). */
+  async addSerials(model: string, sns: string[], opts: { enable?: boolean } = {}): Promise<void> {
     const form = new URLSearchParams();
     for (const sn of sns) form.append("sn", sn);
+    if (opts.enable) form.set("enable", "true");
     await this.signed("POST", `/provision/manage/model/${encodeURIComponent(model)}/`, form, [205]);
   }
 

@@ -2,6 +2,7 @@
 import type { FailureClass } from "../core/errors.ts";
 import type { EventOf, RunEvent, RunStatus, StepStatus } from "../core/events.ts";
 import type { BoardInfo, RunEnvironment } from "./run-info.ts";
+import type { FleetSummary } from "../fleet/metrics.ts";
 
 export interface StepResult {
   path: string;
@@ -40,6 +41,8 @@ export interface RunResult {
   environment?: RunEnvironment;
   /** evidence files (browser trace, screenshots), paths relative to the run dir */
   attachments?: Attachment[];
+  /** the simulated fleet's figures (fleet.start), with one sample a second in `series` */
+  fleet?: FleetSummary;
 }
 
 export interface Attachment {
@@ -71,6 +74,8 @@ const TAIL = 20;
 export class ResultCollector {
   readonly result: RunResult;
   private readonly open = new Map<string, { event: EventOf<"step.start"> }>();
+  /** fleet samples before the fleet's summary arrives */
+  private fleetSeries: FleetSummary["series"] | undefined;
 
   constructor(scenario: string, file: string, runDir: string) {
     this.result = {
@@ -125,9 +130,19 @@ export class ResultCollector {
       case "attachment":
         (r.attachments ??= []).push({ name: e.name, path: e.path, contentType: e.contentType, ...(e.step ? { step: e.step } : {}) });
         break;
+      case "fleet.sample":
+        if (r.fleet) r.fleet.series.push(e.sample);
+        else (this.fleetSeries ??= []).push(e.sample);
+        break;
+      case "fleet.summary":
+        r.fleet = { ...e.summary, series: r.fleet?.series ?? this.fleetSeries ?? [] };
+        this.fleetSeries = undefined;
+        break;
       case "attempt.start":
         if (e.n > 1) {
           r.steps = []; // the verdict's steps; earlier attempts keep their failure in `attempts`
+          delete r.fleet;
+          this.fleetSeries = undefined;
           this.open.clear();
         }
         break;

@@ -6,6 +6,8 @@ import type { OtaServer } from "../server/types.ts";
 import type { NetworkProxy } from "../faults/network-proxy.ts";
 import type { BrowserSlot } from "../browser/slot.ts";
 import type { FatalWatch } from "./fatal-watch.ts";
+import type { Fleet } from "../fleet/fleet.ts";
+import type { FleetSummary } from "../fleet/metrics.ts";
 
 export interface BoardHandle {
   board: Board;
@@ -42,6 +44,8 @@ export interface RunContext {
   background: { failure?: unknown };
   /** fails the running step when a board prints a fatal line (panic, watchdog) */
   fatal?: FatalWatch;
+  /** the simulated fleet fleet.start started (stopped at teardown) */
+  fleet: { running?: { fleet: Fleet; model: string }; stopped?: FleetSummary };
   /** after a server restart: points the boards' network proxies at the server's (new) address */
   onServerMoved?: (url: string) => void | Promise<void>;
 }

@@ -167,6 +167,7 @@ async function runAttempt(options: RunOptions, secrets: Secrets): Promise<Attemp
       proxies,
       lastMatch: new Map(),
       background: {},
+      fleet: {},
       onServerMoved: (url) => {
         for (const proxy of proxies.values()) proxy.setTarget(url);
       },

@@ -101,11 +101,15 @@ function listSerials(app: App, ctx: Ctx): void {
 
 async function addSerials(app: App, ctx: Ctx): Promise<void> {
   const { model } = ownModel(app, ctx);
-  const sns = [...new Set((await readFields(ctx.req)).get("sn")?.map((s) => s.trim()) ?? [])];
+  const fields = await readFields(ctx.req);
+  const sns = [...new Set(fields.get("sn")?.map((s) => s.trim()) ?? [])];
   if (sns.length === 0) throw new HttpError(400, "E400-11", "sn is required (repeat it to add several)");
   const bad = sns.find((s) => !NAME.test(s));
   if (bad !== undefined) throw new HttpError(400, "E400-12", `not a serial number: "${bad.slice(0, 40)}"`);
   if (!app.store.registerDevices(model.id, sns)) throw new HttpError(409, "E409-2", "serial number already present");
+  // `enable=true` (not in the documents): also enable them for activation, so a fleet of
+  // thousands is one call per batch instead of one per serial.
+  if (isTrue(first(fields, "enable"))) app.store.enableDevices(model.id, sns, ctx.now);
   sendEmpty(ctx.res, 205);
 }
 

@@ -9,6 +9,11 @@ import * as consoleSteps from "./console-steps.ts";
 import * as control from "./control-steps.ts";
 import * as device from "./device-steps.ts";
 import * as fault from "./fault-steps.ts";
+import { assertFleet } from "./assert-fleet.ts";
+import { deploy as fleetDeploy } from "./fleet-deploy.ts";
+import { start as fleetStart } from "./fleet-start.ts";
+import { stop as fleetStop } from "./fleet-stop.ts";
+import { wait as fleetWait } from "./fleet-wait.ts";
 import * as server from "./server-steps.ts";
 import * as serverAsserts from "./server-asserts.ts";
 import * as vendor from "./vendor-steps.ts";
@@ -51,6 +56,11 @@ export const STEP_IMPLS: Record<StepName, StepImpl> = {
   "browser.expect": browser.expect,
   "browser.screenshot": browser.shot,
   "portal.login": browser.portalLogin,
+  "fleet.start": fleetStart,
+  "fleet.deploy": fleetDeploy,
+  "fleet.wait": fleetWait,
+  "fleet.stop": fleetStop,
+  "assert.fleet": assertFleet,
   "assert.hash": assertSteps.hash,
   "assert.deployment": serverAsserts.deployment,
   "assert.device": serverAsserts.device,
