@@ -25,6 +25,8 @@ export interface Answer {
   text: string;
 }
 
+const IDLE_MS = 4000;
+
 /** A network failure (refused, reset, timed out): no HTTP status. */
 export class NetworkError extends Error {}
 
@@ -37,7 +39,9 @@ export class HttpPool {
   constructor(private readonly o: PoolOptions) {
     this.base = new URL(o.server);
     const https = this.base.protocol === "https:";
-    const options = { keepAlive: true, maxSockets: o.connections, maxFreeSockets: o.connections, scheduling: "lifo" as const };
+    // An idle connection is closed by us before the server's keep-alive timeout (Node's: 5 s) can
+    // close it under a request we just sent on it (that race shows as ECONNRESET).
+    const options = { keepAlive: true, maxSockets: o.connections, maxFreeSockets: o.connections, scheduling: "lifo" as const, timeout: IDLE_MS };
     this.agent = https ? new HttpsAgent(options) : new Agent(options);
     this.send = https ? httpsRequest : httpRequest;
   }

@@ -28,8 +28,8 @@ export async function registerSerials(vendor: VendorClient, model: string, seria
     const batch = serials.slice(i, i + ADD_BATCH);
     try {
       await vendor.addSerials(model, batch, { enable: true });
-      // A server that ignores enable=true (someone else's): enable them one by one.
-      if ((await vendor.serialStatus(model, batch[0]!)) !== "enabled") toEnable.push(...batch);
+      // A server that ignores enable=true (someone else's) left them registered: enable them one by one.
+      if ((await vendor.serialStatus(model, batch[0]!)) === "registered") toEnable.push(...batch);
     } catch (err) {
       if (!(err instanceof OtaHttpError && err.status === 409)) throw err;
       // some were there already (another runner's slice, a rerun): one by one, keeping the ones that are
@@ -42,9 +42,13 @@ export async function registerSerials(vendor: VendorClient, model: string, seria
     }
     onProgress?.(Math.min(i + ADD_BATCH, serials.length));
   }
+  // Only serials still waiting: enabling an activated one again would void its CIK under the device.
   let next = 0;
   const worker = async () => {
-    while (next < toEnable.length) await vendor.enableSerial(model, toEnable[next++]!);
+    while (next < toEnable.length) {
+      const sn = toEnable[next++]!;
+      if ((await vendor.serialStatus(model, sn)) === "registered") await vendor.enableSerial(model, sn);
+    }
   };
   await Promise.all(Array.from({ length: ENABLE_CONCURRENCY }, worker));
 }

@@ -57,6 +57,8 @@ describe("simulated device against the real server", () => {
     const deployment = await rollOut(vendor, "sim", serials, artifact.artifactUuid);
     expect(deployment.deployment_accepted).toHaveLength(4);
 
+    const sockets = () => process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap").length;
+    const socketsBefore = sockets();
     const fleet = new Fleet({
       spec,
       target: { server: server.url, vendor: key().vendor, model: "sim", firmwareId: String(firmwareId) },
@@ -77,6 +79,9 @@ describe("simulated device against the real server", () => {
     } finally {
       await fleet.stop();
     }
+    // Stopped: no connection of the fleet's pool is left open.
+    await new Promise((r) => setImmediate(r));
+    expect(sockets()).toBeLessThanOrEqual(socketsBefore);
     const s = fleet.summary();
     expect(s).toMatchObject({ devices: 4, updated: 2, failed: 0, reverted: 1, rejected: 1, http_5xx: 0 });
     expect(s.errors["401"]).toBeGreaterThanOrEqual(1);
