@@ -7,7 +7,8 @@ import { join, relative } from "node:path";
 import type { RunEvent } from "../../core/events.ts";
 import { EVENTS_FILE } from "../events-jsonl.ts";
 import type { ReadResult } from "../read-result.ts";
-import type { MarkerKind, PageAttachment, PageConsole, PageData, PageMarker, PageProgress, PageRequest, PageStep } from "./model.ts";
+import { FLEET_STATES } from "../../fleet/metrics.ts";
+import type { MarkerKind, PageAttachment, PageConsole, PageData, PageFleet, PageMarker, PageProgress, PageRequest, PageStep } from "./model.ts";
 
 export function extractPageData(result: ReadResult, runDir: string, pageDir = runDir): PageData {
   const events = readEvents(join(runDir, EVENTS_FILE));
@@ -26,9 +27,10 @@ export function extractPageData(result: ReadResult, runDir: string, pageDir = ru
     steps,
     console,
     markers: markersOf(steps, events),
-    requests: requestsOf(events),
+    requests: boardRequests(requestsOf(events), result),
     progress: progressOf(events),
     attachments: attachmentsOf(result, runDir, pageDir),
+    ...(result.fleet ? { fleet: fleetOf(result.fleet) } : {}),
     ...(result.status !== "passed"
       ? { failure: { ...(failed ? { step: failed.path, t: failed.end } : { t: result.durationMs }), ...(failed?.board ? { board: failed.board } : {}) } }
       : {}),
@@ -149,6 +151,27 @@ function requestsOf(events: RunEvent[]): PageRequest[] {
   }
   // The server logs a request when it ends; the page lists them by when they began.
   return out.sort((a, b) => a.t - b.t);
+}
+
+/**
+ * With a simulated fleet, the requests lane and table keep the boards' requests (and those of
+ * no device): thousands of devices' requests are the fleet lane's, as rates and latency.
+ */
+function boardRequests(requests: PageRequest[], result: ReadResult): PageRequest[] {
+  if (!result.fleet) return requests;
+  const serials = new Set((result.boardInfo ?? []).map((b) => b.serial));
+  return requests.filter((r) => r.device === undefined || serials.has(r.device));
+}
+
+function fleetOf(fleet: NonNullable<ReadResult["fleet"]>): PageFleet {
+  const series = fleet.series ?? [];
+  return {
+    devices: fleet.devices,
+    states: [...FLEET_STATES],
+    samples: series.map((s) => [s.t, ...FLEET_STATES.map((k) => s.states?.[k] ?? 0)]),
+    rps: series.map((s) => Object.values(s.rps ?? {}).reduce((a, b) => a + b, 0)),
+    checkP99: series.map((s) => s.latency?.check?.p99 ?? null),
+  };
 }
 
 /** Progress events per board and step; "(16384/262272)" in the message gives the bytes. */

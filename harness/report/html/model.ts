@@ -55,6 +55,18 @@ export interface PageAttachment {
   step?: string;
 }
 
+/** The simulated fleet, one sample a second (result.json fleet.series, compacted). */
+export interface PageFleet {
+  devices: number;
+  /** the states, bottom to top of the stack */
+  states: string[];
+  /** per sample: [t, count of each state in `states` order…] */
+  samples: number[][];
+  /** per sample: requests answered that second (all endpoints) and the check p99 ms (null: no check) */
+  rps: number[];
+  checkP99: Array<number | null>;
+}
+
 export interface PageData {
   scenario: string;
   durationMs: number;
@@ -65,6 +77,7 @@ export interface PageData {
   requests: PageRequest[];
   progress: PageProgress[];
   attachments: PageAttachment[];
+  fleet?: PageFleet;
   /** where the failure happened, for the lines shown under the header */
   failure?: { step?: string; board?: string; t: number };
 }

@@ -213,6 +213,61 @@
     });
   }
 
+  // The simulated fleet: its devices by state, stacked (one band per state), and a lane with its
+  // requests a second and the update check's p99, each scaled to its own peak.
+  var FLEET_COLORS = { idle: "#c9d3df", downloading: "#3b6fb6", installing: "#d08a00", offline: "#999", updated: "#2a9a4a", reverted: "#a66300", failed: "#b00020", rejected: "#7a3fb0" };
+  function fleetLanes() {
+    var F = D.fleet;
+    if (!F || !F.samples.length) return;
+    var NS = "http://www.w3.org/2000/svg";
+    function svgIn(track) {
+      var svg = document.createElementNS(NS, "svg");
+      svg.setAttribute("class", "curve fleet");
+      svg.setAttribute("viewBox", "0 0 1000 100");
+      svg.setAttribute("preserveAspectRatio", "none");
+      track.appendChild(svg);
+      return svg;
+    }
+    function x(t) { return (((t - V.from) / (V.to - V.from)) * 1000).toFixed(2); }
+    var track = lane("fleet states", 60);
+    track.previousSibling.title = "the fleet's " + F.devices + " devices by state, stacked: " + F.states.join(", ");
+    track.setAttribute("id", "fleet-lane");
+    var svg = svgIn(track);
+    var below = F.samples.map(function () { return 0; });
+    F.states.forEach(function (name, k) {
+      var top = F.samples.map(function (s, i) { return below[i] + s[k + 1]; });
+      if (top.every(function (v, i) { return v === below[i]; })) return;
+      var pts = F.samples.map(function (s, i) { return x(s[0]) + "," + (100 - (top[i] / F.devices) * 100).toFixed(2); });
+      for (var i = F.samples.length - 1; i >= 0; i--) pts.push(x(F.samples[i][0]) + "," + (100 - (below[i] / F.devices) * 100).toFixed(2));
+      var poly = document.createElementNS(NS, "polygon");
+      poly.setAttribute("points", pts.join(" "));
+      poly.setAttribute("fill", FLEET_COLORS[name] || "#888");
+      poly.setAttribute("data-state", name);
+      var last = F.samples[F.samples.length - 1];
+      poly.setAttribute("data-tip", name + ": " + last[k + 1] + " of " + F.devices + " at the end (peak " + Math.max.apply(null, F.samples.map(function (s) { return s[k + 1]; })) + ")");
+      svg.appendChild(poly);
+      below = top;
+    });
+    var maxRps = Math.max(1, Math.max.apply(null, F.rps));
+    var p99s = F.checkP99.filter(function (v) { return v !== null; });
+    var maxP99 = Math.max(1, Math.max.apply(null, p99s.length ? p99s : [1]));
+    var rtrack = lane("fleet req/s, p99", 40);
+    rtrack.previousSibling.title = "blue: requests a second (peak " + maxRps + "); red: update check p99 (peak " + maxP99 + " ms)";
+    rtrack.setAttribute("id", "fleet-rate-lane");
+    var rsvg = svgIn(rtrack);
+    function line(values, max, cls, label) {
+      var pts = [];
+      values.forEach(function (v, i) { if (v !== null) pts.push(x(F.samples[i][0]) + "," + (100 - (v / max) * 96 - 2).toFixed(2)); });
+      var l = document.createElementNS(NS, "polyline");
+      l.setAttribute("points", pts.join(" "));
+      l.setAttribute("class", cls);
+      l.setAttribute("data-tip", label);
+      rsvg.appendChild(l);
+    }
+    line(F.rps, maxRps, "rps", "requests a second, peak " + maxRps);
+    line(F.checkP99, maxP99, "p99", "update check p99 in each second, peak " + maxP99 + " ms");
+  }
+
   // ---- server requests table ----
   function drawRequests() {
     var body = $("requests").tBodies[0];
@@ -335,6 +390,7 @@
     markersLane();
     serverLane();
     progressLanes();
+    fleetLanes();
     $("zoom-out").hidden = V.from === 0 && V.to === DUR;
   }
   $("zoom-in").addEventListener("click", function () {
