@@ -2,19 +2,20 @@
 // design targets; they never assert a timing and are not part of `npm test`.
 import { consoleBench } from "./console.ts";
 import { fleetBench } from "./fleet.ts";
+import { fleetSimBench } from "./fleet-sim.ts";
 import { busyWarning, machineLine, note, UsageError, type BenchContext, type Benchmark } from "./lib/common.ts";
 import { serverBench } from "./server.ts";
 import { qemuBench } from "./qemu.ts";
 import { reportBench } from "./report.ts";
 
-const BENCHMARKS: Benchmark[] = [fleetBench, serverBench, consoleBench, reportBench, qemuBench];
+const BENCHMARKS: Benchmark[] = [fleetBench, fleetSimBench, serverBench, consoleBench, reportBench, qemuBench];
 
 function help(): string {
   const lines = [
     "usage: npm run bench -- [name…] [options]      (no name: all of them, in this order)",
     "",
     "benchmarks:",
-    ...BENCHMARKS.flatMap((b) => [`  ${b.name.padEnd(8)} ${b.summary}`, ...b.optionsHelp.map((o) => `             ${o}`)]),
+    ...BENCHMARKS.flatMap((b) => [`  ${b.name.padEnd(10)} ${b.summary}`, ...b.optionsHelp.map((o) => `             ${o}`)]),
     "",
     "common options:",
     "  --keep   keep the temporary directories (run dirs, logs, server data) and print where they are",

@@ -30,6 +30,9 @@ const IDLE_MS = 4000;
 /** A network failure (refused, reset, timed out): no HTTP status. */
 export class NetworkError extends Error {}
 
+/** A kept-alive connection that turned out closed: the request may go again. */
+class StaleConnection extends Error {}
+
 export class HttpPool {
   private readonly agent: Agent;
   private readonly base: URL;
@@ -82,10 +85,29 @@ export class HttpPool {
     this.agent.destroy();
   }
 
-  private exchange(
+  /**
+   * One exchange. A reused keep-alive connection the server closed just as the request went out
+   * (ECONNRESET/EPIPE before any answer) is not the server failing: the request goes once more
+   * on a fresh connection, as Node's documentation advises (`request.reusedSocket`) and undici does.
+   */
+  private async exchange(
     endpoint: Endpoint,
     r: DeviceRequest,
     onChunk: (chunk: Buffer, status: number) => boolean,
+  ): Promise<{ status: number; headers: IncomingMessage["headers"] }> {
+    try {
+      return await this.once(endpoint, r, onChunk, true);
+    } catch (err) {
+      if (!(err instanceof StaleConnection)) throw err;
+      return this.once(endpoint, r, onChunk, false);
+    }
+  }
+
+  private once(
+    endpoint: Endpoint,
+    r: DeviceRequest,
+    onChunk: (chunk: Buffer, status: number) => boolean,
+    mayRetry: boolean,
   ): Promise<{ status: number; headers: IncomingMessage["headers"] }> {
     const m = this.o.metrics;
     return new Promise((resolve, reject) => {
@@ -105,18 +127,25 @@ export class HttpPool {
         timeout: this.o.timeoutMs,
       });
       this.open.add(req);
+      let answered = false;
       const fail = (err: Error) => {
         if (settled) return;
         settled = true;
         this.open.delete(req);
+        const code = (err as NodeJS.ErrnoException).code;
+        if (mayRetry && !answered && req.reusedSocket && (code === "ECONNRESET" || code === "EPIPE")) {
+          reject(new StaleConnection(code));
+          return;
+        }
         const why = err instanceof NetworkError ? err : new NetworkError((err as NodeJS.ErrnoException).code ?? err.message);
-        m.failed(endpoint, why.message);
+        m.failed(endpoint, `${why.message} (${endpoint}${answered ? ", mid-body" : req.reusedSocket ? ", reused connection" : ""})`);
         reject(why);
       };
       req.on("socket", () => (started = performance.now()));
       req.on("timeout", () => req.destroy(new NetworkError("timeout")));
       req.on("error", fail);
       req.on("response", (res) => {
+        answered = true;
         const status = res.statusCode ?? 0;
         res.on("data", (chunk: Buffer) => {
           bytes += chunk.length;
