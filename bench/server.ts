@@ -28,15 +28,18 @@ import {
   verdict,
   type Benchmark,
 } from "./lib/common.ts";
-import { pickClient, runDownloads, runLoad, type LoadRequest } from "./lib/http-load.ts";
+import { pickClient, runDownloads, runLoad, type ClientKind, type LoadRequest } from "./lib/http-load.ts";
+import { findNginx, NGINX_INSTALL, startNginx } from "./lib/nginx.ts";
 
 const CHECK_TARGET_RPS = 10_000;
+const CHECK_NGINX_RATIO = 0.35;
+const DOWNLOAD_NGINX_RATIO = 0.9;
 const DOWNLOAD_TARGET_MBPS = 1000;
 const MiB = 1024 ** 2;
 
 export const serverBench: Benchmark = {
   name: "server",
-  summary: "reference server: check req/s, download MB/s and peak RSS for N concurrent clients (targets: ≥ 10,000 req/s, ≥ 1 GB/s, flat memory)",
+  summary: "reference server: check req/s, download MB/s and peak RSS for N concurrent clients, beside nginx on the same routes (targets: ≥ 10,000 req/s, ≥ 1 GB/s, flat memory; check ≥ 0.35× nginx, 1 MiB download ≥ 0.9×)",
   optionsHelp: [
     "--clients 1,8,32,64   concurrent clients",
     "--duration 3          seconds per check run and per download run",
@@ -75,12 +78,14 @@ export const serverBench: Benchmark = {
       note(`\ncheck: POST /v1/check/<hash>, each connection its own device id, answer 200 {hash} (update available); client: ${clientName(kind)}; ${durationMs / 1000} s per run`);
       await runLoad(kind, check, 8, 1000, tmp.path); // warm-up (JIT, statement cache, device rows)
       const checkRows: string[][] = [];
+      const otarigRps = new Map<number, number>();
       for (const n of clients) {
         const cpu0 = procCpuMs(server.pid);
         const r = await runLoad(kind, check, n, durationMs, tmp.path);
         const cpu1 = procCpuMs(server.pid);
         const rps = (r.requests / r.elapsedMs) * 1000;
         const bad = [...r.badStatus.values()].reduce((s, v) => s + v, 0);
+        otarigRps.set(n, rps);
         checkRows.push([
           String(n),
           fmtInt(rps),
@@ -106,6 +111,7 @@ export const serverBench: Benchmark = {
       );
       note("each run on a freshly started server (same data dir), so its peak RSS (VmHWM) belongs to that run alone");
       const dlRows: string[][] = [];
+      const otarigSmallMBps = new Map<number, number>();
       const peakBy = new Map<string, { peak: number; idle: number }>();
       let restarts = 0;
       for (const [label, hash, size] of [
@@ -133,6 +139,7 @@ export const serverBench: Benchmark = {
           const peak = hwm ?? sampled;
           peakBy.set(`${label}/${n}`, { peak, idle: before });
           const rate = mbps(r.bytes, r.elapsedMs);
+          if (size === MiB) otarigSmallMBps.set(n, rate);
           dlRows.push([
             label,
             String(n),
@@ -168,12 +175,71 @@ export const serverBench: Benchmark = {
       });
       table(["clients", "peak RSS, 1 MiB", `peak RSS, ${bigMiB} MiB`, "difference", "ratio", `growth per client, ${bigMiB} MiB`], memRows);
       note("(peak RSS = VmHWM of a server started for that run alone; growth = peak − RSS once started and idle)");
+
+      await server.stop();
+      server = undefined;
+      await besideNginx({ kind, dlClient, clients, durationMs, hardLimitMs, tmp: tmp.path, small, smallHash, fw, otarigRps, otarigSmallMBps });
     } finally {
       if (server) await server.stop();
       tmp.cleanup();
     }
   },
 };
+
+interface NginxComparison {
+  kind: ClientKind;
+  dlClient: "node" | "wrk";
+  clients: number[];
+  durationMs: number;
+  hardLimitMs: number;
+  tmp: string;
+  small: string;
+  smallHash: string;
+  fw: FirmwareCredentials;
+  otarigRps: Map<number, number>;
+  otarigSmallMBps: Map<number, number>;
+}
+
+/**
+ * The same loads against nginx serving the same routes statically (return 204 for the check,
+ * sendfile for the 1 MiB download), run right after otarig's on the same machine: the ratios
+ * say how far the server is from what the machine can serve at all.
+ */
+async function besideNginx(c: NginxComparison): Promise<void> {
+  const binary = findNginx();
+  if (!binary) {
+    note(`\nbeside nginx: skipped, nginx is not installed (${NGINX_INSTALL})`);
+    return;
+  }
+  note(`\nbeside nginx (${binary}, 1 worker process, access log off): the same clients, the same requests; otarig's figures from above`);
+  const nginx = await startNginx(binary, join(c.tmp, "nginx"), 41000 + (process.pid % 90), { [c.smallHash]: c.small });
+  try {
+    const rows: string[][] = [];
+    for (const n of c.clients) {
+      const check = await runLoad(c.kind, checkRequest(nginx.url, c.fw, "0".repeat(64)), n, c.durationMs, c.tmp);
+      const nginxRps = (check.requests / check.elapsedMs) * 1000;
+      const dl = await runDownloads(c.dlClient, downloadRequest(nginx.url, c.fw, c.smallHash), n, c.durationMs, c.hardLimitMs, c.tmp);
+      const nginxMBps = mbps(dl.bytes, dl.elapsedMs);
+      const ours = c.otarigRps.get(n) ?? 0;
+      const oursDl = c.otarigSmallMBps.get(n) ?? 0;
+      rows.push([
+        String(n),
+        `${fmtInt(ours)} / ${fmtInt(nginxRps)}`,
+        `${(ours / nginxRps).toFixed(2)}×`,
+        verdict(ours / nginxRps >= CHECK_NGINX_RATIO),
+        `${oursDl.toFixed(0)} / ${nginxMBps.toFixed(0)}`,
+        `${(oursDl / nginxMBps).toFixed(2)}×`,
+        verdict(oursDl / nginxMBps >= DOWNLOAD_NGINX_RATIO),
+      ]);
+    }
+    table(
+      ["clients", "check req/s otarig / nginx", `ratio (≥ ${CHECK_NGINX_RATIO}×)`, "verdict", "1 MiB download MB/s otarig / nginx", `ratio (≥ ${DOWNLOAD_NGINX_RATIO}×)`, "verdict"],
+      rows,
+    );
+  } finally {
+    await nginx.stop();
+  }
+}
 
 function clientName(kind: string): string {
   return kind === "wrk" ? "wrk (1 thread)" : kind === "undici" ? "undici Pool (node_modules)" : "node:http keep-alive Agent";

@@ -26,6 +26,7 @@ export interface Answer {
 }
 
 const IDLE_MS = 4000;
+const NOOP = (): void => {};
 
 /** A network failure (refused, reset, timed out): no HTTP status. */
 export class NetworkError extends Error {}
@@ -38,6 +39,10 @@ export class HttpPool {
   private readonly base: URL;
   private readonly send: typeof httpRequest;
   private readonly open = new Set<{ destroy(): void }>();
+  private busy = 0;
+  private waiting: Array<() => void> = [];
+  private head = 0;
+  private closed = false;
 
   constructor(private readonly o: PoolOptions) {
     this.base = new URL(o.server);
@@ -80,6 +85,10 @@ export class HttpPool {
 
   /** Closes every connection, idle or busy; requests still running fail with NetworkError. */
   close(): void {
+    this.closed = true;
+    for (const wake of this.waiting.splice(this.head)) wake(); // each finds the pool closed
+    this.waiting = [];
+    this.head = 0;
     for (const req of this.open) req.destroy();
     this.open.clear();
     this.agent.destroy();
@@ -95,12 +104,46 @@ export class HttpPool {
     r: DeviceRequest,
     onChunk: (chunk: Buffer, status: number) => boolean,
   ): Promise<{ status: number; headers: IncomingMessage["headers"] }> {
+    await this.slot();
+    if (this.closed) {
+      this.release();
+      throw new NetworkError("the fleet stopped");
+    }
     try {
       return await this.once(endpoint, r, onChunk, true);
     } catch (err) {
       if (!(err instanceof StaleConnection)) throw err;
-      return this.once(endpoint, r, onChunk, false);
+      return await this.once(endpoint, r, onChunk, false);
+    } finally {
+      this.release();
     }
+  }
+
+  /**
+   * Waits for one of the pool's connections. Devices queue here as a bare callback, not as a
+   * request object in the agent's queue: 10,000 devices waiting at once cost ~100 bytes each
+   * instead of a ClientRequest each.
+   */
+  private slot(): Promise<void> {
+    if (this.busy < this.o.connections) {
+      this.busy++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    if (this.head === this.waiting.length) {
+      this.busy--;
+      return;
+    }
+    const next = this.waiting[this.head]!;
+    this.waiting[this.head++] = NOOP;
+    if (this.head > 4096 && this.head * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.head); // a queue, without shift()'s copying
+      this.head = 0;
+    }
+    next();
   }
 
   private once(
