@@ -11,8 +11,9 @@ import { ensureModel, rollOut } from "../harness/fleet/register.ts";
 import { fleetSpec, sliceSerials } from "../harness/fleet/spec.ts";
 import { VendorClient } from "../harness/ota/vendor-client.ts";
 import { startContainerServer } from "../harness/server/container-server.ts";
+import { startProcessServer } from "../harness/server/process-server.ts";
 import type { OtaServer } from "../harness/server/types.ts";
-import { fmtInt, fmtMiB, heading, note, numberOption, procStatusBytes, ROOT, table, tempDir, verdict, type Benchmark } from "./lib/common.ts";
+import { fmtInt, fmtMiB, heading, note, numberOption, procStatusBytes, ROOT, table, tempDir, UsageError, verdict, type Benchmark } from "./lib/common.ts";
 import type { SimJob } from "./lib/fleet-sim-child.ts";
 
 const MiB = 1024 ** 2;
@@ -34,6 +35,7 @@ export const fleetSimBench: Benchmark = {
   optionsHelp: [
     "--devices 10000     simulated devices",
     "--connections 128   keep-alive connections the fleet shares",
+    "--server container  where the reference server runs: container, or process (no container engine, no NAT)",
     "--json FILE         also write { devices, updated, sim_peak_rss_mb, server_peak_rss_mb, check_p99_ms, wall_s } there",
   ],
   async run(ctx) {
@@ -43,9 +45,12 @@ export const fleetSimBench: Benchmark = {
     const tmp = tempDir(ctx, "fleet-sim");
     let server: OtaServer | undefined;
     try {
-      heading(`fleet-sim: ${fmtInt(devices)} simulated devices, 1 MiB image, reference server in a container`);
-      server = await startContainerServer({ runId: tmp.path, dataDir: join(tmp.path, "data"), onLog: () => {} });
-      const serverPid = await containerPid(server.containerId!);
+      heading(`fleet-sim: ${fmtInt(devices)} simulated devices, 1 MiB image, reference server (${ctx.options.get("server") ?? "container"})`);
+      const mode = ctx.options.get("server") ?? "container";
+      if (mode !== "container" && mode !== "process") throw new UsageError(`--server: container or process, not "${mode}"`);
+      const started = { runId: tmp.path, dataDir: join(tmp.path, "data"), onLog: () => {} };
+      server = mode === "container" ? await startContainerServer(started) : await startProcessServer(started);
+      const serverPid = server.containerId ? await containerPid(server.containerId) : processPid(server);
       const key = server.credentials.apiKey!;
       const vendor = new VendorClient({ baseUrl: server.url, keyId: key.keyId, secret: key.secret, timeoutMs: 60_000 });
       const image = join(tmp.path, "image-1MiB.bin");
@@ -117,6 +122,12 @@ async function runSimulator(job: SimJob): Promise<SimResult> {
   });
   const r = await child;
   return JSON.parse(r.stdout.trim().split("\n").at(-1)!) as SimResult;
+}
+
+/** A process-mode server's PID (the harness's OtaServer keeps it as `pid` where it has one). */
+function processPid(server: OtaServer): number | undefined {
+  const pid = (server as { pid?: unknown }).pid;
+  return typeof pid === "number" ? pid : undefined;
 }
 
 /** The host PID of the container's main process (the server's node), for its VmHWM. */
