@@ -13,6 +13,7 @@ import { writeJunit } from "../report/junit.ts";
 import { readResultFile, type ReadResult, type ShardInfo } from "../report/read-result.ts";
 import { writeSuiteJson } from "../report/suite-json.ts";
 import { worstExitCode } from "../core/exit-code.ts";
+import { addFleets } from "../fleet/totals.ts";
 
 export interface ShardOutcome {
   dir: string;
@@ -66,7 +67,9 @@ export function mergeShards(out: string, dirs: string[]): MergeOutcome {
     ...shards.map((s) => ({ dir: s.dir, status: s.status, ...(s.message ? { message: s.message } : {}) })),
     ...absent.map((a) => ({ dir: `(shard ${a})`, status: "missing", message: `no directory holds shard ${a}` })),
   ];
-  writeSuiteJson(outDir, { exitCode, shards: shardRecords, results });
+  // The slices of a fleet split over the runners, added up (docs/fleet.md).
+  const fleet = addFleets(results.flatMap((r) => (r.fleet ? [r.fleet] : [])));
+  writeSuiteJson(outDir, { exitCode, shards: shardRecords, results, ...(fleet ? { fleet } : {}) });
   writeJunit(join(outDir, "junit.xml"), results);
   writeSuitePage(join(outDir, REPORT_FILE), results, { title: "otarig merged suite", shards: shardRecords });
   return { exitCode, shards, results, absent };

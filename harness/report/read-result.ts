@@ -6,6 +6,7 @@ import { z } from "zod";
 import { parseDocument } from "yaml";
 import { ScenarioError, type SourcePosition } from "../core/errors.ts";
 import type { RunResult } from "./result.ts";
+import type { FleetTotals } from "../fleet/totals.ts";
 
 const stepSchema = z.looseObject({
   path: z.string(),
@@ -77,6 +78,8 @@ export interface SuiteFile {
   shard?: ShardInfo;
   shards?: Array<{ dir: string; status: string; message?: string }>;
   results: ReadResult[];
+  /** rig merge: the fleets of every result added up (a fleet split into slices over runners) */
+  fleet?: FleetTotals;
 }
 
 /** A result.json: one scenario's, or a suite's (a directory run, a shard, a merge). */
