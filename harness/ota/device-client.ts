@@ -72,7 +72,10 @@ export async function checkForUpdate(s: ServerSettings, runningSha: string, time
 export async function activate(s: ServerSettings, vendor: string, model: string, timeoutMs: number): Promise<string> {
   const r = activateRequest(s, vendor, model);
   const res = await fetch(url(s, r.path), { method: r.method, headers: r.headers, body: r.body, signal: AbortSignal.timeout(timeoutMs) });
-  return parseCik(res.status, await res.text(), res.statusText);
+  const text = (await res.text()).trim();
+  if (res.status !== 200) throw new HttpError(res.status, (text.split("\n")[0] ?? "").slice(0, 80) || res.statusText);
+  if (!/^[0-9a-f]{40}$/i.test(text)) throw new HttpError(res.status, "response is not a 40-hex CIK");
+  return text.toLowerCase();
 }
 
 export type UpdateState = "downloading" | "installing" | "rebooting" | "success" | "failure";
@@ -83,13 +86,15 @@ export type UpdateState = "downloading" | "installing" | "rebooting" | "success"
  * set, else the provisioning surface with the CIK.
  */
 export async function reportStatus(s: ServerSettings, hash: string, state: UpdateState, message: string, timeoutMs = 2000): Promise<void> {
-  const target = statusRequest(s, hash, state, message);
+  let target: { path: string; headers: Record<string, string> } | undefined;
+  if (s.firmwareId) target = { path: "/v1/status", headers: otaHeaders(s) };
+  else if (s.cik) target = { path: "/provision/status", headers: { "x-exosite-cik": s.cik } };
   if (!target) return;
   try {
     const res = await fetch(url(s, target.path), {
-      method: target.method,
-      headers: target.headers,
-      body: target.body,
+      method: "POST",
+      headers: { ...target.headers, "content-type": "application/json" },
+      body: JSON.stringify({ hash, state, message }),
       signal: AbortSignal.timeout(timeoutMs),
     });
     await res.arrayBuffer().catch(() => undefined);
@@ -128,7 +133,10 @@ export function downloadRequest(s: ServerSettings, hash: string): DeviceRequest 
   return { method: "GET", path: `/v1/download/${hash}`, headers: otaHeaders(s) };
 }
 
-/** The ota-backend surface when a firmware id is set, else the provisioning surface with the CIK; undefined with neither. */
+/**
+ * reportStatus's request: the ota-backend surface when a firmware id is set, else the
+ * provisioning surface with the CIK; undefined with neither.
+ */
 export function statusRequest(s: ServerSettings, hash: string, state: UpdateState, message: string): DeviceRequest | undefined {
   let target: { path: string; headers: Record<string, string> } | undefined;
   if (s.firmwareId) target = { path: "/v1/status", headers: otaHeaders(s) };
@@ -150,7 +158,7 @@ export function parseCheck(status: number, text: string): string | undefined {
   return body.hash.toLowerCase();
 }
 
-/** An activation's answer: the CIK, or HttpError with the first line of what the server said. */
+/** An activation's answer: the CIK, or HttpError with the first line of what the server said (as activate() reads it). */
 export function parseCik(status: number, body: string, statusText = ""): string {
   const text = body.trim();
   if (status !== 200) throw new HttpError(status, (text.split("\n")[0] ?? "").slice(0, 80) || statusText);
