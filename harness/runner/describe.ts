@@ -21,6 +21,13 @@ export function describeStep(step: Step, params: unknown = step.params): string 
       return `device.check${board}${p.expect ? ` → ${String(p.expect)}` : ""}`;
     case "device.configure":
       return `device.configure${board} ${Object.keys((p.settings ?? {}) as object).join(", ")}`;
+    case "fleet.start":
+      return `fleet.start ${String(p.count)} devices in ${String(p.model)}${p.slice ? ` slice ${String(p.slice)}` : ""}`;
+    case "fleet.deploy":
+      return `fleet.deploy ${String(p.artifact)} → the fleet`;
+    case "fleet.wait":
+    case "assert.fleet":
+      return `${step.name} ${Object.entries(p).filter(([k]) => k !== "within").map(([k, v]) => `${k} ${String(v)}`).join(", ")}`;
     case "backend.upload":
       return `backend.upload ${basename(String(p.file))} → ${String(p.firmware)}`;
     case "assert.hash":
@@ -37,13 +44,6 @@ export function describeStep(step: Step, params: unknown = step.params): string 
       return `assert.deployment ${String(p.artifact)} ${p.devices ? list(p.devices) : String(p.device)} = ${String(p.status)}`;
     case "assert.device":
       return `assert.device ${String(p.device)}${["state", "status", "hash"].map((k) => (p[k] ? ` ${k}=${String(p[k]).slice(0, 16)}` : "")).join("")}`;
-    case "fleet.start":
-      return `fleet.start ${String(p.count)} devices in ${String(p.model)}${p.slice ? ` slice ${String(p.slice)}` : ""}`;
-    case "fleet.deploy":
-      return `fleet.deploy ${String(p.artifact)} → the fleet`;
-    case "fleet.wait":
-    case "assert.fleet":
-      return `${step.name} ${Object.entries(p).filter(([k]) => k !== "within").map(([k, v]) => `${k} ${String(v)}`).join(", ")}`;
     case "repeat":
       return `repeat ${String(p.times)}×`;
     case "browser.screenshot":
