@@ -78,14 +78,12 @@ export const serverBench: Benchmark = {
       note(`\ncheck: POST /v1/check/<hash>, each connection its own device id, answer 200 {hash} (update available); client: ${clientName(kind)}; ${durationMs / 1000} s per run`);
       await runLoad(kind, check, 8, 1000, tmp.path); // warm-up (JIT, statement cache, device rows)
       const checkRows: string[][] = [];
-      const otarigRps = new Map<number, number>();
       for (const n of clients) {
         const cpu0 = procCpuMs(server.pid);
         const r = await runLoad(kind, check, n, durationMs, tmp.path);
         const cpu1 = procCpuMs(server.pid);
         const rps = (r.requests / r.elapsedMs) * 1000;
         const bad = [...r.badStatus.values()].reduce((s, v) => s + v, 0);
-        otarigRps.set(n, rps);
         checkRows.push([
           String(n),
           fmtInt(rps),
@@ -111,7 +109,7 @@ export const serverBench: Benchmark = {
       );
       note("each run on a freshly started server (same data dir), so its peak RSS (VmHWM) belongs to that run alone");
       const dlRows: string[][] = [];
-      const otarigSmallMBps = new Map<number, number>();
+
       const peakBy = new Map<string, { peak: number; idle: number }>();
       let restarts = 0;
       for (const [label, hash, size] of [
@@ -139,7 +137,6 @@ export const serverBench: Benchmark = {
           const peak = hwm ?? sampled;
           peakBy.set(`${label}/${n}`, { peak, idle: before });
           const rate = mbps(r.bytes, r.elapsedMs);
-          if (size === MiB) otarigSmallMBps.set(n, rate);
           dlRows.push([
             label,
             String(n),
@@ -178,7 +175,7 @@ export const serverBench: Benchmark = {
 
       await server.stop();
       server = undefined;
-      await besideNginx({ kind, dlClient, clients, durationMs, hardLimitMs, tmp: tmp.path, small, smallHash, fw, otarigRps, otarigSmallMBps });
+      await besideNginx({ kind, dlClient, clients, durationMs, hardLimitMs, tmp: tmp.path, small, smallHash, fw });
     } finally {
       if (server) await server.stop();
       tmp.cleanup();
@@ -196,8 +193,6 @@ interface NginxComparison {
   small: string;
   smallHash: string;
   fw: FirmwareCredentials;
-  otarigRps: Map<number, number>;
-  otarigSmallMBps: Map<number, number>;
 }
 
 /**
@@ -211,25 +206,34 @@ async function besideNginx(c: NginxComparison): Promise<void> {
     note(`\nbeside nginx: skipped, nginx is not installed (${NGINX_INSTALL})`);
     return;
   }
-  note(`\nbeside nginx (${binary}, 1 worker process, access log off): the same clients, the same requests; otarig's figures from above`);
+  note(
+    `\nbeside nginx (${binary}, 1 worker process, access log off): the same clients and requests, each figure of otarig ` +
+      "taken right before nginx's, so both see the same load on the machine",
+  );
   const nginx = await startNginx(binary, join(c.tmp, "nginx"), 41000 + (process.pid % 90), { [c.smallHash]: c.small });
+  const ours = await startServerChild(join(c.tmp, "data"), join(c.tmp, "server-nginx-pair.log"));
   try {
+    await runLoad(c.kind, checkRequest(ours.url, c.fw, "0".repeat(64)), 8, 1000, c.tmp); // warm-up, as above
     const rows: string[][] = [];
     for (const n of c.clients) {
-      const check = await runLoad(c.kind, checkRequest(nginx.url, c.fw, "0".repeat(64)), n, c.durationMs, c.tmp);
-      const nginxRps = (check.requests / check.elapsedMs) * 1000;
-      const dl = await runDownloads(c.dlClient, downloadRequest(nginx.url, c.fw, c.smallHash), n, c.durationMs, c.hardLimitMs, c.tmp);
-      const nginxMBps = mbps(dl.bytes, dl.elapsedMs);
-      const ours = c.otarigRps.get(n) ?? 0;
-      const oursDl = c.otarigSmallMBps.get(n) ?? 0;
+      const rps = async (url: string) => {
+        const r = await runLoad(c.kind, checkRequest(url, c.fw, "0".repeat(64)), n, c.durationMs, c.tmp);
+        return (r.requests / r.elapsedMs) * 1000;
+      };
+      const rate = async (url: string) => {
+        const r = await runDownloads(c.dlClient, downloadRequest(url, c.fw, c.smallHash), n, c.durationMs, c.hardLimitMs, c.tmp);
+        return mbps(r.bytes, r.elapsedMs);
+      };
+      const [oursRps, nginxRps] = [await rps(ours.url), await rps(nginx.url)];
+      const [oursDl, nginxDl] = [await rate(ours.url), await rate(nginx.url)];
       rows.push([
         String(n),
-        `${fmtInt(ours)} / ${fmtInt(nginxRps)}`,
-        `${(ours / nginxRps).toFixed(2)}×`,
-        verdict(ours / nginxRps >= CHECK_NGINX_RATIO),
-        `${oursDl.toFixed(0)} / ${nginxMBps.toFixed(0)}`,
-        `${(oursDl / nginxMBps).toFixed(2)}×`,
-        verdict(oursDl / nginxMBps >= DOWNLOAD_NGINX_RATIO),
+        `${fmtInt(oursRps)} / ${fmtInt(nginxRps)}`,
+        `${(oursRps / nginxRps).toFixed(2)}×`,
+        verdict(oursRps / nginxRps >= CHECK_NGINX_RATIO),
+        `${oursDl.toFixed(0)} / ${nginxDl.toFixed(0)}`,
+        `${(oursDl / nginxDl).toFixed(2)}×`,
+        verdict(oursDl / nginxDl >= DOWNLOAD_NGINX_RATIO),
       ]);
     }
     table(
@@ -237,6 +241,7 @@ async function besideNginx(c: NginxComparison): Promise<void> {
       rows,
     );
   } finally {
+    await ours.stop();
     await nginx.stop();
   }
 }
