@@ -10,6 +10,7 @@
 // It exits when stdin closes (its parent is gone), on SIGTERM or SIGINT.
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { realpathSync } from "node:fs";
 
 const START = 0xa0;
 
@@ -118,7 +119,9 @@ async function main(): Promise<void> {
   emit({ event: "ready", tty: values.tty, channels });
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+// Compared by real path: node runs a symlinked entry (a checkout whose node_modules, where the
+// compiled bundle lives, is a link) under its real path.
+if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
   main().catch((err: unknown) => {
     process.stderr.write(`relay-lcus: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
