@@ -68,7 +68,15 @@ export async function consoleCommand(argv: string[]): Promise<number> {
   );
 }
 
-async function runInteractive(s: BoardSession): Promise<void> {
+function runInteractive(s: BoardSession): Promise<void> {
+  return typeRaw("rig console", (bytes) => s.console.write(bytes), s.signal);
+}
+
+/**
+ * A raw terminal typing into a board: keys go to `write` as typed, in order; Ctrl-] (or stdin's
+ * end, or `signal`) ends it. `rig attach` types through a held run the same way.
+ */
+export async function typeRaw(name: string, write: (bytes: Buffer) => Promise<void>, signal: AbortSignal): Promise<void> {
   const stdin = process.stdin;
   stdin.setRawMode(true);
   let writes = Promise.resolve();
@@ -85,15 +93,15 @@ async function runInteractive(s: BoardSession): Promise<void> {
         if (part.length > 0) {
           // One write after the other, so keys arrive in the order typed. A failed write (port
           // away too long) is shown and typing goes on: the console keeps looking for the port.
-          writes = writes.then(() => s.console.write(Buffer.from(part))).catch((err: unknown) => {
-            process.stderr.write(`\r\nrig console: ${err instanceof Error ? err.message : String(err)}\r\n`);
+          writes = writes.then(() => write(Buffer.from(part))).catch((err: unknown) => {
+            process.stderr.write(`\r\n${name}: ${err instanceof Error ? err.message : String(err)}\r\n`);
           });
         }
         if (at >= 0) finish();
       };
       stdin.on("data", onData);
       stdin.on("end", finish);
-      void abortOf(s.signal).then(finish);
+      void abortOf(signal).then(finish);
       stdin.resume();
     });
     await writes;

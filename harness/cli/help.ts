@@ -1,4 +1,4 @@
-import { CONSOLE_HELP, FLASH_HELP, POWER_HELP, RESET_HELP } from "./board-help.ts";
+import { ATTACH_HELP, CONSOLE_HELP, FLASH_HELP, POWER_HELP, RESET_HELP, RESUME_HELP } from "./board-help.ts";
 import { MERGE_HELP, REPORT_HELP } from "./lab-help.ts";
 
 export const HELP = `otarig — hardware-in-the-loop tests for over-the-air firmware updates
@@ -13,6 +13,8 @@ Usage:
   rig reset <rig.yaml> <board>           reset a board (shows the boot)
   rig flash <rig.yaml> <board> <image>   flash an image onto a board
   rig console <rig.yaml> <board>         interactive serial console (Ctrl-] exits), logged
+  rig attach <run dir> <board>           console, --power, --reset on a board of a held run
+  rig resume <run dir>                   let a held run go on to teardown and reports
   rig report <run dir>...                rebuild report.html from a run directory's files
   rig merge <out dir> <shard dir>...     merge the run directories of shards into one
   rig locks [rig.yaml]                   who holds which port and relay channel; stale locks
@@ -34,6 +36,11 @@ Run options:
   --shard i/n         run only shard i of n of the scenarios (deterministic; for CI matrices)
   --durations FILE    with --shard: balance shards by the durations in an earlier result.json
   --raw-secrets       keep <board>.raw in a run whose scenario has secrets (it holds them raw)
+  --pause-on-failure  after a failed step, hold the run as it is (boards powered, consoles
+                      captured, server up, locks held) for rig attach, until Enter, Ctrl-C or
+                      rig resume; needs a terminal (refused in CI)
+  --serve [PORT]      serve the run's report page live on http://127.0.0.1:PORT/ (default: a
+                      free port, printed) while the run goes on; at the end it is the report
 
 Exit codes: 0 all passed, 1 a test failed, 2 scenario or usage error,
             3 infrastructure error, 130 interrupted (Ctrl-C)
@@ -59,6 +66,8 @@ that moment. Exit 0, or 2 when a file is missing or the two files do not belong 
   reset: RESET_HELP,
   flash: FLASH_HELP,
   console: CONSOLE_HELP,
+  attach: ATTACH_HELP,
+  resume: RESUME_HELP,
   report: REPORT_HELP,
   merge: MERGE_HELP,
   doctor: `Usage: rig doctor [rig.yaml]

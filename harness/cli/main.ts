@@ -18,6 +18,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   reset: async () => (await import("./board-commands.ts")).resetCommand,
   flash: async () => (await import("./board-commands.ts")).flashCommand,
   console: async () => (await import("./console.ts")).consoleCommand,
+  attach: async () => (await import("./attach.ts")).attachCommand,
+  resume: async () => (await import("./attach.ts")).resumeCommand,
   report: async () => (await import("./report.ts")).reportCommand,
   merge: async () => (await import("./merge.ts")).mergeCommand,
   raw: async () => (await import("./raw.ts")).rawCommand,

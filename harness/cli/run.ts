@@ -23,6 +23,7 @@ import type { ServerMode } from "../scenario/types.ts";
 import { expandScenarioArgs } from "./files.ts";
 import { HELP } from "./help.ts";
 import { hasDisplay } from "../browser/chromium.ts";
+import { pauseInTerminal, pauseRefusal } from "./pause.ts";
 
 const SERVER_MODES = ["auto", "container", "process", "url"];
 
@@ -39,6 +40,7 @@ const RUN_OPTIONS = {
   shard: { type: "string" },
   durations: { type: "string" },
   "raw-secrets": { type: "boolean", default: false },
+  "pause-on-failure": { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -112,6 +114,8 @@ function parseRunArgs(argv: string[]): RunRequest | number {
   const retries = Number(values.retries);
   if (!Number.isInteger(retries) || retries < 0) return usageError(`--retries must be a whole number, not "${values.retries}"`);
   if (values.headed && !hasDisplay()) return usageError("--headed needs a display (DISPLAY or WAYLAND_DISPLAY is not set)");
+  const refusal = values["pause-on-failure"] ? pauseRefusal() : undefined;
+  if (refusal) return usageError(refusal);
   try {
     return { values, positionals, retries, lockTimeoutMs: parseDuration(values["lock-timeout"]) };
   } catch (err) {
@@ -193,6 +197,7 @@ async function runOne(
     lockTimeoutMs,
     headed: values.headed,
     rawSecrets: values["raw-secrets"],
+    ...(values["pause-on-failure"] ? { pauseOnFailure: pauseInTerminal } : {}),
     ...(values.server ? { serverMode: values.server as ServerMode } : {}),
     onServer: (s) =>
       collector.setServer({ mode: s.mode, url: s.url, ...(s.containerId ? { containerId: s.containerId } : {}), ...(s.image ? { image: s.image } : {}) }),

@@ -35,6 +35,9 @@ export type RunEvent = Stamped &
     | { type: "log"; level: "info" | "warn" | "error"; source: string; message: string }
     | { type: "retry"; path: string; attempt: number; of: number; reason: string }
     | AttachmentEvent
+    // --pause-on-failure: the run held open after a failed step, and how it went on
+    | { type: "pause"; step?: string; socket: string; boards: string[] }
+    | { type: "resume"; by: "terminal" | "rig resume" | "interrupted"; heldMs: number }
     // Attempts of a scenario (--retries): each attempt's verdict; the last one is the run's.
     | { type: "attempt.start"; n: number; of: number }
     | {

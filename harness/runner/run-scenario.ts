@@ -22,6 +22,7 @@ import { watchFatal } from "./fatal-watch.ts";
 import { scenarioSecrets, type Secrets } from "./secrets.ts";
 import { checkStepParams } from "../scenario/step-check.ts";
 import type { StepName } from "../scenario/steps.ts";
+import { holdRun, type PauseHook } from "./hold.ts";
 
 export interface RunOptions {
   scenario: Scenario;
@@ -41,6 +42,8 @@ export interface RunOptions {
   headed?: boolean;
   /** keep <board>.raw even when the scenario has secrets (the board may echo them there) */
   rawSecrets?: boolean;
+  /** --pause-on-failure: after a failed step, hold the run as it is until this hook (the terminal) or `rig resume` says go on */
+  pauseOnFailure?: PauseHook;
 }
 
 export interface RunOutcome {
@@ -178,6 +181,11 @@ async function runAttempt(options: RunOptions, secrets: Secrets): Promise<Attemp
     if (ctx.background.failure !== undefined) throw ctx.background.failure;
   } catch (error) {
     failure = { error, ...(error instanceof StepFailed ? { step: error.path } : {}) };
+    // Held before anything is torn down: boards, consoles, server and locks stay as the failure left them.
+    if (options.pauseOnFailure && session && !options.signal.aborted) {
+      const cause = error instanceof StepFailed ? error.cause : error;
+      await holdRun({ runDir, bus, boards: session.handles, server, step: failure.step, message: messageOf(cause), signal: options.signal, pause: options.pauseOnFailure });
+    }
   } finally {
     await teardown(bus, deferred, session, server, options.keepServer ?? false);
   }

@@ -4,6 +4,7 @@
 // steps and consoles.
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { formatDuration } from "../../core/duration.ts";
 import type { RunEvent } from "../../core/events.ts";
 import { EVENTS_FILE } from "../events-jsonl.ts";
 import type { ReadResult } from "../read-result.ts";
@@ -119,6 +120,8 @@ function markersOf(steps: PageStep[], events: RunEvent[]): PageMarker[] {
     if (e.type === "console.gap") markers.push({ t: e.t, kind: "gap", board: e.board, label: e.message });
     else if (e.type === "retry") markers.push({ t: e.t, kind: "retry", label: `retry ${e.path} ${e.attempt}/${e.of}: ${e.reason}` });
     else if (e.type === "log" && e.source.startsWith("fault")) markers.push({ t: e.t, kind: "fault", label: `${e.source}: ${e.message}` });
+    else if (e.type === "pause") markers.push({ t: e.t, kind: "pause", label: `held for rig attach after step ${e.step ?? "?"} failed (--pause-on-failure)` });
+    else if (e.type === "resume") markers.push({ t: e.t, kind: "pause", label: `resumed (${e.by}) after ${formatDuration(e.heldMs)} held` });
   }
   return markers.sort((a, b) => a.t - b.t);
 }

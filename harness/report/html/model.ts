@@ -21,7 +21,7 @@ export interface PageConsole {
   gaps: number[];
 }
 
-export type MarkerKind = "power" | "reset" | "flash" | "fault" | "gap" | "retry" | "server";
+export type MarkerKind = "power" | "reset" | "flash" | "fault" | "gap" | "retry" | "server" | "pause";
 
 export interface PageMarker {
   t: number;
