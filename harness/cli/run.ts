@@ -8,7 +8,8 @@ import { EXIT_CODES, ScenarioError } from "../core/errors.ts";
 import { EventBus } from "../core/events.ts";
 import { writeResultJson } from "../report/json.ts";
 import { writeJunit } from "../report/junit.ts";
-import { writeHtml } from "../report/html.ts";
+import { REPORT_FILE, writeHtml } from "../report/html.ts";
+import { startLiveServer, type LiveServer } from "../report/live/live-server.ts";
 import { ResultCollector, type RunResult } from "../report/result.ts";
 import { RunLogWriter } from "../report/run-log.ts";
 import { EventsJsonlWriter } from "../report/events-jsonl.ts";
@@ -41,6 +42,7 @@ const RUN_OPTIONS = {
   durations: { type: "string" },
   "raw-secrets": { type: "boolean", default: false },
   "pause-on-failure": { type: "boolean", default: false },
+  serve: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -52,6 +54,8 @@ interface RunRequest {
   positionals: string[];
   retries: number;
   lockTimeoutMs: number;
+  /** --serve: the port of the live page (0: any free one) */
+  servePort?: number;
 }
 
 type Scenarios = Array<LoadedScenario & { name: string; file: string }>;
@@ -78,17 +82,24 @@ export async function runCommand(argv: string[]): Promise<number> {
   const base = values.out ?? join("runs", suite ? `${stamp}-suite` : `${stamp}-${safeName(scenarios[0]!.scenario.name)}`);
   const terminal = new TerminalReporter({ showConsole: values.console, ...(values["no-color"] ? { color: false } : {}) });
 
+  const live = await serveLive(request.servePort, base);
+  if (typeof live === "number") return live;
+
   const interrupt = interruptOnSignals();
   const results: RunResult[] = [];
   try {
     for (const item of scenarios) {
       if (interrupt.signal.aborted) break;
       const runDir = suite ? join(base, safeName(item.scenario.name)) : base;
-      results.push(await runOne(item, runDir, request, interrupt.signal, terminal, shard.info));
+      results.push(await runOne(item, runDir, request, interrupt.signal, { terminal, ...(live ? { live } : {}) }, shard.info));
     }
-    if (suite) writeSuiteReports(base, results, interrupt.signal.aborted, shard.info);
+    if (suite) {
+      writeSuiteReports(base, results, interrupt.signal.aborted, shard.info);
+      live?.written(join(base, REPORT_FILE));
+    }
   } finally {
     interrupt.dispose();
+    await live?.close();
   }
   terminal.summary(results);
   if (interrupt.signal.aborted) return EXIT_CODES.interrupted;
@@ -98,7 +109,7 @@ export async function runCommand(argv: string[]): Promise<number> {
 function parseRunArgs(argv: string[]): RunRequest | number {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv[0] === "run" ? argv.slice(1) : argv, allowPositionals: true, options: RUN_OPTIONS });
+    parsed = parseArgs({ args: withServePort(argv[0] === "run" ? argv.slice(1) : argv), allowPositionals: true, options: RUN_OPTIONS });
   } catch (err) {
     return usageError((err as Error).message);
   }
@@ -116,11 +127,33 @@ function parseRunArgs(argv: string[]): RunRequest | number {
   if (values.headed && !hasDisplay()) return usageError("--headed needs a display (DISPLAY or WAYLAND_DISPLAY is not set)");
   const refusal = values["pause-on-failure"] ? pauseRefusal() : undefined;
   if (refusal) return usageError(refusal);
+  const servePort = values.serve === undefined ? undefined : values.serve === "" ? 0 : Number(values.serve);
+  if (servePort !== undefined && !(Number.isInteger(servePort) && servePort >= 0 && servePort <= 65535)) {
+    return usageError(`--serve takes a port number (1-65535), not "${values.serve}"`);
+  }
   try {
-    return { values, positionals, retries, lockTimeoutMs: parseDuration(values["lock-timeout"]) };
+    return { values, positionals, retries, lockTimeoutMs: parseDuration(values["lock-timeout"]), ...(servePort !== undefined ? { servePort } : {}) };
   } catch (err) {
     return usageError(`--lock-timeout: ${(err as Error).message}`);
   }
+}
+
+/** `--serve` takes an optional port: `--serve 8080` and `--serve=8080`, or `--serve` alone (any free port). */
+function withServePort(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (arg !== "--serve") {
+      out.push(arg);
+    } else if (next !== undefined && /^\d+$/.test(next)) {
+      out.push(`--serve=${next}`);
+      i++;
+    } else {
+      out.push("--serve=");
+    }
+  }
+  return out;
 }
 
 /** Every scenario is loaded before anything runs: a typo anywhere touches no hardware. */
@@ -174,7 +207,7 @@ async function runOne(
   runDir: string,
   { values, retries, lockTimeoutMs }: RunRequest,
   signal: AbortSignal,
-  terminal: TerminalReporter,
+  { terminal, live }: { terminal: TerminalReporter; live?: LiveServer },
   shard: ShardChoice<unknown>["info"],
 ): Promise<RunResult> {
   mkdirSync(runDir, { recursive: true });
@@ -187,6 +220,7 @@ async function runOne(
   bus.subscribe(runLog.listener);
   bus.subscribe(eventsLog.listener);
   bus.subscribe(terminal.listener);
+  if (live) bus.subscribe(live.beginRun({ runDir, scenario: item.scenario.name, boards: item.scenario.boards, result: () => collector.result }));
   await runScenario({
     ...item,
     runDir,
@@ -206,8 +240,23 @@ async function runOne(
   await eventsLog.close();
   writeResultJson(collector.result);
   writeJunit(join(runDir, "junit.xml"), [collector.result]);
-  writeHtml(join(runDir, "report.html"), [collector.result]);
+  writeHtml(join(runDir, REPORT_FILE), [collector.result]);
+  live?.written(join(runDir, REPORT_FILE));
   return collector.result;
+}
+
+/** --serve: the live page's server, its address printed; a port that is taken is a usage error. */
+async function serveLive(port: number | undefined, root: string): Promise<LiveServer | undefined | number> {
+  if (port === undefined) return undefined;
+  mkdirSync(root, { recursive: true });
+  try {
+    const live = await startLiveServer({ port, root });
+    process.stdout.write(`live report: ${live.url} (until rig exits)\n`);
+    return live;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return usageError(`--serve: cannot listen on 127.0.0.1:${port}: ${e.code === "EADDRINUSE" ? "the port is taken" : e.message}`);
+  }
 }
 
 /** A directory run's own result.json, junit.xml (a testcase per scenario) and suite page. */
