@@ -55,8 +55,19 @@ const requestSchema = z.discriminatedUnion("op", [
 ]);
 const inputSchema = z.union([z.object({ input: z.string() }), z.object({ line: z.string() })]);
 
-/** Holds the run until the terminal, `rig resume` or the run's signal says go on; leaves nothing behind. */
+/**
+ * Holds the run until the terminal, `rig resume` or the run's signal says go on; leaves nothing
+ * behind. A hold that cannot be set up (the socket) is said, and the run goes on to its teardown.
+ */
 export async function holdRun(o: HoldOptions): Promise<void> {
+  try {
+    await hold(o);
+  } catch (err) {
+    o.bus.emit({ type: "log", level: "error", source: "pause", message: `could not hold the run open: ${(err as Error).message ?? String(err)}; tearing down` });
+  }
+}
+
+async function hold(o: HoldOptions): Promise<void> {
   const started = o.bus.now();
   const ended = new AbortController();
   let resumedBy: "terminal" | "rig resume" | "interrupted" = "terminal";
@@ -75,7 +86,10 @@ export async function holdRun(o: HoldOptions): Promise<void> {
   try {
     await listenPrivately(server, address);
     const key = o.server?.credentials.apiKey;
-    if (key) writeFileSync(secretFile, `${key.secret}\n`, { mode: 0o600 });
+    if (key) {
+      rmSync(secretFile, { force: true }); // "wx" below: created now, with this mode, never an old file's
+      writeFileSync(secretFile, `${key.secret}\n`, { mode: 0o600, flag: "wx" });
+    }
     o.bus.emit({ type: "pause", ...(o.step ? { step: o.step } : {}), socket: join(o.runDir, HOLD_SOCKET), boards: [...o.boards.keys()] });
     const info: HoldInfo = {
       runDir: o.runDir,
