@@ -3,7 +3,7 @@
 // (the moment the run's own terminal prints it, --console), while the run still goes on; the
 // steps fill in as they happen; at the end the page becomes the finished report; the server
 // goes with the run.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -71,6 +71,8 @@ describe("rig run --serve", () => {
     // The run's files are served beside the page; nothing outside its directory is.
     expect(await rawGet(port, "/dut.log")).toBe(200);
     expect(await rawGet(port, "/%2e%2e/%2e%2e/etc/passwd")).toBe(404);
+    writeFileSync(join(dir, "portal-secret"), "not for the page\n"); // as a held run keeps it
+    expect(await rawGet(port, "/portal-secret")).toBe(404);
 
     // At the end the page loads the finished report.
     await page.waitForFunction(`document.querySelector("#verdict")?.textContent === "passed"`, null, { timeout: 60_000 });

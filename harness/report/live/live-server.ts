@@ -47,6 +47,17 @@ const TYPES: Record<string, string> = {
   ".css": "text/css",
   ".js": "text/javascript",
 };
+/** Folders of a run that are not the report's: the server's data (keys), the virtual boards' flash and PTY links. */
+const PRIVATE_DIRS = new Set(["server-data", "virtual"]);
+
+/**
+ * What the page links to (logs, results, traces, screenshots), nothing else: anyone on this host
+ * can reach 127.0.0.1, and a held run keeps its portal secret (no extension) in the same folder.
+ */
+function servable(root: string, file: string): boolean {
+  return TYPES[extname(file)] !== undefined && !relative(root, file).split(sep).some((part) => PRIVATE_DIRS.has(part));
+}
+
 /** A comment line now and then keeps idle proxies and browsers from dropping the stream. */
 const HEARTBEAT_MS = 15_000;
 
@@ -75,7 +86,7 @@ export async function startLiveServer(options: { port: number; root: string }): 
     const target = resolve(root, `.${path}`);
     if (target !== root && !target.startsWith(root + sep)) return void res.writeHead(404).end();
     if (path.endsWith("/")) return page(target, res);
-    if (existsSync(target) && statSync(target).isFile()) return file(target, res);
+    if (servable(root, target) && existsSync(target) && statSync(target).isFile()) return file(target, res);
     res.writeHead(404, { "content-type": "text/plain" }).end(`not found: ${path}\n`);
   }
 
