@@ -84,6 +84,23 @@ describe("rig run --serve", () => {
     await expect(rawGet(port, "/")).rejects.toThrow(/ECONNREFUSED/);
   }, 120_000);
 
+  it("with several scenarios, / follows the one that runs and a finished one keeps its report at /<scenario>/", async () => {
+    const dir = join(tmp, "suite");
+    const first = join(ROOT, "test/cli/fixtures/never-matches.yaml");
+    const child = rig([first, FIXTURE, "--serve", "--out", dir], { env: { XDG_CACHE_HOME: join(tmp, "cache") } });
+    let output = "";
+    child.all!.on("data", (chunk: Buffer) => void (output += chunk.toString()));
+    await waitForOutput(child, /▶ live-page/, "the second scenario's start", 90_000);
+    const port = Number(/live report: http:\/\/127\.0\.0\.1:(\d+)\//.exec(output)![1]);
+    const root = await fetch(`http://127.0.0.1:${port}/`, { redirect: "manual" });
+    expect(root.status).toBe(302);
+    expect(root.headers.get("location")).toBe("/live-page/");
+    expect(await (await fetch(`http://127.0.0.1:${port}/live-page/`)).text()).toContain(`id="verdict">running<`);
+    expect(await (await fetch(`http://127.0.0.1:${port}/never-matches/`)).text()).toContain(`id="verdict">failed (test failure)<`);
+    const r = await child;
+    expect(r.exitCode, r.all).toBe(1);
+  }, 150_000);
+
   it("a port that is not a port: exit 2 before anything runs", async () => {
     const dir = join(tmp, "bad");
     const r = await rig([FIXTURE, "--serve", "99999", "--out", dir]);
