@@ -130,6 +130,7 @@ async function consoleThrough(link: Link): Promise<number> {
   } else {
     const prompt = link.prompt !== undefined ? new RegExp(link.prompt) : undefined;
     const input = createInterface({ input: process.stdin, crlfDelay: Infinity });
+    void link.closed.then(() => input.close()); // the run resumed: stop reading, whatever stdin does
     for await (const line of input) {
       if (gone.signal.aborted) break;
       const from = watch.seen();

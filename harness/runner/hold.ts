@@ -47,6 +47,9 @@ export interface HoldOptions {
 /** How long a power cycle through `rig attach --power cycle` keeps the board off. */
 const ATTACH_CYCLE_OFF_MS = 1000;
 
+/** How long attached clients get to hang up once the hold ends. */
+const CLIENT_GRACE_MS = 1000;
+
 const requestSchema = z.discriminatedUnion("op", [
   z.object({ op: z.literal("console"), board: z.string() }),
   z.object({ op: z.literal("power"), board: z.string(), action: z.enum(["on", "off", "cycle"]) }),
@@ -113,8 +116,10 @@ async function hold(o: HoldOptions): Promise<void> {
   } finally {
     endHold(resumedBy);
     for (const s of sockets) s.end(encodeLine({ closed: `the run resumed (${resumedBy}); tearing down` }));
+    // An attached client that does not hang up is cut off after a moment: teardown does not wait on it.
+    const cutOff = setTimeout(() => sockets.forEach((s) => s.destroy()), CLIENT_GRACE_MS);
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const s of sockets) s.destroy();
+    clearTimeout(cutOff);
     rmSync(address, { force: true });
     rmSync(secretFile, { force: true });
   }

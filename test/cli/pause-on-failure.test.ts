@@ -7,7 +7,7 @@ import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
-import { FIXTURES, ROOT, processesMentioning, readJson, rig, tempDir } from "./helpers.ts";
+import { FIXTURES, ROOT, processesMentioning, readJson, rig, tempDir, waitForOutput } from "./helpers.ts";
 
 const SCENARIO = join(FIXTURES, "pause-on-failure.yaml");
 const BANNER = /boot: slot=A version=1\.0\.0 sha256=[0-9a-f]{64}/;
@@ -87,10 +87,18 @@ describe("rig run --pause-on-failure", () => {
     expect(wrong.exitCode, wrong.all).toBe(2);
     expect(wrong.stderr).toContain(`this run holds no board "dutt", did you mean "dut"? (it holds: dut)`);
 
+    // An attached console left open when the run resumes is told, and ends.
+    const lingering = rig(["attach", dir, "dut"], { env });
+    lingering.stdin!.write("status\n");
+    await waitForOutput(lingering, STATUS, "the lingering console's answer", 30_000);
+
     const resume = await rig(["resume", dir], { env });
     expect(resume.exitCode, resume.all).toBe(0);
     const r = await held.child;
     expect(r.exitCode, r.all).toBe(1); // the verdict is the failure's, not "interrupted"
+    const l = await lingering;
+    expect(l.exitCode, l.all).toBe(0);
+    expect(l.stderr).toContain("the run resumed (rig resume); tearing down");
 
     const result = readJson(join(dir, "result.json"));
     expect(result.status).toBe("failed");
