@@ -71,6 +71,14 @@ describe("rig run --pause-on-failure", () => {
     expect(a.exitCode, a.all).toBe(0);
     expect(a.stdout).toMatch(STATUS);
 
+    // The same on a terminal: raw keys through the held run, Ctrl-] leaves.
+    const tty = rigInTerminal(["attach", dir, "dut"], env);
+    await tty.waitFor(/Ctrl-\] leaves/, "the attached console's greeting", 30_000);
+    tty.child.stdin!.write("status\r"); // Enter on a raw terminal is CR
+    await tty.waitFor(STATUS, "the board's answer on the attached terminal", 30_000);
+    tty.child.stdin!.write("\x1d");
+    expect((await tty.child).exitCode, tty.screen()).toBe(0);
+
     // The console capture goes on while held: the answer is in the run's own log.
     expect(readFileSync(join(dir, "dut.log"), "utf8")).toMatch(STATUS);
 
