@@ -2,6 +2,9 @@
 // against these; the runner implements each name (harness/runner/steps/). Adding a step means
 // a schema here, an implementation there, and a line in the README's step table.
 import { z } from "zod";
+import { DEPLOYMENT_STATUSES, DEPLOYMENT_STATUS_ALIASES, DEVICE_STATES, DEVICE_STATE_ALIASES } from "../ota/states.ts";
+
+const keysOf = <T extends object>(o: T) => Object.keys(o) as (keyof T & string)[];
 
 /** A duration as written in YAML: "20s", "500ms", "2m", or a number of seconds. */
 export const duration = z.union([z.string(), z.number().nonnegative()]);
@@ -143,12 +146,17 @@ export const stepSchemas = {
     /** one device, or `devices` for several (each must reach the status) */
     device: text.optional(),
     devices: z.array(text).min(1).optional(),
-    status: z.enum(["processing", "success", "failed"]),
+    status: z
+      .enum([...DEPLOYMENT_STATUSES, ...keysOf(DEPLOYMENT_STATUS_ALIASES)])
+      .describe("the deployment's status for each device (the seeds' words): processing, success (the device confirmed the image), failed; failure is read as failed"),
     within: duration.optional(),
   }),
   "assert.device": z.strictObject({
     device: text,
-    state: z.enum(["downloading", "installing", "rebooting", "success", "failure"]).optional(),
+    state: z
+      .enum([...DEVICE_STATES, ...keysOf(DEVICE_STATE_ALIASES)])
+      .optional()
+      .describe("the device's last reported state: downloading, installing, rebooting, trial (booted, not confirmed), success (confirmed), failure; failed is read as failure"),
     status: z.enum(["registered", "enabled", "activated", "expired", "disabled"]).optional(),
     hash: text.optional(),
     within: duration.optional(),
