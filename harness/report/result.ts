@@ -8,6 +8,8 @@ export interface StepResult {
   name: string;
   label: string;
   board?: string;
+  /** the step's `file:line:col` in the scenario */
+  at?: string;
   status: StepStatus;
   startedMs: number;
   durationMs: number;
@@ -24,6 +26,8 @@ export interface RunResult {
   exitCode?: number;
   failureClass?: FailureClass;
   failedStep?: string;
+  /** the failed step's `file:line:col` */
+  failedAt?: string;
   message?: string;
   startedAt: string;
   durationMs: number;
@@ -105,6 +109,7 @@ export class ResultCollector {
           name: e.name,
           label: e.label,
           ...(e.board ? { board: e.board } : {}),
+          ...(e.at ? { at: e.at } : {}),
           status: e.status,
           startedMs: start?.t ?? e.t - e.durationMs,
           durationMs: e.durationMs,
@@ -146,6 +151,7 @@ export class ResultCollector {
         r.durationMs = e.durationMs;
         if (e.failureClass) r.failureClass = e.failureClass;
         if (e.failedStep) r.failedStep = e.failedStep;
+        if (e.failedAt) r.failedAt = e.failedAt;
         if (e.message) r.message = e.message;
         break;
     }
