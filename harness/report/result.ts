@@ -1,5 +1,6 @@
 // Folds a run's events into the result model that result.json, junit.xml and the summary print.
-import type { FailureClass } from "../core/errors.ts";
+import { basename } from "node:path";
+import { EXIT_CODES, type FailureClass } from "../core/errors.ts";
 import type { EventOf, RunEvent, RunStatus, StepStatus } from "../core/events.ts";
 import type { BoardInfo, RunEnvironment } from "./run-info.ts";
 
@@ -71,6 +72,29 @@ export interface ServerInfo {
 }
 
 const TAIL = 20;
+
+/**
+ * The result of a scenario file that did not load: nothing ran, so it has no steps and no run
+ * directory of its own; it is reported (junit.xml, the suite page) so a CI run shows why.
+ */
+export function invalidFileResult(file: string, errors: string[], failedAt: string | undefined, reportDir: string): RunResult {
+  return {
+    scenario: basename(file).replace(/\.ya?ml$/, ""),
+    file,
+    runDir: reportDir,
+    boards: [],
+    status: "failed",
+    exitCode: EXIT_CODES.scenario,
+    failureClass: "scenario",
+    ...(failedAt ? { failedAt } : {}),
+    message: `${errors.join("\n")}\n(this file did not load, so nothing was run)`,
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    steps: [],
+    retries: [],
+    consoleTail: {},
+  };
+}
 
 export class ResultCollector {
   readonly result: RunResult;
