@@ -328,6 +328,33 @@ describe("profile errors", () => {
   });
 });
 
+describe("YAML syntax errors name the opener of what is not closed", () => {
+  it("an unclosed { is reported where the parser gives up, and where it was opened", async () => {
+    const text = scenario("  - flash: { board: dut, image: a.bin\n  - power: { board: dut, action: on }\n  - reset: { board: dut }\n");
+    const errors = await scenarioErrors(text);
+    const opened = where(text, "{ board: dut, image");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(new RegExp(`end with a \\} \\(the "\\{" opened at ${opened.line}:${opened.col} is not closed\\)$`));
+    expect(errors[0]!.position!.line).toBeGreaterThan(opened.line);
+  });
+
+  it("an unclosed [ and an unclosed quote", async () => {
+    const seq = scenario('  - vendor.register: { model: m, devices: ["a", "b" }\n  - reset: { board: dut }\n');
+    const [s1] = await scenarioErrors(seq);
+    const bracket = where(seq, '["a"');
+    expect(s1!.message).toContain(`(the "[" opened at ${bracket.line}:${bracket.col} is not closed)`);
+    const quote = scenario('  - console.send: { board: dut, line: "hello }\n  - reset: { board: dut }\n');
+    const [q1] = await scenarioErrors(quote);
+    const q = where(quote, '"hello');
+    expect(q1!.message).toContain(`(the " quote opened at ${q.line}:${q.col} is not closed)`);
+  });
+
+  it("says nothing of openers when every bracket is closed", async () => {
+    const [e] = await scenarioErrors(scenario("  - reset: { board: dut }\n   bad: indent\n"));
+    expect(e!.message).not.toContain("opened at");
+  });
+});
+
 describe("odd files", () => {
   it("an empty file and a file that is a list", async () => {
     const [empty] = await scenarioErrors("");
