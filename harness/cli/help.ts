@@ -18,6 +18,7 @@ Usage:
   rig locks [rig.yaml]                   who holds which port and relay channel; stale locks
   rig raw <board.log>:<line>             that log line's bytes in <board>.raw (offset, hex dump)
   rig help <command>                     options of one command
+  rig help steps | step <name>           every scenario step and its parameters, or one
 
 Run options:
   --out DIR           run directory (default runs/<UTC time>-<scenario>/; for several

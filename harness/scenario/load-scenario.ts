@@ -26,7 +26,7 @@ import { checkReferences } from "./check-refs.ts";
 import { checkNamedFiles, PATH_PARAMS } from "./check-files.ts";
 import { readRigOverride } from "./rig-override.ts";
 import { RESERVED_NAMES } from "./interpolate.ts";
-import { didYouMean } from "./suggest.ts";
+import { didYouMean, unknownStepHint } from "./suggest.ts";
 import { errorsOf, isRecord, readYamlSource, throwIfErrors } from "./yaml-source.ts";
 import type { Path, YamlSource } from "./yaml-source.ts";
 
@@ -241,7 +241,7 @@ function readStep(src: YamlSource, item: unknown, p: Path, errors: ScenarioError
     const message =
       actions.length > 0
         ? `unknown key "${k}" beside step "${actions[0]}"${didYouMean(k, COMMON)} (only name and timeout go here; parameters go inside ${actions[0]}: {…})`
-        : `unknown step "${k}"${didYouMean(k, [...ACTIONS, ...COMMON])}`;
+        : `unknown step "${k}"${unknownStepHint(k, ACTIONS, COMMON)}`;
     errors.push(new ScenarioError(message, src.pos([...p, k], "key")));
   }
   if (actions.length > 1) {
