@@ -1,6 +1,7 @@
 // Every step a scenario may use, with the schema of its parameters. The loader validates
 // against these; the runner implements each name (harness/runner/steps/). Adding a step means
-// a schema here, an implementation there, and a line in docs/scenarios.md's step table.
+// a schema here, an implementation there, and a line in docs/scenarios.md's step table. The
+// `.describe()` texts are what `rig help steps` (harness/cli/help-steps.ts) prints.
 import { z } from "zod";
 import { DEPLOYMENT_STATUSES, DEPLOYMENT_STATUS_ALIASES, DEVICE_STATES, DEVICE_STATE_ALIASES } from "../ota/states.ts";
 
