@@ -6,7 +6,7 @@ export const HELP = `otarig — hardware-in-the-loop tests for over-the-air firm
 Usage:
   rig <scenario.yaml|dir>... [options]   run scenarios (same as "rig run")
   rig run <scenario.yaml|dir>... [options]
-  rig validate <file>...                 check scenario, rig and profile files; touches nothing
+  rig validate <file|dir>...             check scenario, rig and profile files; touches nothing
   rig list [dir]                         list the scenarios under dir (default: scenarios/)
   rig doctor [rig.yaml]                  check this machine (and a rig's ports, relays, flashers, network)
   rig power <rig.yaml> <board> on|off|cycle   switch a board's power (shows the boot)
@@ -20,6 +20,7 @@ Usage:
   rig locks [rig.yaml]                   who holds which port and relay channel; stale locks
   rig raw <board.log>:<line>             that log line's bytes in <board>.raw (offset, hex dump)
   rig help <command>                     options of one command
+  rig help steps | step <name>           every scenario step and its parameters, or one
 
 Run options:
   --out DIR           run directory (default runs/<UTC time>-<scenario>/; for several
@@ -48,11 +49,13 @@ Exit codes: 0 all passed, 1 a test failed, 2 scenario or usage error,
 
 const COMMAND_HELP: Record<string, string> = {
   run: HELP,
-  validate: `Usage: rig validate <file>...
+  validate: `Usage: rig validate <file|dir>...
 
-Checks scenario, rig and board profile files (the kind is detected from the content):
-YAML syntax, keys, types, step names, durations, regexes, board and relay references,
-variables. Prints every error as file:line:col: message. Starts nothing, opens no port.
+Checks scenario, rig and board profile files (the kind is detected from the content; a
+directory means the *.yaml files in it): YAML syntax, keys, types, step names, durations,
+regexes, board and relay references, variables, and that the files a scenario names exist
+(images to flash, files to upload, its rig and profiles): all a run would reject before
+touching anything. Prints every error as file:line:col: message. Starts nothing, opens no port.
 Exit 0 when all files are valid, 2 otherwise.
 `,
   raw: `Usage: rig raw <run dir>/<board>.log:<line> [--bytes N]

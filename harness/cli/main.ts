@@ -38,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === "-h" || first === "--help" || first === "help") {
     const topic = first === "help" ? rest[0] : undefined;
+    if (topic === "steps" || topic === "step") return (await import("./help-steps.ts")).helpStepsCommand(topic, rest.slice(1));
     process.stdout.write(topic ? commandHelp(topic) : HELP);
     return first === undefined ? EXIT_CODES.scenario : EXIT_CODES.pass;
   }

@@ -1,16 +1,16 @@
 // rig run: load every scenario first (a typo anywhere touches no hardware), then run them in
 // sequence, each in its own run directory, with one JUnit file over all of them.
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseDuration } from "../core/duration.ts";
-import { EXIT_CODES, ScenarioError } from "../core/errors.ts";
+import { EXIT_CODES, formatPosition, ScenarioError, ScenarioErrors } from "../core/errors.ts";
 import { EventBus } from "../core/events.ts";
 import { writeResultJson } from "../report/json.ts";
 import { writeJunit } from "../report/junit.ts";
 import { REPORT_FILE, writeHtml } from "../report/html.ts";
 import { startLiveServer, type LiveServer } from "../report/live/live-server.ts";
-import { ResultCollector, type RunResult } from "../report/result.ts";
+import { invalidFileResult, ResultCollector, type RunResult } from "../report/result.ts";
 import { RunLogWriter } from "../report/run-log.ts";
 import { EventsJsonlWriter } from "../report/events-jsonl.ts";
 import { describeBoards, runEnvironment } from "../report/run-info.ts";
@@ -21,6 +21,7 @@ import { TerminalReporter } from "../report/terminal.ts";
 import { runScenario } from "../runner/run-scenario.ts";
 import { loadScenario, type LoadedScenario } from "../scenario/load-scenario.ts";
 import type { ServerMode } from "../scenario/types.ts";
+import { displayPath } from "../scenario/yaml-source.ts";
 import { expandScenarioArgs } from "./files.ts";
 import { HELP } from "./help.ts";
 import { hasDisplay } from "../browser/chromium.ts";
@@ -67,6 +68,7 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   const loaded = await loadAll(request);
   if (typeof loaded === "number") return loaded;
+  if ("invalid" in loaded) return reportInvalid(loaded, request);
   let shard: ShardChoice<Scenarios[number]>;
   try {
     shard = chooseShard(loaded, values.shard, values.durations);
@@ -77,7 +79,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const scenarios = shard.info ? shard.items : loaded;
   if (shard.info) process.stdout.write(`shard ${shard.info.index}/${shard.info.total}: ${shard.info.scenarios.join(", ") || "no scenarios"}\n`);
 
-  const stamp = new Date().toISOString().replace(/[:.]/g, "-").replace(/-\d{3}Z$/, "Z");
+  const stamp = runStamp();
   const suite = scenarios.length > 1 || shard.info !== undefined;
   const base = values.out ?? join("runs", suite ? `${stamp}-suite` : `${stamp}-${safeName(scenarios[0]!.scenario.name)}`);
   const terminal = new TerminalReporter({ showConsole: values.console, ...(values["no-color"] ? { color: false } : {}) });
@@ -156,24 +158,50 @@ function withServePort(argv: string[]): string[] {
   return out;
 }
 
+/** Files that did not load, each with its errors; `suite` when several files were asked for. */
+interface InvalidFiles {
+  invalid: Array<{ file: string; error: ScenarioError }>;
+  suite: boolean;
+}
+
 /** Every scenario is loaded before anything runs: a typo anywhere touches no hardware. */
-async function loadAll({ values, positionals }: RunRequest): Promise<Scenarios | number> {
+async function loadAll({ values, positionals }: RunRequest): Promise<Scenarios | InvalidFiles | number> {
   const files = expandScenarioArgs(positionals);
   if (files.length === 0) return usageError(`no scenario files (*.yaml) in ${positionals.join(", ")}`);
   const loaded: Scenarios = [];
-  const errors: string[] = [];
+  const invalid: InvalidFiles["invalid"] = [];
   for (const file of files) {
     try {
       const l = await loadScenario(file, values.rig !== undefined ? { rig: values.rig } : {});
       loaded.push({ ...l, name: l.scenario.name, file: l.scenario.file });
     } catch (err) {
       if (!(err instanceof ScenarioError)) throw err;
-      errors.push(err.toString());
+      invalid.push({ file, error: err });
     }
   }
-  if (errors.length === 0) return loaded;
-  process.stderr.write([...new Set(errors)].join("\n") + "\n"); // one bad --rig is said once, not per scenario
-  process.stderr.write(`rig: ${errors.length} file(s) with errors; nothing was run\n`);
+  if (invalid.length === 0) return loaded;
+  return { invalid, suite: files.length > 1 || values.shard !== undefined };
+}
+
+/**
+ * Nothing runs when a file is invalid. Each error is said on stderr (a bad --rig once, not per
+ * scenario); a suite still writes junit.xml and its page, an error testcase per invalid file, so
+ * a CI job shows why it ran nothing.
+ */
+function reportInvalid({ invalid, suite }: InvalidFiles, { values }: RunRequest): number {
+  const errors = invalid.map((i) => i.error.toString());
+  process.stderr.write([...new Set(errors)].join("\n") + "\n");
+  process.stderr.write(`rig: ${invalid.length} file(s) with errors; nothing was run\n`);
+  if (!suite) return EXIT_CODES.scenario;
+  const base = values.out ?? join("runs", `${runStamp()}-suite`);
+  mkdirSync(base, { recursive: true });
+  const results = invalid.map(({ file, error }) => {
+    const all = error instanceof ScenarioErrors ? error.errors : [error];
+    return invalidFileResult(displayPath(resolve(file)), all.map(String), error.position && formatPosition(error.position), base);
+  });
+  writeJunit(join(base, "junit.xml"), results);
+  writeHtml(join(base, "report.html"), results);
+  process.stderr.write(`rig: reports in ${base} (junit.xml, report.html)\n`);
   return EXIT_CODES.scenario;
 }
 
@@ -270,6 +298,11 @@ function writeSuiteReports(base: string, results: RunResult[], interrupted: bool
 }
 
 export { worstExitCode };
+
+/** The time a run directory is named by: 2026-12-04T17-55-12Z. */
+function runStamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, "-").replace(/-\d{3}Z$/, "Z");
+}
 
 function safeName(name: string): string {
   return name.replace(/[^\w.-]+/g, "_");

@@ -14,13 +14,15 @@ interface Stamped {
 export type RunEvent = Stamped &
   (
     | { type: "run.start"; scenario: string; file: string; runDir: string; boards: string[] }
-    | { type: "step.start"; path: string; name: string; label: string; board?: string }
+    /** `at`: the step's `file:line:col` in the scenario */
+    | { type: "step.start"; path: string; name: string; label: string; board?: string; at?: string }
     | {
         type: "step.end";
         path: string;
         name: string;
         label: string;
         board?: string;
+        at?: string;
         status: StepStatus;
         durationMs: number;
         error?: { failureClass: FailureClass; message: string; consoleTail?: string[] };
@@ -58,6 +60,8 @@ export type RunEvent = Stamped &
         durationMs: number;
         exitCode: number;
         failedStep?: string;
+        /** the failed step's `file:line:col` */
+        failedAt?: string;
         message?: string;
       }
   );

@@ -39,7 +39,7 @@ ${failed || (r.status !== "passed" && !data.live) ? `<h3>the board's lines aroun
 function failure(r: ReadResult, data: PageData): string {
   if (r.status === "passed" || data.live) return "";
   const step = data.steps.find((s) => s.status === "failed");
-  const where = step ? `<p class="where">in step <a href="#" class="jump" data-step="${esc(step.path)}">${esc(step.path)} ${esc(step.label)}</a></p>` : "";
+  const where = step ? `<p class="where">in step <a href="#" class="jump" data-step="${esc(step.path)}">${esc(step.path)} ${esc(step.label)}</a>${r.failedAt ? ` at <code class="at">${esc(r.failedAt)}</code>` : ""}</p>` : "";
   const hash = hashFailureOf(step);
   const hashes = hash
     ? (() => {
