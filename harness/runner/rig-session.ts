@@ -10,6 +10,7 @@ import { CommandFlasher } from "../board/flash/command-flasher.ts";
 import { chooseLockDir } from "../board/lock/lock-dir.ts";
 import { boardLockKeys, relaySwitchKey } from "../board/lock/lock-keys.ts";
 import { acquireAll, withShortLock } from "../board/lock/lock-set.ts";
+import { leftBehindGroups } from "../core/child-registry.ts";
 import { createRelay, powerFor, resetFor, type Relay } from "../board/power/relays.ts";
 import { DtrRtsReset } from "../board/reset/dtr-rts.ts";
 import { CommandReset } from "../board/reset/command-reset.ts";
@@ -113,7 +114,14 @@ async function acquireLocks(
     onTakeover: (holder, why) => bus.emit({ type: "log", level: "warn", source: "lock", message: `took over a stale lock of ${holder}: ${why}` }),
   });
   bus.emit({ type: "log", level: "info", source: "lock", message: `locked in ${dir}: ${locks.keys.map((k) => k.key).join(", ")}` });
-  cleanups.push(() => locks.release());
+  cleanups.push(async () => {
+    // A tool that outlived SIGKILL may still drive the hardware: its locks stay, marked with it.
+    const left = leftBehindGroups();
+    if (left.length === 0) return locks.release();
+    await locks.keepMarked(left);
+    const tools = left.map((g) => `${g.what} (process group ${g.pgid})`).join(", ");
+    bus.emit({ type: "log", level: "error", source: "lock", message: `locks kept, marked for the next run: ${tools} still running after SIGKILL` });
+  });
 }
 
 function lockDirOf(rig: RigSpec, bus: EventBus): string {

@@ -155,6 +155,36 @@ describe("PhysicalLock", () => {
     await lock.release();
   });
 
+  it("a lock kept marked with a tool that outlived SIGKILL holds while the tool runs, then is taken over with a warning", async () => {
+    // The tool "left behind" by a run whose harness has gone: a live process group of its own.
+    const tool = spawn("sleep", ["30"], { detached: true });
+    children.push(tool);
+    await new Promise((r) => tool.once("spawn", r));
+    const leftBehind = [{ pgid: tool.pid!, what: "flasher of board dut", pids: [tool.pid!] }];
+    // As the run left it: its holder marks it instead of releasing it.
+    const holder = lockOf();
+    await holder.acquire({ timeoutMs: 1000 });
+    holder.keepMarked(leftBehind);
+    await holder.release(); // a no-op now: the mark stays
+    const marked = JSON.parse(readFileSync(holder.file, "utf8")) as LockRecord;
+    expect(marked.leftBehind).toEqual(leftBehind);
+    // ... and its harness is gone.
+    writeFileSync(holder.file, JSON.stringify({ ...marked, pid: deadPid() }));
+
+    const err = await lockOf().acquire({ timeoutMs: 200, pollMs: 20 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InfraError);
+    expect((err as Error).message).toMatch(new RegExp(`which left running after SIGKILL: flasher of board dut \\(process group ${tool.pid}: ${tool.pid}\\); gave up after`));
+
+    const exited = new Promise((r) => tool.once("exit", r));
+    tool.kill("SIGKILL");
+    await exited;
+    const takeovers: string[] = [];
+    const next = lockOf();
+    await next.acquire({ timeoutMs: 1000, onTakeover: (_h, why) => takeovers.push(why) });
+    expect(takeovers).toEqual([expect.stringMatching(/is gone; what it left running after SIGKILL has ended since: flasher of board dut/)]);
+    await next.release();
+  });
+
   it("many processes racing for one stale lock: exactly one holds it at any time", async () => {
     plant("port:/dev/ttyUSB9", { pid: deadPid(), startTime: 1 });
     const journal = join(tmp.dir, "journal");

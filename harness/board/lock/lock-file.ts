@@ -16,7 +16,7 @@ import { hostname, userInfo } from "node:os";
 import { join } from "node:path";
 import { InfraError } from "../../core/errors.ts";
 import { formatDuration } from "../../core/duration.ts";
-import { isSameProcess, procStat, processStartTime } from "../../core/process-group.ts";
+import { isSameProcess, liveMembers, procStat, processStartTime } from "../../core/process-group.ts";
 
 export interface LockRecord {
   /** the physical thing: "port:/dev/ttyUSB0", "relay:/dev/ttyUSB1#2" */
@@ -36,6 +36,15 @@ export interface LockRecord {
   ttlMs: number;
   /** free text: "rig run scenarios/x.yaml" */
   owner: string;
+  /** tools of the holder's run that outlived SIGKILL: the lock is kept while any of them runs */
+  leftBehind?: LeftBehindTool[];
+}
+
+/** A tool's process group that did not go even on SIGKILL (see child-registry's noteLeftBehind). */
+export interface LeftBehindTool {
+  pgid: number;
+  what: string;
+  pids: number[];
 }
 
 export const DEFAULT_LEASE_TTL_MS = 60_000;
@@ -68,7 +77,12 @@ export function lockFileName(key: string): string {
 }
 
 export function describeHolder(r: LockRecord): string {
-  return `PID ${r.pid} (${r.user}) on ${r.host} since ${r.since}${r.owner ? ` (${r.owner})` : ""}`;
+  const left = r.leftBehind?.length ? `, which left running after SIGKILL: ${describeLeftBehind(r.leftBehind)}` : "";
+  return `PID ${r.pid} (${r.user}) on ${r.host} since ${r.since}${r.owner ? ` (${r.owner})` : ""}${left}`;
+}
+
+function describeLeftBehind(groups: LeftBehindTool[]): string {
+  return groups.map((g) => `${g.what} (process group ${g.pgid}: ${g.pids.join(", ")})`).join("; ");
 }
 
 export function readLockFile(file: string): { raw: string; record?: LockRecord } | undefined {
@@ -95,6 +109,7 @@ export function readLockFile(file: string): { raw: string; record?: LockRecord }
         renewed: String(r.renewed ?? r.since ?? ""),
         ttlMs: typeof r.ttlMs === "number" ? r.ttlMs : DEFAULT_LEASE_TTL_MS,
         owner: String(r.owner ?? ""),
+        ...(Array.isArray(r.leftBehind) ? { leftBehind: r.leftBehind.filter((g) => typeof g?.pgid === "number") } : {}),
       },
     };
   } catch {
@@ -106,9 +121,12 @@ export function readLockFile(file: string): { raw: string; record?: LockRecord }
 export function staleReason(r: LockRecord, now = Date.now()): string | undefined {
   if (r.host === hostname()) {
     if (r.bootId && bootId() && r.bootId !== bootId()) return "the host has rebooted since it was taken";
+    // A tool that outlived SIGKILL holds the hardware whether or not its run is still there.
+    if (r.leftBehind?.some((g) => liveMembers(g.pgid).length > 0)) return undefined;
+    const ended = r.leftBehind?.length ? `; what it left running after SIGKILL has ended since: ${describeLeftBehind(r.leftBehind)}` : "";
     const stat = procStat(r.pid);
-    if (!stat || stat.state === "Z") return `PID ${r.pid} is gone`;
-    if (!isSameProcess(r.pid, r.startTime)) return `PID ${r.pid} now belongs to another process (PID reused)`;
+    if (!stat || stat.state === "Z") return `PID ${r.pid} is gone${ended}`;
+    if (!isSameProcess(r.pid, r.startTime)) return `PID ${r.pid} now belongs to another process (PID reused)${ended}`;
     return undefined;
   }
   const renewed = Date.parse(r.renewed);
@@ -194,6 +212,32 @@ export class PhysicalLock {
     }
   }
 
+  /**
+   * Leaves the lock in place, marked with the tools that outlived SIGKILL: whoever comes next
+   * waits while they run and is told why, then takes it over with a warning once they are gone.
+   */
+  keepMarked(leftBehind: LeftBehindTool[]): void {
+    const mine = this.record;
+    if (!mine) return;
+    this.record = undefined;
+    clearInterval(this.renewTimer);
+    const now = readLockFile(this.file);
+    if (!(now?.record && now.record.pid === mine.pid && now.record.since === mine.since)) return;
+    this.rewrite({ ...mine, renewed: new Date().toISOString(), leftBehind });
+  }
+
+  /** Replaces our lock file's content atomically (rename over it). */
+  private rewrite(record: LockRecord): boolean {
+    const tmp = `${this.file}.${process.pid}.renew`;
+    try {
+      writeFileSync(tmp, `${JSON.stringify(record)}\n`);
+      renameSync(tmp, this.file);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private newRecord(): LockRecord {
     const now = new Date().toISOString();
     return {
@@ -233,13 +277,7 @@ export class PhysicalLock {
       const now = readLockFile(this.file);
       if (!mine || now?.record?.pid !== mine.pid || now.record.since !== mine.since) return;
       mine.renewed = new Date().toISOString();
-      const tmp = `${this.file}.${process.pid}.renew`;
-      try {
-        writeFileSync(tmp, `${JSON.stringify(mine)}\n`);
-        renameSync(tmp, this.file);
-      } catch {
-        // the next renewal tries again; a lease is long
-      }
+      this.rewrite(mine); // when it fails, the next renewal tries again; a lease is long
     }, Math.max(1000, ttl / 3));
     this.renewTimer.unref();
   }

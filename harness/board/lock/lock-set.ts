@@ -2,11 +2,13 @@
 // things, named in any order, never hold one each while waiting for the other.
 import { InfraError } from "../../core/errors.ts";
 import type { LockKey } from "./lock-keys.ts";
-import { PhysicalLock, type AcquireOptions } from "./lock-file.ts";
+import { PhysicalLock, type AcquireOptions, type LeftBehindTool } from "./lock-file.ts";
 
 export interface LockSet {
   keys: LockKey[];
   release(): Promise<void>;
+  /** Keeps every lock, marked with the tools that outlived SIGKILL, for the next run to report. */
+  keepMarked(leftBehind: LeftBehindTool[]): Promise<void>;
 }
 
 export async function acquireAll(
@@ -32,7 +34,10 @@ export async function acquireAll(
     await release();
     throw err instanceof InfraError ? err : new InfraError(`locking: ${(err as Error).message}`, { cause: err });
   }
-  return { keys: ordered, release };
+  const keepMarked = async (leftBehind: LeftBehindTool[]) => {
+    for (const lock of held) lock.keepMarked(leftBehind);
+  };
+  return { keys: ordered, release, keepMarked };
 }
 
 /**
