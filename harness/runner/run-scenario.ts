@@ -165,8 +165,11 @@ async function runAttempt(options: RunOptions, secrets: Secrets): Promise<Attemp
       for (const proxy of proxies.values()) await proxy.close();
     });
     await startBoardProxies(session!, server!, bench, bus, proxies); // fills the map as it goes: a failure half-way leaks none
-    const fatal = watchFatal(session!.handles, scenario, bus);
-    deferred.push(() => fatal.stop());
+    const watch = watchFatal(session!.handles, scenario, bus);
+    deferred.push(() => watch.stop());
+    // A lost lock ends the running step as a board's fatal line does: another run has the hardware.
+    const fatal = { ...watch, failed: Promise.race([watch.failed, session!.lockLost]) };
+    fatal.failed.catch(() => {});
     const ctx: RunContext = {
       scenario,
       bus,

@@ -13,7 +13,7 @@ export interface LockSet {
 
 export async function acquireAll(
   keys: LockKey[],
-  options: AcquireOptions & { dir: string; owner?: string; ttlMs?: number },
+  options: AcquireOptions & { dir: string; owner?: string; ttlMs?: number; onLost?: (err: InfraError) => void },
 ): Promise<LockSet> {
   const unique = new Map<string, LockKey>();
   for (const k of keys) if (!unique.has(k.key)) unique.set(k.key, k);
@@ -25,7 +25,14 @@ export async function acquireAll(
   const deadline = performance.now() + options.timeoutMs;
   try {
     for (const k of ordered) {
-      const lock = new PhysicalLock({ key: k.key, what: k.what, dir: options.dir, ...(options.owner ? { owner: options.owner } : {}), ...(options.ttlMs ? { ttlMs: options.ttlMs } : {}) });
+      const lock = new PhysicalLock({
+        key: k.key,
+        what: k.what,
+        dir: options.dir,
+        ...(options.owner ? { owner: options.owner } : {}),
+        ...(options.ttlMs ? { ttlMs: options.ttlMs } : {}),
+        ...(options.onLost ? { onLost: options.onLost } : {}),
+      });
       // One budget for the whole set: --lock-timeout is how long the run waits in all.
       await lock.acquire({ ...options, timeoutMs: Math.max(0, deadline - performance.now()) });
       held.push(lock);
@@ -35,7 +42,7 @@ export async function acquireAll(
     throw err instanceof InfraError ? err : new InfraError(`locking: ${(err as Error).message}`, { cause: err });
   }
   const keepMarked = async (leftBehind: LeftBehindTool[]) => {
-    for (const lock of held) lock.keepMarked(leftBehind);
+    for (const lock of held) await lock.keepMarked(leftBehind);
   };
   return { keys: ordered, release, keepMarked };
 }
