@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { CommandFlasher } from "../../harness/board/flash/command-flasher.ts";
 import { SerialConsole } from "../../harness/board/console/serial-console.ts";
 import { InfraError, ScenarioError } from "../../harness/core/errors.ts";
-import { Peer, PtyPair, readLog, tempDir } from "./helpers/pty.ts";
+import { Peer, PtyPair, consoleOnPty, readLog, tempDir } from "./helpers/pty.ts";
 
 let tmp: ReturnType<typeof tempDir>;
 let fakeEsptool: string;
@@ -148,19 +148,7 @@ describe("CommandFlasher with share_port on one PTY", () => {
   });
 
   it("takes the PTY back without discarding what the board printed while it was released", async () => {
-    const pty = new PtyPair(tmp.dir);
-    await pty.start();
-    const board = await Peer.open(pty.device);
-    const con = new SerialConsole({
-      board: "dut",
-      port: pty.host,
-      baud: 115200,
-      lineEnding: "\n",
-      reconnectTimeoutMs: 3000,
-      logFile: join(tmp.dir, "dut.log"),
-      clockOrigin: performance.now(),
-    });
-    await con.open();
+    const { peer: board, con, close } = await consoleOnPty({ reconnectTimeoutMs: 3000 });
     try {
       const mark = con.mark();
       await con.release("released to the flasher");
@@ -170,9 +158,7 @@ describe("CommandFlasher with share_port on one PTY", () => {
       await con.reacquire();
       await con.expect(/printed while released/, { withinMs: 2000, since: mark });
     } finally {
-      await con.close();
-      await board.close();
-      await pty.stop();
+      await close();
     }
   });
 });
