@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { formatDuration, parseDuration } from "../core/duration.ts";
 import { DEFAULT_KILL_GRACE_MS } from "../board/exec.ts";
 import { setAsideAttempt } from "./attempts.ts";
+import { leftBehindGroups } from "../core/child-registry.ts";
 import { EXIT_CODES, formatPosition, InfraError, OtarigError, ScenarioError, TestFailure, failureClassOf, type FailureClass } from "../core/errors.ts";
 import type { EventBus, EventOf } from "../core/events.ts";
 import type { BoardProfile, RigSpec, Scenario, Step } from "../scenario/types.ts";
@@ -72,7 +73,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     const t0 = bus.now();
     bus.emit({ type: "attempt.start", n, of: maxAttempts });
     attempt = await runAttempt(options, secrets);
-    const retrying = attempt.failureClass === "infrastructure" && !options.signal.aborted && n < maxAttempts;
+    const retrying = attempt.failureClass === "infrastructure" && !options.signal.aborted && n < maxAttempts && !toolsLeftBehind(bus);
     bus.emit({
       type: "attempt.end",
       n,
@@ -103,6 +104,19 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     ...(attempt.message !== undefined ? { message: attempt.message } : {}),
   });
   return { exitCode, ...(failureClass ? { failureClass } : {}) };
+}
+
+/**
+ * A tool that survived SIGKILL still holds its port (a second flasher on it would fight it): no
+ * attempt may start while one runs. Says so in run.log.
+ */
+function toolsLeftBehind(bus: EventBus): boolean {
+  const left = leftBehindGroups();
+  for (const g of left) {
+    const message = `not retried: ${g.what} (process group ${g.pgid}) is still running after SIGKILL`;
+    bus.emit({ type: "log", level: "error", source: "retry", message });
+  }
+  return left.length > 0;
 }
 
 interface AttemptOutcome {
@@ -157,8 +171,11 @@ async function runAttempt(options: RunOptions, secrets: Secrets): Promise<Attemp
       for (const proxy of proxies.values()) await proxy.close();
     });
     await startBoardProxies(session!, server!, bench, bus, proxies); // fills the map as it goes: a failure half-way leaks none
-    const fatal = watchFatal(session!.handles, scenario, bus);
-    deferred.push(() => fatal.stop());
+    const watch = watchFatal(session!.handles, scenario, bus);
+    deferred.push(() => watch.stop());
+    // A lost lock ends the running step as a board's fatal line does: another run has the hardware.
+    const fatal = { ...watch, failed: Promise.race([watch.failed, session!.lockLost]) };
+    fatal.failed.catch(() => {});
     const ctx: RunContext = {
       scenario,
       bus,
@@ -364,8 +381,8 @@ function stepContext(ctx: RunContext, step: Step, path: string, timeoutMs: numbe
  */
 const INFRA_STEPS = new Set(["flash", "power", "reset", "server.start", "server.stop", "server.restart"]);
 
-/** How long a stopped step may take to let go (its tools' SIGTERM grace, SIGKILL, a relay's release). */
-const STOP_WAIT_MS = 30_000;
+/** After this long, a stopped step that is still letting go of its tools says so in run.log (and goes on waiting). */
+const STOP_NOTE_MS = 10_000;
 
 /**
  * A step's own `timeout:` wins. A flash step gets its rig's `flash.timeout`, plus the time to stop
@@ -438,27 +455,26 @@ async function withTimeout<T>(
 }
 
 /**
- * After a step was stopped: a hardware step ends only once its tools are gone (runTool waits for
- * that), so wait for it, bounded; returns what its tool said on the way out. Other steps only
- * wait on the board or the server and end at once.
+ * After a step was stopped: a hardware step ends only once its tools are gone, however long their
+ * kill_grace (runTool returns once its process group is gone, or is known to survive SIGKILL), so
+ * teardown never releases a lock while a flasher still runs; returns what its tool said on the
+ * way out. Other steps only wait on the board or the server and end at once.
  */
 async function settleStopped(work: Promise<unknown>, infra: boolean, ctx: RunContext, path: string): Promise<string | undefined> {
   if (!infra) return undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const outcome = await Promise.race([
-    work.then(
+  const started = performance.now();
+  const note = setTimeout(() => {
+    const message = `step ${path} is still stopping its tools ${formatDuration(performance.now() - started)} after it was told to stop; waiting for them to be gone`;
+    ctx.bus.emit({ type: "log", level: "warn", source: `step ${path}`, message });
+  }, STOP_NOTE_MS);
+  try {
+    return await work.then(
       () => undefined,
       (err: unknown) => messageOf(err),
-    ),
-    new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), STOP_WAIT_MS))),
-  ]);
-  clearTimeout(timer);
-  if (outcome === "late") {
-    const message = `step ${path} was still running ${formatDuration(STOP_WAIT_MS)} after it was told to stop; leaving it behind`;
-    ctx.bus.emit({ type: "log", level: "error", source: `step ${path}`, message });
-    return message;
+    );
+  } finally {
+    clearTimeout(note);
   }
-  return outcome;
 }
 
 async function teardown(

@@ -87,6 +87,24 @@ describe("tools that hang", () => {
   });
 });
 
+describe("a kill_grace longer than 30 s", () => {
+  it("the stopped step, and with it teardown and the locks, waits for the flasher to be gone", async () => {
+    const out = tempDir();
+    const started = Date.now();
+    const r = await rig([join(SAFE, "stubborn-flash-grace.yaml"), "--out", out]);
+    expect(r.exitCode, r.all).toBe(3);
+    const log = readFileSync(join(out, "run.log"), "utf8");
+    const pids = pidsIn(log, "flasher");
+    expect(pids).toHaveLength(2);
+    // When the run is over, nothing of the flasher runs: it got all of its 33 s, then SIGKILL.
+    expect(pids.filter(alive)).toEqual([]);
+    expect(log).toMatch(/still running after the 33\.0s grace, sent SIGKILL; gone after/);
+    expect(log).toMatch(/step 1 is still stopping its tools .* after it was told to stop; waiting for them to be gone/);
+    expect(log.indexOf("step 1 failed")).toBeGreaterThan(log.indexOf("sent SIGKILL"));
+    expect(Date.now() - started).toBeGreaterThan(33_000);
+  }, 120_000);
+});
+
 describe("Ctrl-C", () => {
   it("stops a running flasher with everything it forked before teardown; exit 130", async () => {
     const out = tempDir();
