@@ -17,6 +17,7 @@ Usage:
   rig merge <out dir> <shard dir>...     merge the run directories of shards into one
   rig locks [rig.yaml]                   who holds which port and relay channel; stale locks
   rig raw <board.log>:<line>             that log line's bytes in <board>.raw (offset, hex dump)
+  rig schema [--out DIR]                 write JSON Schemas of scenario, rig and profile files (editors)
   rig help <command>                     options of one command
 
 Run options:
@@ -76,6 +77,18 @@ Lists the locks in the lock directory (the rig's lock_dir, else /var/lock/otarig
 per-user ~/.cache/otarig/locks): the physical thing (port, relay channel), who holds it
 (PID, user, host, command) and since when, and which are stale (holder gone, PID reused,
 lease expired): the next run that needs the thing takes those over.
+`,
+  schema: `Usage: rig schema [--out DIR]
+
+Writes the JSON Schemas of scenario, rig and profile files into DIR (default schemas/):
+scenario.schema.json, rig.schema.json, profile.schema.json. They are generated from the
+schemas rig validate checks with, with a description of every step and key, so an editor
+completes and checks the files as you type: in VS Code (YAML extension), a file whose first
+line is "# yaml-language-server: $schema=../schemas/scenario.schema.json" is checked against
+it. What a schema cannot say (boards and relays a file refers to, variables, regexes) is
+still rig validate's.
+
+  --out DIR           where to write them (default schemas/)
 `,
   list: `Usage: rig list [dir]
 

@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   report: async () => (await import("./report.ts")).reportCommand,
   merge: async () => (await import("./merge.ts")).mergeCommand,
   raw: async () => (await import("./raw.ts")).rawCommand,
+  schema: async () => (await import("./schema.ts")).schemaCommand,
 };
 
 /** Commands that start servers, boards and tools: nothing of theirs may outlive them. */

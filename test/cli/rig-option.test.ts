@@ -38,7 +38,8 @@ describe("rig run --rig", () => {
     const file = otherRig({ board: "dut2" });
     const r = await rig(["scenarios/", "--rig", file, "--out", out]);
     expect(r.exitCode, r.all).toBe(2);
-    expect(r.stderr).toMatch(/^scenarios\/ota-happy-path\.yaml:6:10: board "dut" is not in --rig other-bench .*did you mean "dut2"/m);
+    const boardsLine = readFileSync(join(ROOT, "scenarios/ota-happy-path.yaml"), "utf8").split("\n").indexOf("boards: [dut]") + 1;
+    expect(r.stderr).toMatch(new RegExp(`^scenarios/ota-happy-path\\.yaml:${boardsLine}:10: board "dut" is not in --rig other-bench .*did you mean "dut2"`, "m"));
     expect(r.stderr).toMatch(/^scenarios\/fleet-rollout\.yaml:\d+:\d+: board "b1" is not in --rig other-bench/m);
     expect(r.stderr).toMatch(/nothing was run/);
     expect(existsSync(out)).toBe(false);
