@@ -137,6 +137,11 @@ describe("rig history over 10 nights", () => {
     await page.check("#only-problems");
     const shown = await page.$$eval("#history tbody tr:not(.hidden) td.name", (tds) => tds.map((t) => t.textContent));
     expect(shown).toEqual(["broke-on-7", "error-now", "fixed-on-6", "flaky", "infra-once"]);
+    // The summary columns sort: flaky, most first (a second click reverses).
+    await page.click("#history thead th:nth-child(3)");
+    await page.click("#history thead th:nth-child(3)");
+    expect(await page.textContent("#history tbody tr:not(.hidden) td.name")).toBe("flaky");
+    await page.click("#history thead th:nth-child(1)");
     // A failed cell opens that night's page of the scenario.
     await page.click("#history tbody tr:first-child td.c:nth-last-child(1) a");
     await page.waitForURL(/nightly-2026-11-10\/broke-on-7\/report\.html$/, { timeout: 10_000 });

@@ -24,12 +24,12 @@ export function renderHistoryPage(history: History): string {
 <p class="legend"><span class="c p"></span> passed <span class="c k"></span> flaky (passed after a retry) <span class="c f"></span> failed <span class="c e"></span> error <span class="c n"></span> not run
  · <label><input type="checkbox" id="only-problems"> only scenarios that failed or were flaky</label>
  · <input type="search" id="filter" placeholder="filter scenarios"></p>
-<div class="grid-wrap"><table id="history" class="history">
-<thead><tr><th class="sort">scenario</th><th class="sort">failing since</th><th class="sort">flaky</th><th class="sort">failed</th><th class="sort">duration</th>${runs.map(runHead).join("")}</tr></thead>
+<div class="grid-wrap"><table id="history" class="history sortable">
+<thead><tr><th>scenario</th><th>failing since</th><th>flaky</th><th>failed</th><th>duration</th>${runs.map(runHead).join("")}</tr></thead>
 <tbody>
 ${scenarios.map((s) => row(s, runs)).join("\n")}
 </tbody></table></div>
-<script>${asset("history-page.js")}</script>
+<script>${asset("suite-page.js")}${asset("history-page.js")}</script>
 </body></html>
 `;
 }
@@ -39,7 +39,7 @@ function runHead(run: HistoryRun, i: number): string {
   const title = `${run.id} · ${run.startedAt} · ${c.passed} passed, ${c.flaky} flaky, ${c.failed} failed, ${c.error} errors`;
   const label = `${day(run.startedAt).slice(5)} #${i + 1}`;
   const bad = c.failed + c.error > 0 ? " bad" : "";
-  return `<th class="run${bad}" title="${esc(title)}">${run.report ? `<a href="${esc(run.report)}">${esc(label)}</a>` : esc(label)}</th>`;
+  return `<th class="run nosort${bad}" title="${esc(title)}">${run.report ? `<a href="${esc(run.report)}">${esc(label)}</a>` : esc(label)}</th>`;
 }
 
 function row(s: HistoryRow, runs: HistoryRun[]): string {
