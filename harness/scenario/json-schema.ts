@@ -103,6 +103,9 @@ function stepJson(): Json {
   properties.repeat = { ...repeat, properties: { ...repeat.properties, steps: stepList(repeatSchema.shape.steps.description, repeat.properties.steps as Json) } };
   const parallel = toJson(parallelSchema);
   properties.parallel = { ...parallel, additionalProperties: stepList(undefined, parallel.additionalProperties as Json) };
+  // A block step this generator does not know yet (added beside repeat and parallel): any
+  // value, until its schema is wired in here like theirs.
+  for (const name of BLOCK_STEP_NAMES) properties[name] ??= { description: `the ${name} block (see docs/scenarios.md)` };
   const actions = [...STEP_NAMES, ...BLOCK_STEP_NAMES].sort();
   return {
     description: "a step: one action (a step name, repeat or parallel), with an optional name and timeout",
