@@ -86,8 +86,13 @@ export function readRun(dir: string): RunRead {
   }
 }
 
-export function cellStatus(r: Pick<ReadResult, "status" | "failureClass" | "attempts">): CellStatus {
-  if (r.status === "passed") return (r.attempts?.length ?? 1) > 1 ? "flaky" : "passed";
+/** How many times the scenario ran that night: its attempts (or, in older results, its retries plus one). */
+function attemptsOf(r: Pick<ReadResult, "attempts" | "retries">): number {
+  return Math.max(r.attempts?.length ?? 1, r.retries.length + 1);
+}
+
+export function cellStatus(r: Pick<ReadResult, "status" | "failureClass" | "attempts" | "retries">): CellStatus {
+  if (r.status === "passed") return attemptsOf(r) > 1 ? "flaky" : "passed";
   if (r.status === "failed" && r.failureClass === "test") return "failed";
   return "error";
 }
@@ -147,7 +152,7 @@ function cellOf(r: ReadResult, report: string | undefined): HistoryCell {
   return {
     status,
     durationMs: r.durationMs,
-    attempts: r.attempts?.length ?? 1,
+    attempts: attemptsOf(r),
     ...(report ? { report } : {}),
     ...(message ? { message } : {}),
   };

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nightName, writeSyntheticNights, type Outcome } from "../../bench/lib/synthetic-nights.ts";
-import type { History } from "../../harness/lab/history.ts";
+import { cellStatus, type History } from "../../harness/lab/history.ts";
 import { rig, tempDir } from "../cli/helpers.ts";
 import { launchChromium } from "../report/helpers/chromium.ts";
 
@@ -147,6 +147,20 @@ describe("rig history over 10 nights", () => {
     await page.waitForURL(/nightly-2026-11-10\/broke-on-7\/report\.html$/, { timeout: 10_000 });
     expect(await page.textContent("#verdict")).toBe("failed (test failure)");
     expect(errors).toEqual([]);
+  });
+});
+
+describe("a night's outcome for a scenario", () => {
+  const retry = { type: "retry" as const, path: "scenario", attempt: 1, of: 1, reason: "relay r1 did not answer", t: 0 };
+  it("is flaky when it passed after a retry (attempts, or the retries of a result without them), error for all but a test failure", () => {
+    expect(cellStatus({ status: "passed", retries: [] })).toBe("passed");
+    expect(cellStatus({ status: "passed", retries: [], attempts: [{ n: 1, startedAt: "", durationMs: 1, outcome: "failed" }, { n: 2, startedAt: "", durationMs: 1, outcome: "passed" }] })).toBe("flaky");
+    expect(cellStatus({ status: "passed", retries: [retry] as never })).toBe("flaky");
+    expect(cellStatus({ status: "failed", failureClass: "test", retries: [] })).toBe("failed");
+    expect(cellStatus({ status: "failed", failureClass: "infrastructure", retries: [] })).toBe("error");
+    expect(cellStatus({ status: "failed", failureClass: "scenario", retries: [] })).toBe("error");
+    expect(cellStatus({ status: "interrupted", retries: [] })).toBe("error");
+    expect(cellStatus({ status: "running", retries: [] })).toBe("error");
   });
 });
 
