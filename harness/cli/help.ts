@@ -17,8 +17,10 @@ Usage:
   rig resume <run dir>                   let a held run go on to teardown and reports
   rig report <run dir>...                rebuild report.html from a run directory's files
   rig merge <out dir> <shard dir>...     merge the run directories of shards into one
+  rig history <run dir>... --out DIR     one page of many runs (nights): a row per scenario, a column per run
   rig locks [rig.yaml]                   who holds which port and relay channel; stale locks
   rig raw <board.log>:<line>             that log line's bytes in <board>.raw (offset, hex dump)
+  rig schema [--out DIR]                 write JSON Schemas of scenario, rig and profile files (editors)
   rig help <command>                     options of one command
   rig help steps | step <name>           every scenario step and its parameters, or one
 
@@ -88,6 +90,34 @@ Lists the locks in the lock directory (the rig's lock_dir, else /var/lock/otarig
 per-user ~/.cache/otarig/locks): the physical thing (port, relay channel), who holds it
 (PID, user, host, command) and since when, and which are stale (holder gone, PID reused,
 lease expired): the next run that needs the thing takes those over.
+`,
+  history: `Usage: rig history <run dir>... --out DIR
+
+Reads the result.json of each run directory (a scenario's run, a directory run, a shard, or
+a rig merge directory: typically one per night) and writes DIR/history.html, one page with a
+row per scenario and a column per run in the order they started, each cell passed, failed,
+error or flaky (passed after a retry) and linking to that run's page for the scenario; per
+scenario the run where its current failure began, its flaky and failure rates over the
+window and its duration trend; and DIR/history.json, the same as data. Links are relative:
+keep DIR beside the run directories (or move them together).
+A directory that holds no run is named and skipped with a warning.
+
+  --out DIR           where to write history.html and history.json (required)
+
+Exit 0 when the page was written; 2 when no directory holds a run (nothing is written) or
+on a usage error.
+`,
+  schema: `Usage: rig schema [--out DIR]
+
+Writes the JSON Schemas of scenario, rig and profile files into DIR (default schemas/):
+scenario.schema.json, rig.schema.json, profile.schema.json. They are generated from the
+schemas rig validate checks with, with a description of every step and key, so an editor
+completes and checks the files as you type: in VS Code (YAML extension), a file whose first
+line is "# yaml-language-server: $schema=../schemas/scenario.schema.json" is checked against
+it. What a schema cannot say (boards and relays a file refers to, variables, regexes) is
+still rig validate's.
+
+  --out DIR           where to write them (default schemas/)
 `,
   list: `Usage: rig list [dir]
 

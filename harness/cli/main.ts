@@ -23,6 +23,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   report: async () => (await import("./report.ts")).reportCommand,
   merge: async () => (await import("./merge.ts")).mergeCommand,
   raw: async () => (await import("./raw.ts")).rawCommand,
+  schema: async () => (await import("./schema.ts")).schemaCommand,
+  history: async () => (await import("./history.ts")).historyCommand,
 };
 
 /** Commands that start servers, boards and tools: nothing of theirs may outlive them. */

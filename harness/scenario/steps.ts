@@ -9,11 +9,16 @@ const keysOf = <T extends object>(o: T) => Object.keys(o) as (keyof T & string)[
 
 /** A duration as written in YAML: "20s", "500ms", "2m", or a number of seconds. */
 export const duration = z.union([z.string(), z.number().nonnegative()]).meta({ title: "duration" });
-const board = z.string().min(1).describe("a board of the scenario (or all)");
+/** Whether `s` is `duration` (or a described copy of it: `.describe()` clones a schema). */
+export function isDuration(s: unknown): boolean {
+  return s instanceof z.ZodType && s._zod.def === duration._zod.def;
+}
+const board = z.string().min(1).describe("the rig's board this step acts on (one of the scenario's boards), or all: every board at once");
 const text = z.string();
-const variableName = z.string().regex(/^[A-Za-z_][\w]*$/, "a variable name");
-/** A file path (./ ../ resolve from the scenario's directory; it must exist before the run starts). */
-const file = (what: string) => text.describe(`${what} (./ ../ from the scenario's directory)`);
+const within = duration.optional().describe("how long to wait (a duration: 500ms, 20s, 2m, or seconds)");
+/** A name a later step reads back as ${<name>…}. */
+const varName = z.string().regex(/^[A-Za-z_][\w]*$/, "a variable name");
+const devices = z.array(text).min(1).describe("serial numbers (e.g. ${boards.dut.serial})");
 
 /** ARIA roles a browser step may select by (the ones pages use; getByRole knows them all). */
 const ARIA_ROLES = [
@@ -25,12 +30,12 @@ const ARIA_ROLES = [
 
 /** An element on a page: by role (+ accessible name), label, text or CSS selector, maybe inside another. */
 const targetShape = {
-  role: z.enum(ARIA_ROLES).optional().meta({ title: "ARIA role" }).describe(`the element's ARIA role: ${ARIA_ROLES.join(", ")}`),
-  name: text.optional(),
-  label: text.optional(),
-  text: text.optional(),
-  selector: text.optional(),
-  exact: z.boolean().optional(),
+  role: z.enum(ARIA_ROLES).optional().meta({ title: "ARIA role" }).describe("find the element by its ARIA role (with name: its accessible name)"),
+  name: text.optional().describe("with role: the element's accessible name (a case-insensitive part unless exact: true)"),
+  label: text.optional().describe("find a form field by its label"),
+  text: text.optional().describe("find an element by its text"),
+  selector: text.optional().describe("find the element by a CSS selector, when nothing else fits"),
+  exact: z.boolean().optional().describe("name, label and text match the whole text, case-sensitively"),
 };
 type TargetIn = { role?: string; name?: string; label?: string; text?: string; selector?: string; in?: TargetIn };
 /** Exactly one way of finding the element (name only goes with role). */
@@ -40,73 +45,89 @@ function oneWay(value: unknown, ctx: z.RefinementCtx): void {
   if (ways.length !== 1) ctx.addIssue({ code: "custom", message: `give exactly one of role, label, text, selector (got ${ways.length ? ways.join(", ") : "none"})` });
   if (t.name !== undefined && t.role === undefined) ctx.addIssue({ code: "custom", message: "name goes with role (the element's accessible name)" });
 }
-const scope = z.strictObject(targetShape).superRefine(oneWay);
-const target = <T extends z.ZodRawShape>(extra: T) => z.strictObject({ ...targetShape, in: scope.optional(), ...extra }).superRefine(oneWay);
+/** What oneWay checks, for the JSON Schema (rig schema): one way of finding, name only with role. */
+const ONE_WAY_JSON = {
+  oneOf: (["role", "label", "text", "selector"] as const).map((k) => ({ required: [k] })),
+  dependencies: { name: ["role"] },
+};
+const scope = z.strictObject(targetShape).superRefine(oneWay).meta(ONE_WAY_JSON).describe("look only inside this element (found the same ways)");
+const target = <T extends z.ZodRawShape>(extra: T) => z.strictObject({ ...targetShape, in: scope.optional(), ...extra }).superRefine(oneWay).meta(ONE_WAY_JSON);
+const serverControl = z.union([z.null(), z.strictObject({})]);
 
 export const stepSchemas = {
-  flash: z.strictObject({ board, image: file("the image to flash") }).describe("runs the rig's flash.command for the board with the image"),
+  flash: z.strictObject({ board, image: text.describe("the firmware image file (./ and ../ paths resolve from the scenario)") }).describe("runs the rig's flash.command for the board with the image"),
   power: z
-    .strictObject({ board, action: z.enum(["on", "off", "cycle"]), off: duration.optional().describe("with cycle: how long the power stays off (default 1s)") })
+    .strictObject({
+      board,
+      action: z.enum(["on", "off", "cycle"]).describe("switch on, off, or off and on again"),
+      off: duration.optional().describe("cycle: how long the power stays off (default 1s)"),
+    })
     .describe("switches the board's power (relay channel, or the virtual board's process)"),
   reset: z.strictObject({ board }).describe("resets the board (relay pulse, DTR/RTS sequence, command, or virtual)"),
   "console.send": z
     .strictObject({
       board,
-      line: text,
-      line_ending: z.string().optional().describe("what ends the line (default: the rig's console.line_ending, else the profile's)"),
-      char_delay: duration.optional().describe("a pause between characters, for boards that drop fast input"),
+      line: text.describe("the line to type"),
+      line_ending: z.string().optional().describe("sent after the line (default: the console's, else the profile's)"),
+      char_delay: duration.optional().describe("a pause between characters, for slow UARTs"),
     })
     .describe("types a line on the board's console"),
   expect: z
     .strictObject({
       board,
-      pattern: text.describe("a regex; named groups (?<name>…) become variables"),
-      within: duration.optional().describe("how long to wait (default: the step's timeout)"),
+      pattern: text.describe("a regular expression; named groups (?<name>…) become variables"),
+      within,
       not: z.boolean().optional().describe("the pattern must NOT appear (within `within`, and in output since the step started)"),
       since: z
         .enum(["step", "match", "boot"])
         .optional()
         .describe(
-          'where the search starts: "step" (default) output since this step started; "match" output from the line the previous expect or device step matched on this board, inclusive; "boot" everything since the console opened',
+          'where the search starts: "step" (default) output since this step started; "match" output from the line the previous expect or device step matched on this board, inclusive (for lines that arrive together); "boot" everything since the console opened',
         ),
       partial: z.boolean().optional().describe("also match the line still arriving (a prompt with no newline); default: whole lines only"),
     })
     .describe("waits for a console line matching the regex"),
   settle: z
-    .strictObject({ board, quiet: duration.describe("how long the board must be quiet"), within: duration.optional() })
+    .strictObject({ board, quiet: duration.describe("how long the board must print nothing"), within })
     .describe("waits until the board has been quiet for `quiet`"),
-  wait: z.union([duration, z.strictObject({ for: duration })]).describe("sleeps: a duration, or { for: duration }"),
+  wait: z.union([duration, z.strictObject({ for: duration.describe("how long to sleep") })]).describe("sleeps: a duration, or { for: duration }"),
   set: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).describe("sets variables: { name: value, … }"),
 
   "device.configure": z
     .strictObject({ board, settings: z.record(z.string(), z.union([z.string(), z.number()])).describe("{ key: value }: one configure command per setting") })
-    .describe("sends the profile's configure command once per setting and waits for `configured`"),
+    .describe("sends the profile's configure command once per setting ({key}, {value}) and waits for `configured`"),
   "device.activate": z
-    .strictObject({ board, within: duration.optional(), expect: z.enum(["activated", "error"]).optional() })
+    .strictObject({ board, within, expect: z.enum(["activated", "error"]).optional().describe("the answer the step expects (default activated)") })
     .describe("the profile's activate command; waits for `activated`"),
   "device.check": z
     .strictObject({
       board,
-      within: duration.optional(),
-      expect: z.enum(["update-available", "up-to-date", "error"]).optional().describe("the answer wanted (default: either of the first two)"),
+      within,
+      expect: z.enum(["update-available", "up-to-date", "error"]).optional().describe("the answer the step expects (default: either of the first two)"),
     })
     .describe("the profile's check command; fails unless the board answers as expected"),
   "device.download": z
-    .strictObject({ board, within: duration.optional(), expect: z.enum(["done", "error"]).optional() })
+    .strictObject({ board, within, expect: z.enum(["done", "error"]).optional().describe("the outcome the step expects (default done)") })
     .describe("the profile's download command; download_progress lines become progress; waits for `download_done`"),
   "device.install": z
-    .strictObject({ board, within: duration.optional(), expect: z.enum(["done", "error"]).optional() })
+    .strictObject({ board, within, expect: z.enum(["done", "error"]).optional().describe("the outcome the step expects (default done)") })
     .describe("the profile's install command; waits for `install_done`"),
-  "device.confirm": z.strictObject({ board, within: duration.optional() }).describe("the profile's confirm command; waits for `confirmed`"),
-  "device.reboot": z.strictObject({ board, within: duration.optional() }).describe("the profile's reboot command; waits for `booted`"),
+  "device.confirm": z.strictObject({ board, within }).describe("the profile's confirm command; waits for `confirmed`"),
+  "device.reboot": z.strictObject({ board, within }).describe("the profile's reboot command; waits for `booted`"),
 
   // ota-backend (seed 001) vendor actions
   "backend.create": z
-    .strictObject({ as: variableName.describe("${<as>.id} is the firmware's id (its key is kept secret)") })
-    .describe("creates a firmware on the ota-backend surface"),
-  "backend.allow": z.strictObject({ firmware: text, device: text.describe("a device id, or all") }).describe("firewall: lets a device use the firmware"),
-  "backend.deny": z.strictObject({ firmware: text, device: text.describe("a device id, or all") }).describe("firewall: stops a device from using the firmware"),
-  "backend.upload": z.strictObject({ firmware: text, file: file("the image to upload") }).describe("uploads an image; ${<firmware>.hash} is its SHA-256"),
+    .strictObject({ as: varName.describe("the name the firmware goes by: ${<as>.id} is its id") })
+    .describe("creates a firmware on the ota-backend surface (its key is kept secret)"),
+  "backend.allow": z
+    .strictObject({ firmware: text.describe("a backend.create `as` name"), device: text.describe("a device id, or all") })
+    .describe("firewall: lets a device id (or all) use the firmware"),
+  "backend.deny": z
+    .strictObject({ firmware: text.describe("a backend.create `as` name"), device: text.describe("a device id, or all") })
+    .describe("firewall: stops a device id (or all) from using the firmware"),
+  "backend.upload": z
+    .strictObject({ firmware: text.describe("a backend.create `as` name"), file: text.describe("the image file") })
+    .describe("uploads an image; ${<firmware>.hash} is its SHA-256"),
 
   // faults: a power cut armed on a console pattern; network faults through the board's proxy
   "fault.power_cut": z
@@ -121,66 +142,73 @@ export const stepSchemas = {
   "fault.network": z
     .strictObject({
       board,
-      mode: z.enum(["drop", "delay", "cut", "corrupt", "clear"]),
-      after_bytes: z.number().int().nonnegative().optional().describe("bytes to the board before the fault starts"),
-      duration: duration.optional().describe("how long the fault lasts (cut: new connections refused that long)"),
-      delay: duration.optional().describe("with delay: added to every chunk (default 500ms)"),
+      mode: z.enum(["drop", "delay", "cut", "corrupt", "clear"]).describe("cut: reset connections; drop: black-hole; delay: slow down; corrupt: flip a byte; clear: end them all"),
+      after_bytes: z.number().int().nonnegative().optional().describe("cut, drop, corrupt: after this many more bytes went to the board"),
+      duration: duration.optional().describe("how long the fault lasts"),
+      delay: duration.optional().describe("delay: added to every chunk (default 500ms)"),
     })
-    .describe("breaks the link between the board and the server in the board's proxy; clear ends every fault"),
-  "server.restart": z.union([z.null(), z.strictObject({})]).describe("stops and starts the OTA server; its data survives"),
-  "server.stop": z.union([z.null(), z.strictObject({})]).describe("stops the OTA server"),
-  "server.start": z.union([z.null(), z.strictObject({})]).describe("starts the OTA server again (the boards' proxies follow it)"),
+    .describe("breaks the link between the board and the server in the board's proxy"),
+  "server.restart": serverControl.describe("restarts the OTA server; its data survives and the boards' proxies follow it"),
+  "server.stop": serverControl.describe("stops the OTA server (its data is kept)"),
+  "server.start": serverControl.describe("starts the OTA server again"),
 
   // signed vendor API (seeds 000, 002, 003/004)
   "vendor.register": z
     .strictObject({
-      model: z.string().regex(/^[A-Za-z_][\w-]*$/, "a model name (letters, digits, _ and -)"),
-      devices: z.array(text).min(1).describe("serial numbers"),
-      require_activation: z.boolean().optional(),
+      model: z.string().regex(/^[A-Za-z_][\w-]*$/, "a model name (letters, digits, _ and -)").describe("the provisioning model; ${<model>.id} is its ota-backend firmware id"),
+      devices,
+      require_activation: z.boolean().optional().describe("devices must activate (get a CIK) before they update"),
       enable: z.boolean().optional().describe("enable the serials for activation (starts the activation window); default true"),
     })
-    .describe("creates the provisioning model if needed, adds the serials and enables them; ${<model>.id} is its ota-backend firmware id"),
+    .describe("signed vendor API: creates the model if needed, adds the serial numbers, enables them for activation"),
   "vendor.enable": z
-    .strictObject({ model: text, devices: z.array(text).min(1) })
-    .describe("re-enables serials (a new activation window; an activated device's CIK is revoked)"),
-  "vendor.disable": z.strictObject({ model: text, devices: z.array(text).min(1) }).describe("disables serials"),
+    .strictObject({ model: text.describe("a vendor.register model"), devices })
+    .describe("re-enables serials: a new activation window; an activated device's CIK is revoked"),
+  "vendor.disable": z.strictObject({ model: text.describe("a vendor.register model"), devices }).describe("disables serials"),
   "vendor.upload": z
-    .strictObject({ file: file("the image to upload"), as: variableName, name: z.string().optional().describe("the artifact's name (default: the file's)") })
-    .describe("the three-step signed upload of seed 000; ${<as>.uuid}, ${<as>.hash}"),
+    .strictObject({
+      file: text.describe("the image file"),
+      as: varName.describe("the name the artifact goes by: ${<as>.uuid}, ${<as>.hash}"),
+      name: z.string().optional().describe("the artifact's name on the server (default: the file's)"),
+    })
+    .describe("the three-step signed upload of seed 000 (artifact record, pre-signed URL, PUT with Content-MD5)"),
   "vendor.deploy": z
     .strictObject({
-      artifact: text.describe("an `as` name of vendor.upload"),
-      devices: z.array(text).min(1),
-      expect_rejected: z.array(text).optional().describe("devices the server is expected to reject"),
+      artifact: text.describe("a vendor.upload `as` name"),
+      devices,
+      expect_rejected: z.array(text).optional().describe("devices the server may reject without failing the step"),
     })
-    .describe("creates a deployment; fails if a device is rejected unless listed in expect_rejected; ${<artifact>.deployment} is its id"),
+    .describe("creates a deployment; ${<artifact>.deployment} is its id"),
 
   // browser steps (playwright-core in the system's Chromium); one page per run
-  "browser.open": z.strictObject({ url: text }).describe("opens a page; fails on a 4xx/5xx answer"),
+  "browser.open": z.strictObject({ url: text.describe("the page's URL (${server.url} and any variable allowed)") }).describe("opens a page; fails on a 4xx/5xx answer"),
   "browser.click": target({}).describe("clicks the element"),
-  "browser.fill": target({ value: text }).describe("types `value` into a text field (replacing what was there)"),
-  "browser.select": target({ option: text.describe("picks the first option whose text contains this") }).describe("picks an option of a <select>"),
-  "browser.upload": target({ file: file("the file to put into the input") }).describe("puts a file into a file input"),
+  "browser.fill": target({ value: text.describe("the text to type") }).describe("types a value into a text field or text area (replacing what was there)"),
+  "browser.select": target({ option: text.describe("a part of the option's text") }).describe("picks the first option of a <select> whose text contains `option`"),
+  "browser.upload": target({ file: text.describe("the file to put in") }).describe("puts a file into a file input"),
   "browser.expect": target({
-    within: duration.optional(),
+    within,
     not: z.boolean().optional().describe("wait until no such element is shown"),
-    as: variableName.optional().describe("keeps the element's visible text as ${<as>}"),
+    as: varName.optional().describe("keeps the element's visible text as ${<as>}"),
   }).describe("waits until the element is shown (with not: true, until none is)"),
   "browser.screenshot": z
-    .strictObject({ name: z.string().regex(/^[\w.-]+$/, "a file name (letters, digits, . _ -)"), full_page: z.boolean().optional() })
-    .describe("saves browser/<name>.png in the run directory and attaches it"),
+    .strictObject({
+      name: z.string().regex(/^[\w.-]+$/, "a file name (letters, digits, . _ -)").describe("saved as browser/<name>.png in the run directory"),
+      full_page: z.boolean().optional().describe("the whole page, not just the viewport"),
+    })
+    .describe("saves a screenshot and attaches it to the results"),
   "portal.login": z
-    .union([z.null(), z.strictObject({ url: text.optional().describe("default ${server.url}/portal") })])
-    .describe("signs in to the reference portal with the harness's API key (the secret never reaches a log or the trace)"),
+    .union([z.null(), z.strictObject({ url: text.optional().describe("the portal (default ${server.url}/portal)") })])
+    .describe("signs the browser in to the reference portal with the harness's API key (the secret never reaches a log or the trace)"),
 
   "assert.hash": z
-    .strictObject({ board, equals: text.describe("a file (its SHA-256 is meant) or 64 hex digits") })
+    .strictObject({ board, equals: text.describe("an image file, or 64 hex digits") })
     .describe("asks the board for its status and fails unless it runs that image"),
   "assert.deployment": z
     .strictObject({
-      artifact: text,
+      artifact: text.describe("a vendor.upload `as` name"),
       device: text.optional().describe("one device, or `devices` for several (each must reach the status)"),
-      devices: z.array(text).min(1).optional(),
+      devices: z.array(text).min(1).optional().describe("several devices, each must reach the status"),
       status: z
         .enum([...DEPLOYMENT_STATUSES, ...keysOf(DEPLOYMENT_STATUS_ALIASES)])
         .describe("the deployment's status for each device (the seeds' words): processing, success (the device confirmed the image), failed; failure is read as failed"),
@@ -189,14 +217,14 @@ export const stepSchemas = {
     .describe("polls the deployment's per-device status on the server until every device named is at `status`"),
   "assert.device": z
     .strictObject({
-      device: text,
+      device: text.describe("the device's serial number"),
       state: z
         .enum([...DEVICE_STATES, ...keysOf(DEVICE_STATE_ALIASES)])
         .optional()
         .describe("the device's last reported state: downloading, installing, rebooting, trial (booted, not confirmed), success (confirmed), failure; failed is read as failure"),
-      status: z.enum(["registered", "enabled", "activated", "expired", "disabled"]).optional().describe("provisioning status"),
+      status: z.enum(["registered", "enabled", "activated", "expired", "disabled"]).optional().describe("its provisioning status"),
       hash: text.optional().describe("the image the server says the device runs: a file or 64 hex digits"),
-      within: duration.optional().describe("how long to poll (default 10s)"),
+      within,
     })
     .describe("polls what the server records of a device until it holds"),
 } as const;
