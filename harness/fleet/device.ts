@@ -149,7 +149,8 @@ export class SimDevice {
     await this.d.sleep(t.installMs);
     await this.report(hash, "rebooting", "installed in slot B");
     await this.d.sleep(t.rebootMs);
-    await this.report(hash, TRIAL_BOOT_STATE, "booted slot B on trial");
+    // Booted on trial: it runs the new image, not yet confirmed.
+    await this.report(hash, "trial", "booted slot B on trial", hash);
     if (this.behaviours.has("never_confirm")) {
       // Never confirmed: the next reset boots the old slot again (a trial revert).
       await this.d.sleep(t.trialMs);
@@ -239,18 +240,14 @@ export class SimDevice {
     return { offset: at, size, dropped: res.dropped };
   }
 
-  /** Best effort, as on the board: a status the server refuses never stops the update. */
-  private async report(hash: string, state: UpdateState, message: string): Promise<void> {
+  /**
+   * Best effort, as on the board: a status the server refuses never stops the update. The same
+   * states in the same order as the virtual board (devices/board/firmware.ts), with what it runs.
+   */
+  private async report(hash: string, state: UpdateState, message: string, running = this.running): Promise<void> {
     if (this.d.stopped()) return;
-    const r = statusRequest(this.settings, hash, state, message);
+    const r = statusRequest(this.settings, hash, state, message, running);
     if (!r) return;
     await this.d.pool.text("status", r).catch(() => undefined);
   }
 }
-
-/**
- * What the virtual board reports when it boots an update on trial (devices/board/firmware.ts,
- * reportOutcome). A trial boot is not yet a success: the device says `success` again when it
- * confirms, and `failure` when it reverts.
- */
-export const TRIAL_BOOT_STATE: UpdateState = "success";

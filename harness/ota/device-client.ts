@@ -72,31 +72,23 @@ export async function checkForUpdate(s: ServerSettings, runningSha: string, time
 export async function activate(s: ServerSettings, vendor: string, model: string, timeoutMs: number): Promise<string> {
   const r = activateRequest(s, vendor, model);
   const res = await fetch(url(s, r.path), { method: r.method, headers: r.headers, body: r.body, signal: AbortSignal.timeout(timeoutMs) });
-  const text = (await res.text()).trim();
-  if (res.status !== 200) throw new HttpError(res.status, (text.split("\n")[0] ?? "").slice(0, 80) || res.statusText);
-  if (!/^[0-9a-f]{40}$/i.test(text)) throw new HttpError(res.status, "response is not a 40-hex CIK");
-  return text.toLowerCase();
+  return parseCik(res.status, await res.text(), res.statusText);
 }
 
-export type UpdateState = "downloading" | "installing" | "rebooting" | "success" | "failure";
+/** `trial`: booted the new image, not yet confirmed; `success` only once confirmed (DESIGN §4). */
+export type UpdateState = "downloading" | "installing" | "rebooting" | "trial" | "success" | "failure";
 
 /**
  * Best effort, as on a real device: a status the server cannot take (down, or no such endpoint
  * yet) must never fail the update itself. Uses the ota-backend surface when a firmware id is
- * set, else the provisioning surface with the CIK.
+ * set, else the provisioning surface with the CIK. `running` is the hash of the image the device
+ * runs as it reports (the server's record of the device follows it).
  */
-export async function reportStatus(s: ServerSettings, hash: string, state: UpdateState, message: string, timeoutMs = 2000): Promise<void> {
-  let target: { path: string; headers: Record<string, string> } | undefined;
-  if (s.firmwareId) target = { path: "/v1/status", headers: otaHeaders(s) };
-  else if (s.cik) target = { path: "/provision/status", headers: { "x-exosite-cik": s.cik } };
-  if (!target) return;
+export async function reportStatus(s: ServerSettings, hash: string, state: UpdateState, message: string, running?: string, timeoutMs = 2000): Promise<void> {
+  const r = statusRequest(s, hash, state, message, running);
+  if (!r) return;
   try {
-    const res = await fetch(url(s, target.path), {
-      method: "POST",
-      headers: { ...target.headers, "content-type": "application/json" },
-      body: JSON.stringify({ hash, state, message }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    const res = await fetch(url(s, r.path), { method: r.method, headers: r.headers, body: r.body, signal: AbortSignal.timeout(timeoutMs) });
     await res.arrayBuffer().catch(() => undefined);
   } catch {
     // ignored: see above
@@ -134,15 +126,16 @@ export function downloadRequest(s: ServerSettings, hash: string): DeviceRequest 
 }
 
 /**
- * reportStatus's request: the ota-backend surface when a firmware id is set, else the
- * provisioning surface with the CIK; undefined with neither.
+ * A status report: the ota-backend surface when a firmware id is set, else the provisioning
+ * surface with the CIK; undefined with neither. `running`: the image the device runs as it reports.
  */
-export function statusRequest(s: ServerSettings, hash: string, state: UpdateState, message: string): DeviceRequest | undefined {
+export function statusRequest(s: ServerSettings, hash: string, state: UpdateState, message: string, running?: string): DeviceRequest | undefined {
   let target: { path: string; headers: Record<string, string> } | undefined;
   if (s.firmwareId) target = { path: "/v1/status", headers: otaHeaders(s) };
   else if (s.cik) target = { path: "/provision/status", headers: { "x-exosite-cik": s.cik } };
   if (!target) return undefined;
-  return { method: "POST", path: target.path, headers: { ...target.headers, "content-type": "application/json" }, body: JSON.stringify({ hash, state, message }) };
+  const body = JSON.stringify({ hash, state, message, ...(running ? { running } : {}) });
+  return { method: "POST", path: target.path, headers: { ...target.headers, "content-type": "application/json" }, body };
 }
 
 /** A check's answer (200 or 204): the hash on offer, or undefined when up to date. */
@@ -158,7 +151,7 @@ export function parseCheck(status: number, text: string): string | undefined {
   return body.hash.toLowerCase();
 }
 
-/** An activation's answer: the CIK, or HttpError with the first line of what the server said (as activate() reads it). */
+/** An activation's answer: the CIK, or HttpError with the first line of what the server said. */
 export function parseCik(status: number, body: string, statusText = ""): string {
   const text = body.trim();
   if (status !== 200) throw new HttpError(status, (text.split("\n")[0] ?? "").slice(0, 80) || statusText);

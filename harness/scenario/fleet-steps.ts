@@ -13,7 +13,21 @@ const rate = z.union([z.string(), z.number()]).refine((v) => (parseRate(v) ?? 0)
 const condition = z
   .union([z.string(), z.number()])
   .refine((v) => parseCondition(v) !== undefined, 'a bound: ">= 99%" (of the devices), "< 250", "== 0" or a number (equals)');
-const fleetConditions = Object.fromEntries(FLEET_FIGURES.map((f) => [f, condition.optional()])) as Record<(typeof FLEET_FIGURES)[number], z.ZodOptional<typeof condition>>;
+/** What each figure a bound may name counts. */
+const FIGURE_TEXT: Record<(typeof FLEET_FIGURES)[number], string> = {
+  updated: "devices that confirmed the update",
+  failed: "devices whose update failed (a digest mismatch, a download given up)",
+  reverted: "devices that booted the update on trial and reverted",
+  rejected: "devices the server refused (a wrong CIK)",
+  http_5xx: "answers with a 5xx status",
+  check_p50_ms: "the update check's median latency, ms",
+  check_p95_ms: "the update check's p95 latency, ms",
+  check_p99_ms: "the update check's p99 latency, ms",
+  download_p99_ms: "a download chunk's p99 latency, ms",
+};
+const fleetConditions = Object.fromEntries(
+  FLEET_FIGURES.map((f) => [f, condition.optional().describe(`${FIGURE_TEXT[f]}: a bound, e.g. ">= 99%" (of the devices), "< 250", 0`)]),
+) as Record<(typeof FLEET_FIGURES)[number], z.ZodOptional<typeof condition>>;
 const validSlice = (v: string) => {
   const [i, n] = v.split("/").map(Number);
   return i! >= 1 && i! <= n!;

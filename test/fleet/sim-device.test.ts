@@ -95,6 +95,10 @@ describe("simulated device against the real server", () => {
     expect(Object.fromEntries(status)).toEqual({ "T-00001": "success", "T-00002": "success", "T-00003": "processing", "T-00004": "failed" });
     expect((await vendor.device("T-00002"))[0]?.current_hash).toBe(artifact.sha256);
     expect((await vendor.device("T-00003"))[0]?.current_hash).not.toBe(artifact.sha256);
+    // The revert: its last report says it runs the old image again, and the server follows it.
+    const reverted = (await vendor.device("T-00004"))[0];
+    expect(reverted?.state).toBe("failure");
+    expect(reverted?.current_hash).not.toBe(artifact.sha256);
   }, 60_000);
 
   it("tells a server that does not speak the device API (an infrastructure error)", async () => {
