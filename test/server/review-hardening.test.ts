@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { OtaHttpError } from "../../harness/ota/http.ts";
 import { portalSignIn } from "../../harness/ota/portal-client.ts";
 import { freshEpoch, signRequest } from "../../harness/ota/signer.ts";
+import { configFromEnv } from "../../server/config.ts";
 import { addressKey, FailureLimiter } from "../../server/http/rate-limit.ts";
 import { raw, startTestServer, VENDOR_A, type TestServer } from "./helpers.ts";
 
@@ -465,5 +466,28 @@ describe("client aborts (item 8)", () => {
     } finally {
       await s.stop();
     }
+  });
+});
+
+describe("settings", () => {
+  it("reads the new variables, and names the variable of a bad value", () => {
+    const c = configFromEnv({
+      OTA_BODY_IDLE: "5s",
+      OTA_UPLOAD_IDLE: "3m",
+      OTA_MAX_CONNECTIONS: "200",
+      OTA_TRUSTED_PROXIES: "10.0.0.1, ::1",
+      OTA_ANON_FIRMWARE_MAX: "7",
+      OTA_ANON_BYTES_MAX: "1G",
+    });
+    expect(c).toMatchObject({
+      bodyIdleMs: 5000,
+      uploadIdleMs: 180_000,
+      maxConnections: 200,
+      trustedProxies: ["10.0.0.1", "::1"],
+      anonymousLimit: { firmware: 7, bytes: 1024 ** 3 },
+    });
+    expect(() => configFromEnv({ OTA_MAX_CONNECTIONS: "lots" })).toThrow(/OTA_MAX_CONNECTIONS/);
+    expect(() => configFromEnv({ OTA_ANON_BYTES_MAX: "big" })).toThrow(/OTA_ANON_BYTES_MAX/);
+    expect(() => configFromEnv({ OTA_BODY_IDLE: "soon" })).toThrow(/OTA_BODY_IDLE/);
   });
 });
