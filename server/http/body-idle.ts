@@ -14,25 +14,30 @@ export function hasBody(req: IncomingMessage): boolean {
  */
 export function watchBodyIdle(req: IncomingMessage, res: ServerResponse, idleMs: number, onIdle: () => void): void {
   if (!hasBody(req) || req.complete) return;
-  // The socket's timeout: Node resets it on every byte read or written; a listener on the
-  // request keeps Node from destroying the socket itself, so the 408 can still go out.
+  // The socket's timeout: Node resets it on every byte read or written. On a timeout Node emits
+  // 'timeout' on the response (and on the request while it is incomplete) and destroys the
+  // socket only when nobody listens: the listener on the response keeps it, so a 408 can go out.
   const socket = req.socket;
   const fire = (): void => {
-    req.off("timeout", fire);
+    res.off("timeout", fire);
+    // Every byte arrived, unread by a handler that answers without it (a download with a
+    // body, say): nothing stalled, and a slow reader of the answer is not cut off.
+    if (req.complete) return void socket.setTimeout(0);
     onIdle();
   };
   // Body complete: no deadline while the answer goes out (unless it is already out, when Node's
   // keep-alive timer owns the socket's timeout).
   const onEnd = (): void => {
-    req.off("timeout", fire);
+    res.off("timeout", fire);
     if (!res.writableFinished && !socket.destroyed) socket.setTimeout(0);
   };
-  req.setTimeout(idleMs, fire);
+  res.on("timeout", fire);
+  socket.setTimeout(idleMs);
   req.once("end", onEnd);
-  res.once("close", () => req.off("timeout", fire));
+  res.once("close", () => res.off("timeout", fire));
 }
 
 /** An upload handler, before it streams the body: the longer idle deadline applies. */
-export function allowSlowBody(req: IncomingMessage, idleMs: number): void {
-  if (!req.complete && req.listenerCount("timeout") > 0) req.socket.setTimeout(idleMs);
+export function allowSlowBody(req: IncomingMessage, res: ServerResponse, idleMs: number): void {
+  if (!req.complete && res.listenerCount("timeout") > 0) req.socket.setTimeout(idleMs);
 }

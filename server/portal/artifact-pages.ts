@@ -35,7 +35,7 @@ async function upload(app: App, ctx: Ctx, s: PortalSession): Promise<Reply> {
     if (!ctx.req.complete) ctx.res.setHeader("connection", "close");
     return csrfRejected(app, ctx, s);
   };
-  allowSlowBody(ctx.req, uploadIdle(app));
+  allowSlowBody(ctx.req, ctx.res, uploadIdle(app));
   const writer = await app.blobs.begin(max);
   try {
     const write = (chunk: Buffer): Promise<void> => {

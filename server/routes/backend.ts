@@ -68,7 +68,7 @@ async function upload(app: App, ctx: Ctx): Promise<void> {
   const declared = Number(ctx.req.headers["content-length"] ?? "NaN");
   if (declared > max + MULTIPART_OVERHEAD) throw max < app.config.maxUploadBytes ? anonymousFull(cap!.bytes) : tooLarge(max);
 
-  allowSlowBody(ctx.req, uploadIdle(app));
+  allowSlowBody(ctx.req, ctx.res, uploadIdle(app));
   const writer = await app.blobs.begin(max);
   try {
     const boundary = boundaryOf(ctx.req.headers["content-type"]);

@@ -147,7 +147,7 @@ async function uploadContent(app: App, ctx: Ctx): Promise<void> {
   const row = ownContent(app, model, ctx.params.id);
   const max = app.config.maxUploadBytes;
   if (Number(ctx.req.headers["content-length"] ?? "0") > max) throw new HttpError(413, "E413-1", `upload exceeds OTA_MAX_UPLOAD (${max} bytes)`);
-  allowSlowBody(ctx.req, uploadIdle(app));
+  allowSlowBody(ctx.req, ctx.res, uploadIdle(app));
   const writer = await app.blobs.begin(max);
   try {
     for await (const chunk of ctx.req as AsyncIterable<Buffer>) await writer.write(chunk);

@@ -132,7 +132,7 @@ async function putArtifact(app: App, ctx: Ctx): Promise<void> {
   const max = app.config.maxUploadBytes;
   if (Number(ctx.req.headers["content-length"] ?? "0") > max) throw tooLargeVendor(max);
 
-  allowSlowBody(ctx.req, uploadIdle(app));
+  allowSlowBody(ctx.req, ctx.res, uploadIdle(app));
   const writer = await app.blobs.begin(max);
   try {
     for await (const chunk of ctx.req as AsyncIterable<Buffer>) await writer.write(chunk);

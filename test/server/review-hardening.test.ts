@@ -100,6 +100,35 @@ describe("stalled bodies and open connections (item 1)", () => {
     expect(r.ms).toBeGreaterThanOrEqual(1400);
   });
 
+  it("a download asked for with a small body is not cut off when its reader pauses longer than the body idle time", async () => {
+    const fw = await s.backend.create();
+    await s.backend.allow(fw, "all");
+    const image = Buffer.alloc(16 * 1024 * 1024, 3); // more than the socket buffers hold
+    const file = join(s.dataDir, "big-image.bin");
+    writeFileSync(file, image);
+    const hash = await s.backend.upload(fw, file);
+    const got = await new Promise<number>((resolve, reject) => {
+      const sock = connect(Number(new URL(s.url).port), "127.0.0.1");
+      let bytes = 0;
+      const guard = setTimeout(() => {
+        sock.destroy();
+        reject(new Error(`the download did not finish within 10 s (${bytes} bytes so far)`));
+      }, 10_000);
+      sock.on("data", (d: Buffer) => (bytes += d.length));
+      sock.on("close", () => {
+        clearTimeout(guard);
+        resolve(bytes);
+      });
+      sock.on("error", () => {});
+      sock.on("connect", () => {
+        sock.write(`POST /v1/download/${hash} HTTP/1.1\r\nHost: x\r\nx-ota-firmware-id: ${fw.id}\r\nx-ota-device-id: reader\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`);
+        sock.pause(); // a reader that stalls for longer than the 300 ms body idle time
+        setTimeout(() => sock.resume(), 1000);
+      });
+    });
+    expect(got).toBeGreaterThan(image.length);
+  });
+
   it("past the connection bound new connections are closed at once, and the log says so", async () => {
     const held: Socket[] = [];
     try {
