@@ -135,10 +135,13 @@ describe("stalled bodies and open connections (item 1)", () => {
       for (let i = 0; i < 4; i++) {
         const sock = connect(Number(new URL(s.url).port), "127.0.0.1");
         sock.on("error", () => {});
-        await new Promise((r) => sock.once("connect", r));
         held.push(sock);
+        // an answer on it: the server has accepted this one (it stays open, keep-alive)
+        await new Promise((r) => {
+          sock.once("data", r);
+          sock.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        });
       }
-      await new Promise((r) => setTimeout(r, 100)); // the server has accepted all four
       const fifth = await rawExchange(s.url, (sock) => sock.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"), 3000);
       expect(fifth.closed).toBe(true);
       expect(fifth.text).toBe("");
@@ -146,7 +149,7 @@ describe("stalled bodies and open connections (item 1)", () => {
     } finally {
       for (const sock of held) sock.destroy();
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 300)); // the server sees the four go (their FIN), so the bound frees up
     expect((await raw(`${s.url}/healthz`)).status).toBe(200);
   });
 });
