@@ -116,7 +116,8 @@ export const stepSchemas = {
   }),
   "vendor.enable": z.strictObject({ model: text, devices: z.array(text).min(1) }),
   "vendor.disable": z.strictObject({ model: text, devices: z.array(text).min(1) }),
-  "vendor.upload": z.strictObject({ file: text, as: z.string().regex(/^[A-Za-z_][\w]*$/, "a variable name"), name: z.string().optional() }),
+  /** `model`: the artifact is for that model only; deployments by serial stay in it */
+  "vendor.upload": z.strictObject({ file: text, as: z.string().regex(/^[A-Za-z_][\w]*$/, "a variable name"), name: z.string().optional(), model: text.optional() }),
   "vendor.deploy": z.strictObject({ artifact: text, devices: z.array(text).min(1), expect_rejected: z.array(text).optional() }),
 
   /** browser steps (playwright-core in the system's Chromium); one page per run */
