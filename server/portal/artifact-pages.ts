@@ -51,10 +51,13 @@ async function upload(app: App, ctx: Ctx, s: PortalSession): Promise<Reply> {
     const name = fields.get("name")?.trim() || file.filename;
     const why = badArtifactName(name);
     if (why) throw new HttpError(400, "BAD_NAME", why.replace("artifact_name", "The artifact name"));
+    const modelName = fields.get("model")?.trim();
+    const model = modelName ? app.store.modelByName(s.vendor, modelName) : undefined;
+    if (modelName && !model) throw new HttpError(400, "NO_MODEL", `No such model: ${modelName}`);
     const digest = await commit(app, writer, ctx.now);
     const uuid = randomUUID();
     app.store.db.transaction(() => {
-      app.store.createArtifact(uuid, s.vendor, name, digest.md5, ctx.now);
+      app.store.createArtifact(uuid, s.vendor, name, digest.md5, ctx.now, model?.id ?? null);
       app.store.artifactUploaded(uuid, digest.sha256, digest.size, ctx.now);
     })();
     ctx.logFields.artifact_uuid = uuid;
@@ -73,6 +76,7 @@ class CsrfMissing extends Error {}
 
 function artifactsPage(app: App, s: PortalSession) {
   const artifacts = app.store.artifactsOf(s.vendor);
+  const models = app.store.modelsOfVendor(s.vendor).map((m) => html`<option value="${m.name}">${m.name}</option>`);
   const rows = artifacts.map(
     (a) =>
       html`<tr data-uuid="${a.uuid}"><td>${a.name}</td><td>${a.size ?? "—"}</td><td class="hash">${a.md5}</td><td class="hash">${a.sha256 ?? "not uploaded"}</td><td class="hash">${a.uuid}</td><td>${when(a.uploaded_at ?? a.created_at)}</td></tr>`,
@@ -86,6 +90,7 @@ function artifactsPage(app: App, s: PortalSession) {
 <fieldset><legend>Upload an artifact</legend>
 ${csrfField(s)}
 <label>Artifact name (default: the file's name) <input name="name"></label>
+<label>For model (deployments by serial stay in it) <select name="model"><option value="">any of my models</option>${models}</select></label>
 <label>Firmware file <input type="file" name="file" required></label>
 <button type="submit">Upload</button>
 </fieldset>

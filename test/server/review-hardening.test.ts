@@ -387,6 +387,21 @@ describe("portal (item 6)", () => {
     expect(next.text).not.toContain("tiny.bin");
   });
 
+  it("an artifact uploaded on the portal may name its model", async () => {
+    await s.vendorA.createModel("pm-1");
+    const { cookie, csrf } = await session();
+    const form = new FormData();
+    form.append("csrf", csrf);
+    form.append("model", "pm-1");
+    form.append("file", new Blob([Buffer.from("portal image for pm-1")]), "pm.bin");
+    expect((await raw(`${s.url}/portal/artifacts`, { method: "POST", headers: { cookie }, body: form, redirect: "manual" })).status).toBe(303);
+    const page = await raw(`${s.url}/portal/artifacts`, { headers: { cookie } });
+    expect(page.text).toContain('<option value="pm-1">pm-1</option>');
+    const uuid = /<tr data-uuid="([^"]+)"><td>pm\.bin</.exec(page.text)?.[1];
+    expect(uuid).toBeDefined();
+    expect((await s.vendorA.artifact(uuid!)).model).toBe("pm-1");
+  });
+
   it("cookies are Secure when the public URL is https", async () => {
     const form = await raw(`${s.url}/portal/sign-in`);
     expect(form.headers.get("set-cookie")).toMatch(/; Secure/);
