@@ -2,26 +2,33 @@
 // listens, and returns the URL and a clean `close()`. server/main.ts is the process around it.
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { BlobStore } from "./blobs.ts";
 import {
+  DEFAULT_ANONYMOUS_LIMIT,
   DEFAULT_AUTH_FAILURE_LIMIT,
+  DEFAULT_BODY_IDLE_MS,
   DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
   DEFAULT_PORTAL_SESSION_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  isLoopback,
   type ServerConfig,
 } from "./config.ts";
 import type { App } from "./context.ts";
 import { Store } from "./db.ts";
 import { HttpError, sendError, sendJson, type ErrorStyle } from "./http/errors.ts";
 import { match, route, type Ctx, type Route } from "./http/router.ts";
-import { FailureLimiter } from "./http/rate-limit.ts";
+import { hasBody, watchBodyIdle } from "./http/body-idle.ts";
+import { AuthLimits } from "./http/rate-limit.ts";
 import { Logger } from "./log.ts";
+import { setSecurityHeaders } from "./portal/respond.ts";
 import { portalRoutes } from "./portal/routes.ts";
 import { SessionStore } from "./portal/session.ts";
 import { backendRoutes } from "./routes/backend.ts";
 import { provisionRoutes } from "./routes/provision.ts";
+import { ReplayGuard } from "./routes/replay-guard.ts";
 import { statusRoutes } from "./routes/status.ts";
 import { vendorRoutes } from "./routes/vendor.ts";
 import { SERVER_VERSION } from "./version.ts";
@@ -53,7 +60,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     log,
     now,
     uploadKey: store.persistentSecret("upload_url_key"),
-    authFailures: new FailureLimiter(config.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT),
+    portalKey: store.persistentSecret("portal_csrf_key"),
+    limits: new AuthLimits(config.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT, config.trustedProxies),
+    replays: new ReplayGuard(),
     portalSessions: new SessionStore(config.portalSessionMs ?? DEFAULT_PORTAL_SESSION_MS),
   };
 
@@ -76,6 +85,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       void handle(app, routes, req, res);
     },
   );
+  limitConnections(server, config.maxConnections ?? DEFAULT_MAX_CONNECTIONS, log);
+  if (!config.secret && !isLoopback(config.host)) {
+    const cap = config.anonymousLimit ?? DEFAULT_ANONYMOUS_LIMIT;
+    log.warn("OTA_SECRET is unset on a non-loopback address: anyone who reaches the server can create firmware and upload it", {
+      host: config.host,
+      anonymous_firmware_max: cap.firmware,
+      anonymous_bytes_max: cap.bytes,
+    });
+  }
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => {
@@ -101,6 +119,23 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   return { url, port, close };
 }
+
+/** Past `max` open connections new ones are closed at once; a warning says so (at most every 10 s). */
+function limitConnections(server: Server, max: number, log: Logger): void {
+  server.maxConnections = max;
+  let dropped = 0;
+  let lastLine = -Infinity;
+  server.on("drop", () => {
+    dropped++;
+    const now = Date.now();
+    if (now - lastLine < 10_000) return;
+    lastLine = now;
+    log.warn("connection limit reached: new connections are closed (OTA_MAX_CONNECTIONS)", { max_connections: max, dropped });
+    dropped = 0;
+  });
+}
+
+const isPortalPath = (pathname: string): boolean => pathname === "/portal" || pathname.startsWith("/portal/");
 
 /** Which error shape a path gets when no route matched it. */
 function styleForPath(pathname: string): ErrorStyle {
@@ -172,6 +207,12 @@ async function handle(app: App, routes: Route[], req: IncomingMessage, res: Serv
 
   const found = match(routes, req.method ?? "GET", pathname);
   const style = found && "route" in found ? found.route.style : found ? found.methodNotAllowed.style : styleForPath(pathname);
+  watchBodyIdle(req, res, app.config.bodyIdleMs ?? DEFAULT_BODY_IDLE_MS, () => {
+    ctx.logFields.reason = "request body stalled";
+    if (res.headersSent) return void req.socket.destroy();
+    res.setHeader("connection", "close");
+    sendError(res, vendorCode(new HttpError(408, "BODY_TIMEOUT", "request body stalled: no bytes for too long"), style), style);
+  });
   try {
     if (!found) throw new HttpError(404, "NOT_FOUND", `no endpoint ${req.method} ${pathname}`);
     if (!("route" in found)) {
@@ -185,10 +226,12 @@ async function handle(app: App, routes: Route[], req: IncomingMessage, res: Serv
     const httpErr =
       err instanceof HttpError ? err : new HttpError(500, style === "vendor" ? "E500-1" : "INTERNAL", "internal server error");
     if (httpErr.logReason) ctx.logFields.reason = httpErr.logReason;
-    if (!(err instanceof HttpError)) app.log.error("handler failed", { request_id: requestId, path: pathname, error: String(err) });
+    // A client that went away mid-body is the request line's `aborted`, not a server error.
+    const clientGone = !req.complete && (req.destroyed || req.socket.destroyed);
+    if (!(err instanceof HttpError) && !clientGone) app.log.error("handler failed", { request_id: requestId, path: pathname, error: String(err) });
     // An error answered before the body was read: do not keep reading a possibly huge upload.
-    const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
-    if (hasBody && !req.complete && !res.headersSent) res.setHeader("connection", "close");
+    if (hasBody(req) && !req.complete && !res.headersSent) res.setHeader("connection", "close");
+    if (isPortalPath(pathname) && !res.headersSent) setSecurityHeaders(res);
     sendError(res, vendorCode(httpErr, style), style);
   }
 }

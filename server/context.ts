@@ -3,8 +3,9 @@ import type { ServerConfig } from "./config.ts";
 import type { Store } from "./db.ts";
 import type { BlobStore } from "./blobs.ts";
 import type { Logger } from "./log.ts";
-import type { FailureLimiter } from "./http/rate-limit.ts";
+import type { AuthLimits } from "./http/rate-limit.ts";
 import type { SessionStore } from "./portal/session.ts";
+import type { ReplayGuard } from "./routes/replay-guard.ts";
 
 export interface App {
   config: ServerConfig;
@@ -14,8 +15,12 @@ export interface App {
   now(): number;
   /** server-held key for pre-signed upload URLs (kept in the database, so URLs survive a restart) */
   uploadKey: string;
-  /** failed sign-ins and vendor signatures per client address (429 past the limit) */
-  authFailures: FailureLimiter;
+  /** server-held key the portal's sign-in CSRF tokens are HMACs of */
+  portalKey: string;
+  /** failed attempts per client address and kind (429 past the limit) */
+  limits: AuthLimits;
+  /** signatures of non-GET vendor requests already used (replays are refused) */
+  replays: ReplayGuard;
   /** signed-in portal users */
   portalSessions: SessionStore;
 }

@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS artifacts (
   sha256 TEXT REFERENCES blobs(sha256),
   size INTEGER,
   created_at INTEGER NOT NULL,
-  uploaded_at INTEGER
+  uploaded_at INTEGER,
+  model_id INTEGER REFERENCES models(id)
 );
 CREATE TABLE IF NOT EXISTS used_upload_urls (
   signature TEXT PRIMARY KEY,
@@ -130,6 +131,8 @@ export interface DeviceRow {
 export interface ArtifactRow {
   uuid: string;
   vendor: string;
+  /** the model (product line) the image is for; null: any of the vendor's models (seed shape) */
+  model_id: number | null;
   name: string;
   md5: string;
   sha256: string | null;
@@ -191,6 +194,13 @@ export class Store {
     this.db.pragma("foreign_keys = ON");
     this.db.pragma("busy_timeout = 5000");
     this.db.exec(SCHEMA);
+    this.migrate();
+  }
+
+  /** Columns added after a data directory may have been created. */
+  private migrate(): void {
+    const columns = (this.db.prepare("PRAGMA table_info(artifacts)").all() as { name: string }[]).map((c) => c.name);
+    if (!columns.includes("model_id")) this.db.exec("ALTER TABLE artifacts ADD COLUMN model_id INTEGER REFERENCES models(id)");
   }
 
   private readonly statements = new Map<string, Database.Statement>();
@@ -259,6 +269,21 @@ export class Store {
 
   modelsOfVendor(vendor: string): ModelRow[] {
     return this.stmt("SELECT * FROM models WHERE vendor = ? ORDER BY name").all(vendor) as ModelRow[];
+  }
+
+  /** Firmware made through `/v1/create` (no vendor owns it). */
+  anonymousModelCount(): number {
+    return (this.stmt("SELECT COUNT(*) AS n FROM models WHERE vendor IS NULL").get() as { n: number }).n;
+  }
+
+  /** Bytes of the distinct images uploaded to such firmware. */
+  anonymousUploadBytes(): number {
+    return (
+      this.stmt(
+        "SELECT COALESCE(SUM(b.size), 0) AS n FROM blobs b WHERE b.sha256 IN " +
+          "(SELECT u.sha256 FROM uploads u JOIN models m ON m.id = u.model_id WHERE m.vendor IS NULL)",
+      ).get() as { n: number }
+    ).n;
   }
 
   setRequireActivation(modelId: number, value: boolean): void {
@@ -452,8 +477,9 @@ export class Store {
 
   // ---- artifacts -------------------------------------------------------------------------
 
-  createArtifact(uuid: string, vendor: string, name: string, md5: string, now: number): void {
-    this.stmt("INSERT INTO artifacts (uuid, vendor, name, md5, created_at) VALUES (?, ?, ?, ?, ?)").run(uuid, vendor, name, md5, now);
+  createArtifact(uuid: string, vendor: string, name: string, md5: string, now: number, modelId: number | null = null): void {
+    this.stmt("INSERT INTO artifacts (uuid, vendor, name, md5, created_at, model_id) VALUES (?, ?, ?, ?, ?, ?)")
+      .run(uuid, vendor, name, md5, now, modelId);
     this.deploymentsChanged();
   }
 

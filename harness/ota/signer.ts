@@ -41,6 +41,30 @@ export function signRequest(input: SignInput): { Authorization: string; "X-Allxo
   return { Authorization: authorizationHeader(input.keyId, sig), "X-Allxon-Epoch": String(epoch) };
 }
 
+// Epochs signed per key, method and path in this process (bounded tables, oldest first out).
+const usedEpochs = new Map<string, Set<number>>();
+const MAX_PATHS = 10_000;
+const MAX_EPOCHS_PER_PATH = 1_000;
+
+/**
+ * `epochMs`, or the next millisecond after it that this process has not yet signed for the same
+ * key, method and path: two requests never share a signature, since a server may refuse a
+ * signature it has already seen (the reference server does, for everything but GET).
+ */
+export function freshEpoch(keyId: string, method: string, pathWithQuery: string, epochMs: number): number {
+  const key = `${keyId}\n${method.toUpperCase()}\n${pathWithQuery}`;
+  let used = usedEpochs.get(key);
+  if (!used) {
+    if (usedEpochs.size >= MAX_PATHS) usedEpochs.delete(usedEpochs.keys().next().value!);
+    usedEpochs.set(key, (used = new Set()));
+  }
+  let epoch = epochMs;
+  while (used.has(epoch)) epoch++;
+  if (used.size >= MAX_EPOCHS_PER_PATH) used.delete(used.values().next().value!);
+  used.add(epoch);
+  return epoch;
+}
+
 /** Parses `ALLXON-SIG1 Credential="id",Signature="hex"`; undefined when malformed. */
 export function parseAuthorization(header: string | undefined): { keyId: string; signature: string } | undefined {
   if (!header) return undefined;

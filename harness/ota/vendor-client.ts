@@ -5,7 +5,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { contentMd5, digestFile } from "./digest.ts";
 import { expectStatus, joinUrl, request, type HttpRequest } from "./http.ts";
-import { signRequest } from "./signer.ts";
+import { freshEpoch, signRequest } from "./signer.ts";
 import type { DeviceState } from "./states.ts";
 
 export interface VendorClientOptions {
@@ -38,6 +38,8 @@ export interface ArtifactInfo {
   sha256: string | null;
   size: number | null;
   uploaded: boolean;
+  /** the model the artifact was created for, if any (reference server) */
+  model?: string | null;
 }
 
 export interface DeploymentResult {
@@ -83,7 +85,7 @@ export class VendorClient {
 
   /** Any signed call; the signature covers method + path-with-query + epoch, not the body. */
   async signed(method: string, pathWithQuery: string, body?: Body, ok: number[] = [200]): Promise<Buffer> {
-    const epochMs = (this.options.now ?? Date.now)();
+    const epochMs = this.epoch(method, pathWithQuery);
     const headers: Record<string, string> = {
       ...signRequest({ keyId: this.options.keyId, secret: this.options.secret, method, pathWithQuery, epochMs }),
       accept: "application/json",
@@ -102,10 +104,16 @@ export class VendorClient {
     return res.body;
   }
 
+  /** The clock's epoch, moved on a millisecond when this path was just signed with it. */
+  private epoch(method: string, pathWithQuery: string): number {
+    return freshEpoch(this.options.keyId, method, pathWithQuery, (this.options.now ?? Date.now)());
+  }
+
   // ---- artifacts (seed 000) ------------------------------------------------------------
 
-  async createArtifact(name: string, md5: string): Promise<string> {
-    const body = await this.signed("POST", "/ota/artifact", { artifact_name: name, artifact_md5: md5 });
+  /** `model` (an extra of the reference server): deployments of the artifact stay in that model. */
+  async createArtifact(name: string, md5: string, model?: string): Promise<string> {
+    const body = await this.signed("POST", "/ota/artifact", { artifact_name: name, artifact_md5: md5, ...(model ? { model } : {}) });
     return (JSON.parse(body.toString()) as { artifact_uuid: string }).artifact_uuid;
   }
 
@@ -128,9 +136,9 @@ export class VendorClient {
   }
 
   /** The three steps of seed 000: record, upload URL, PUT. */
-  async uploadArtifact(file: string, name = path.basename(file)): Promise<UploadedArtifact> {
+  async uploadArtifact(file: string, name = path.basename(file), model?: string): Promise<UploadedArtifact> {
     const d = await digestFile(file);
-    const artifactUuid = await this.createArtifact(name, d.md5);
+    const artifactUuid = await this.createArtifact(name, d.md5, model);
     const url = await this.getUploadUrl(artifactUuid, d.md5);
     await this.putArtifact(url.upload_url, file, url.content_md5 || contentMd5(d.md5));
     return { artifactUuid, name, md5: d.md5, sha256: d.sha256, size: d.size };
@@ -206,7 +214,7 @@ export class VendorClient {
   /** Uploads a content body (small: read whole; use for media and test images). */
   async uploadContent(model: string, id: string, data: Buffer, contentType = "application/octet-stream"): Promise<void> {
     const pathWithQuery = `/provision/manage/content/${encodeURIComponent(model)}/${encodeURIComponent(id)}`;
-    const epochMs = (this.options.now ?? Date.now)();
+    const epochMs = this.epoch("POST", pathWithQuery);
     const r: HttpRequest = {
       method: "POST",
       url: joinUrl(this.options.baseUrl, pathWithQuery),

@@ -171,6 +171,7 @@ export const stepSchemas = {
       file: text.describe("the image file"),
       as: varName.describe("the name the artifact goes by: ${<as>.uuid}, ${<as>.hash}"),
       name: z.string().optional().describe("the artifact's name on the server (default: the file's)"),
+      model: text.optional().describe("the model the artifact is for: a deployment by serial then reaches only that model's device"),
     })
     .describe("the three-step signed upload of seed 000 (artifact record, pre-signed URL, PUT with Content-MD5)"),
   "vendor.deploy": z

@@ -22,6 +22,8 @@ const MAX_HEADER_BYTES = 16 * 1024;
 
 /** Text fields beside the file are kept only up to this size each (the portal's CSRF token). */
 const MAX_TEXT_FIELD_BYTES = 4096;
+/** And only this many of them: a form has a handful; more is a body built to fill memory. */
+export const MAX_TEXT_FIELDS = 16;
 
 /**
  * Reads the whole body; calls `write` for each chunk of the first part that has a filename (or
@@ -43,6 +45,7 @@ export async function readFirstFilePart(
   let sawClose = false;
   // the text part being read, when onField wants it
   let text: { name: string; chunks: Buffer[]; size: number } | undefined;
+  let textFields = 0;
   const keepText = (chunk: Buffer): void => {
     if (!text) return;
     text.size += chunk.length;
@@ -99,6 +102,7 @@ export async function readFirstFilePart(
         inFile = !file && info !== undefined && (info.filename !== undefined || info.field === "file");
         if (inFile) file = { field: info!.field, filename: info!.filename ?? "", contentType: info!.contentType };
         text = !inFile && onField && info && info.filename === undefined ? { name: info.field, chunks: [], size: 0 } : undefined;
+        if (text && ++textFields > MAX_TEXT_FIELDS) throw new HttpError(400, "BAD_MULTIPART", `more than ${MAX_TEXT_FIELDS} text fields`);
         state = "body";
         return true;
       }

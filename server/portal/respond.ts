@@ -1,5 +1,6 @@
 // How portal handlers answer: every route goes through here, which checks the session (and the
 // CSRF token of a form), sets the security headers, and turns errors into pages.
+import type { ServerResponse } from "node:http";
 import type { App } from "../context.ts";
 import { readFields, type Fields } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
@@ -27,9 +28,14 @@ const SECURITY_HEADERS: Record<string, string> = {
   "cache-control": "no-store",
 };
 
+/** Every portal answer carries these, its error pages (404, 405) included. */
+export function setSecurityHeaders(res: ServerResponse): void {
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+}
+
 export function send(ctx: Ctx, reply: Reply): void {
   const res = ctx.res;
-  for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+  setSecurityHeaders(res);
   if ("redirect" in reply) {
     for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
     res.writeHead(303, { location: reply.redirect, "content-length": "0" });

@@ -1,12 +1,16 @@
 // Portal sessions: a random token in an HttpOnly, SameSite=Strict cookie that expires, held in
 // memory (a server restart signs everyone out), each with its own CSRF token for forms.
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import type { ApiKey } from "../config.ts";
 import type { Ctx } from "../http/router.ts";
-import { sameSecret } from "../routes/device-auth.ts";
+import { sameSecret } from "../http/same-secret.ts";
 
 export const SESSION_COOKIE = "otarig_portal";
-/** The sign-in form's own CSRF token (double-submit: cookie + hidden field), before any session. */
+/**
+ * The sign-in form's own CSRF token, before any session: the same token in a cookie and a hidden
+ * field, and the token is an HMAC of a server key (with an expiry), so a cookie an attacker
+ * planted does not pass unless the server made it.
+ */
 export const SIGN_IN_COOKIE = "otarig_portal_signin";
 
 export interface PortalSession {
@@ -67,16 +71,42 @@ export function cookies(ctx: Ctx): Map<string, string> {
   return out;
 }
 
-export function sessionCookie(token: string, maxAgeMs: number): string {
-  return `${SESSION_COOKIE}=${token}; Path=/portal; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(maxAgeMs / 1000)}`;
+/** `Secure` when the portal is reached over https (OTA_PUBLIC_URL), so cookies never go out in clear. */
+function attributes(secure: boolean): string {
+  return `Path=/portal; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
 }
 
-export function clearedCookie(name: string): string {
-  return `${name}=; Path=/portal; HttpOnly; SameSite=Strict; Max-Age=0`;
+export function sessionCookie(token: string, maxAgeMs: number, secure = false): string {
+  return `${SESSION_COOKIE}=${token}; ${attributes(secure)}; Max-Age=${Math.floor(maxAgeMs / 1000)}`;
 }
 
-export function signInCookie(token: string): string {
-  return `${SIGN_IN_COOKIE}=${token}; Path=/portal; HttpOnly; SameSite=Strict; Max-Age=3600`;
+export function clearedCookie(name: string, secure = false): string {
+  return `${name}=; ${attributes(secure)}; Max-Age=0`;
+}
+
+export const SIGN_IN_TOKEN_TTL_MS = 3_600_000;
+
+export function signInCookie(token: string, secure = false): string {
+  return `${SIGN_IN_COOKIE}=${token}; ${attributes(secure)}; Max-Age=${SIGN_IN_TOKEN_TTL_MS / 1000}`;
+}
+
+function signInMac(key: string, nonce: string, expires: string): string {
+  return createHmac("sha256", key).update(`portal sign-in\n${nonce}\n${expires}`).digest("base64url");
+}
+
+/** `nonce.expires.hmac`: only the server (holder of `key`) can make one. */
+export function newSignInToken(key: string, now: number): string {
+  const nonce = randomBytes(18).toString("base64url");
+  const expires = String(now + SIGN_IN_TOKEN_TTL_MS);
+  return `${nonce}.${expires}.${signInMac(key, nonce, expires)}`;
+}
+
+/** The form's token equals the cookie's, was made by this server, and has not expired. */
+export function signInTokenValid(key: string, cookieToken: string | undefined, formToken: string | undefined, now: number): boolean {
+  if (!cookieToken || !formToken || !sameSecret(cookieToken, formToken)) return false;
+  const [nonce, expires, mac, ...rest] = formToken.split(".");
+  if (!nonce || !expires || !mac || rest.length > 0 || !/^\d{1,16}$/.test(expires) || Number(expires) <= now) return false;
+  return sameSecret(signInMac(key, nonce, expires), mac);
 }
 
 export function csrfMatches(expected: string, given: string | undefined): boolean {

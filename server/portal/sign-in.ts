@@ -5,13 +5,12 @@ import { randomBytes } from "node:crypto";
 import type { App } from "../context.ts";
 import { first, readFields } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
-import { clientAddress } from "../http/rate-limit.ts";
 import { route, type Ctx, type Route } from "../http/router.ts";
-import { sameSecret } from "../routes/device-auth.ts";
+import { sameSecret } from "../http/same-secret.ts";
 import { html } from "./html.ts";
 import { page, type Notice } from "./layout.ts";
 import { postForm, send } from "./respond.ts";
-import { clearedCookie, cookies, csrfMatches, SESSION_COOKIE, SIGN_IN_COOKIE, signInCookie, sessionCookie } from "./session.ts";
+import { clearedCookie, cookies, newSignInToken, SESSION_COOKIE, SIGN_IN_COOKIE, signInCookie, signInTokenValid, sessionCookie } from "./session.ts";
 
 export function signInRoutes(app: App): Route[] {
   return [
@@ -19,7 +18,7 @@ export function signInRoutes(app: App): Route[] {
       const notice: Notice | undefined = ctx.url.searchParams.has("expired")
         ? { kind: "error", text: "Your session has expired. Sign in again." }
         : undefined;
-      signInPage(ctx, 200, notice);
+      signInPage(app, ctx, 200, notice);
     }),
     route("POST", "/portal/sign-in", "text", (ctx) => signIn(app, ctx)),
     postForm(
@@ -28,43 +27,45 @@ export function signInRoutes(app: App): Route[] {
       () => "/portal/sign-in",
       (ctx) => {
         app.portalSessions.end(ctx);
-        return { redirect: "/portal/sign-in", headers: { "set-cookie": clearedCookie(SESSION_COOKIE) } };
+        return { redirect: "/portal/sign-in", headers: { "set-cookie": clearedCookie(SESSION_COOKIE, secureCookies(app)) } };
       },
     ),
   ];
 }
 
-function signInPage(ctx: Ctx, status: number, notice?: Notice, headers: Record<string, string> = {}): void {
-  // Login CSRF: the form carries a token that must match its own cookie (double submit).
-  const token = randomBytes(24).toString("base64url");
+/** Cookies carry `Secure` when the portal's public URL is https. */
+export function secureCookies(app: App): boolean {
+  return app.config.publicUrl?.toLowerCase().startsWith("https://") === true;
+}
+
+function signInPage(app: App, ctx: Ctx, status: number, notice?: Notice, headers: Record<string, string> = {}): void {
+  // Login CSRF: the form carries a server-made token (HMAC) that must match its own cookie.
+  const token = newSignInToken(app.portalKey, ctx.now);
   const body = html`<form method="post" action="/portal/sign-in" aria-label="Sign in">
 <input type="hidden" name="csrf" value="${token}">
 <label>API key id <input name="key_id" autocomplete="username" required></label>
 <label>API secret <input name="secret" type="password" autocomplete="current-password" required></label>
 <button type="submit">Sign in</button>
 </form>`;
-  send(ctx, { html: page("Sign in", undefined, body, notice), status, headers: { ...headers, "set-cookie": signInCookie(token) } });
+  send(ctx, { html: page("Sign in", undefined, body, notice), status, headers: { ...headers, "set-cookie": signInCookie(token, secureCookies(app)) } });
 }
 
 async function signIn(app: App, ctx: Ctx): Promise<void> {
-  const address = clientAddress(ctx.req);
   try {
-    app.authFailures.check(address, ctx.now);
+    app.limits.check("sign-in", ctx.req, ctx.now);
   } catch (err) {
     if (!(err instanceof HttpError)) throw err;
-    return signInPage(ctx, err.status, { kind: "error", text: `Too many failed sign-ins from your address: ${err.message}.` }, err.headers);
+    return signInPage(app, ctx, err.status, { kind: "error", text: `Too many failed sign-ins from your address: ${err.message}.` }, err.headers);
   }
   const fields = await readFields(ctx.req);
   const fail = (reason: string, status = 401): void => {
-    app.authFailures.fail(address, ctx.now);
+    app.limits.fail("sign-in", ctx.req, ctx.now);
     app.log.warn("portal sign-in failed", { request_id: ctx.requestId, reason });
-    signInPage(ctx, status, { kind: "error", text: "Sign-in failed: unknown key id or wrong secret." });
+    signInPage(app, ctx, status, { kind: "error", text: "Sign-in failed: unknown key id or wrong secret." });
   };
-  const formToken = first(fields, "csrf");
-  const cookieToken = cookies(ctx).get(SIGN_IN_COOKIE);
-  if (!formToken || !cookieToken || !csrfMatches(cookieToken, formToken)) {
+  if (!signInTokenValid(app.portalKey, cookies(ctx).get(SIGN_IN_COOKIE), first(fields, "csrf"), ctx.now)) {
     app.log.warn("portal: sign-in form without a valid CSRF token", { request_id: ctx.requestId });
-    return signInPage(ctx, 403, { kind: "error", text: "Request refused: invalid or missing CSRF token. Try again." });
+    return signInPage(app, ctx, 403, { kind: "error", text: "Request refused: invalid or missing CSRF token. Try again." });
   }
   const keyId = first(fields, "key_id")?.trim() ?? "";
   const secret = first(fields, "secret") ?? "";
@@ -76,7 +77,7 @@ async function signIn(app: App, ctx: Ctx): Promise<void> {
   ctx.logFields.vendor = key.vendor;
   send(ctx, {
     redirect: "/portal/models",
-    headers: { "set-cookie": [sessionCookie(token, app.portalSessions.ttl), clearedCookie(SIGN_IN_COOKIE)] },
+    headers: { "set-cookie": [sessionCookie(token, app.portalSessions.ttl, secureCookies(app)), clearedCookie(SIGN_IN_COOKIE, secureCookies(app))] },
   });
 }
 

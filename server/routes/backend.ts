@@ -1,6 +1,8 @@
 // The ota-backend surface (seed 001, DESIGN §4): create, firewall, upload, check, download.
+import { DEFAULT_ANONYMOUS_LIMIT, DEFAULT_UPLOAD_IDLE_MS, isLoopback } from "../config.ts";
 import type { App } from "../context.ts";
 import { UploadTooLarge, type BlobWriter } from "../blobs.ts";
+import { allowSlowBody } from "../http/body-idle.ts";
 import { first, readFields } from "../http/body.ts";
 import { HttpError, sendJson, sendEmpty } from "../http/errors.ts";
 import { boundaryOf, readFirstFilePart } from "../http/multipart.ts";
@@ -26,7 +28,20 @@ export function backendRoutes(app: App): Route[] {
   ];
 }
 
+/**
+ * Without OTA_SECRET on a non-loopback address anyone who reaches the server may create firmware
+ * and upload: then their count and total size are capped. On loopback, as the seed: no cap.
+ */
+function anonymousCap(app: App): { firmware: number; bytes: number } | undefined {
+  if (app.config.secret || isLoopback(app.config.host)) return undefined;
+  return app.config.anonymousLimit ?? DEFAULT_ANONYMOUS_LIMIT;
+}
+
 function create(app: App, ctx: Ctx): void {
+  const cap = anonymousCap(app);
+  if (cap && app.store.anonymousModelCount() >= cap.firmware) {
+    throw new HttpError(403, "ANONYMOUS_LIMIT", `this server takes at most ${cap.firmware} firmware without OTA_SECRET`);
+  }
   const model = app.store.createModel(ctx.now);
   ctx.logFields.firmware_id = model.id;
   sendJson(ctx.res, 200, { id: model.id, key: model.key });
@@ -47,10 +62,13 @@ async function firewall(app: App, ctx: Ctx): Promise<void> {
 
 async function upload(app: App, ctx: Ctx): Promise<void> {
   const model = ownerAuth(app, ctx);
-  const max = app.config.maxUploadBytes;
+  const cap = model.vendor === null ? anonymousCap(app) : undefined;
+  const room = cap ? Math.max(0, cap.bytes - app.store.anonymousUploadBytes()) : Infinity;
+  const max = Math.min(app.config.maxUploadBytes, room);
   const declared = Number(ctx.req.headers["content-length"] ?? "NaN");
-  if (declared > max + MULTIPART_OVERHEAD) throw tooLarge(max);
+  if (declared > max + MULTIPART_OVERHEAD) throw max < app.config.maxUploadBytes ? anonymousFull(cap!.bytes) : tooLarge(max);
 
+  allowSlowBody(ctx.req, ctx.res, uploadIdle(app));
   const writer = await app.blobs.begin(max);
   try {
     const boundary = boundaryOf(ctx.req.headers["content-type"]);
@@ -69,7 +87,7 @@ async function upload(app: App, ctx: Ctx): Promise<void> {
     sendJson(ctx.res, 200, { hash: digest.sha256 });
   } catch (err) {
     await writer.abort();
-    if (err instanceof UploadTooLarge) throw tooLarge(max);
+    if (err instanceof UploadTooLarge) throw max < app.config.maxUploadBytes ? anonymousFull(cap!.bytes) : tooLarge(max);
     throw err;
   }
 }
@@ -80,6 +98,14 @@ export async function commit(app: App, writer: BlobWriter, now: number): Promise
   await writer.commit();
   app.store.recordBlob(digest.sha256, digest.md5, digest.size, now);
   return digest;
+}
+
+function anonymousFull(bytes: number): HttpError {
+  return new HttpError(413, "ANONYMOUS_LIMIT", `firmware without OTA_SECRET may hold at most ${bytes} bytes on this server`);
+}
+
+export function uploadIdle(app: App): number {
+  return app.config.uploadIdleMs ?? DEFAULT_UPLOAD_IDLE_MS;
 }
 
 export function tooLarge(max: number): HttpError {

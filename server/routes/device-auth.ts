@@ -2,20 +2,14 @@
 // device id, plus a CIK where the model requires activation). All failures are one answer,
 // 401 INVALID_AUTH "invalid credentials", so a caller cannot probe which part was wrong; the
 // reason goes to the server's log.
-import { timingSafeEqual } from "node:crypto";
 import type { App } from "../context.ts";
 import type { DeviceRow, ModelRow } from "../db.ts";
 import { HttpError } from "../http/errors.ts";
+import { sameSecret } from "../http/same-secret.ts";
 import type { Ctx } from "../http/router.ts";
 
 export function invalidAuth(reason: string): HttpError {
   return new HttpError(401, "INVALID_AUTH", "invalid credentials", {}, reason);
-}
-
-export function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 function header(ctx: Ctx, name: string): string | undefined {
@@ -27,8 +21,13 @@ function header(ctx: Ctx, name: string): string | undefined {
 export function checkSharedSecret(app: App, ctx: Ctx): void {
   const secret = app.config.secret;
   if (!secret) return;
+  // Wrong secrets count per client address, like signatures: no guessing at speed.
+  app.limits.check("shared-secret", ctx.req, ctx.now);
   const given = header(ctx, "x-ota-secret");
-  if (given === undefined || !sameSecret(given, secret)) throw invalidAuth("missing or wrong x-ota-secret");
+  if (given === undefined || !sameSecret(given, secret)) {
+    app.limits.fail("shared-secret", ctx.req, ctx.now);
+    throw invalidAuth("missing or wrong x-ota-secret");
+  }
 }
 
 function modelFromHeader(app: App, ctx: Ctx): ModelRow {
@@ -57,6 +56,11 @@ export function cikDevice(app: App, cik: string | undefined, modelId?: number, s
   return d;
 }
 
+/** A serial number registered for provisioning but never enabled, or disabled: no firmware for it. */
+export function serialRefused(d: DeviceRow | undefined): boolean {
+  return d?.prov_status === "registered" || d?.prov_status === "disabled";
+}
+
 /**
  * A device: `x-ota-firmware-id` + `x-ota-device-id`, let through by the firewall or by a valid
  * CIK of its own; a model with require_activation always wants the CIK. Records the contact.
@@ -65,6 +69,8 @@ export function deviceAuth(app: App, ctx: Ctx): { model: ModelRow; device: Devic
   const model = modelFromHeader(app, ctx);
   const sn = header(ctx, "x-ota-device-id")?.trim();
   if (!sn) throw invalidAuth("missing x-ota-device-id");
+  // Disabled (or never enabled) means no check and no download, whatever the firewall says.
+  if (serialRefused(app.store.device(model.id, sn))) throw invalidAuth("serial number is not enabled (registered or disabled)");
   const withCik = cikDevice(app, header(ctx, "x-exosite-cik"), model.id, sn) !== undefined;
   if (model.require_activation && !withCik) throw invalidAuth("this model requires an activated device (X-Exosite-CIK)");
   if (!withCik && !app.store.isAllowed(model.id, sn)) throw invalidAuth("device not allowed by the firewall");

@@ -4,11 +4,12 @@ import { randomBytes } from "node:crypto";
 import type { App } from "../context.ts";
 import type { ContentRow, DeviceRow, ModelRow } from "../db.ts";
 import { UploadTooLarge } from "../blobs.ts";
+import { allowSlowBody } from "../http/body-idle.ts";
 import { first, isTrue, readFields, type Fields } from "../http/body.ts";
 import { HttpError, sendEmpty, sendJson, sendText } from "../http/errors.ts";
 import { route, type Ctx, type Route } from "../http/router.ts";
 import { sendFile } from "../http/send-file.ts";
-import { commit } from "./backend.ts";
+import { commit, uploadIdle } from "./backend.ts";
 import { cikDevice, invalidAuth } from "./device-auth.ts";
 import { vendorAuth } from "./vendor-auth.ts";
 
@@ -150,6 +151,7 @@ async function uploadContent(app: App, ctx: Ctx): Promise<void> {
   const row = ownContent(app, model, ctx.params.id);
   const max = app.config.maxUploadBytes;
   if (Number(ctx.req.headers["content-length"] ?? "0") > max) throw new HttpError(413, "E413-1", `upload exceeds OTA_MAX_UPLOAD (${max} bytes)`);
+  allowSlowBody(ctx.req, ctx.res, uploadIdle(app));
   const writer = await app.blobs.begin(max);
   try {
     for await (const chunk of ctx.req as AsyncIterable<Buffer>) await writer.write(chunk);
@@ -178,14 +180,21 @@ function deviceModel(app: App, vendor: string | undefined, model: string | undef
 }
 
 async function activate(app: App, ctx: Ctx): Promise<void> {
+  // Failed activations count per client address: serial numbers cannot be tried at speed.
+  app.limits.check("activation", ctx.req, ctx.now);
   const fields = await readFields(ctx.req);
   const model = deviceModel(app, first(fields, "vendor"), first(fields, "model"));
   const sn = first(fields, "sn")?.trim();
   const d = model && sn ? app.store.device(model.id, sn) : undefined;
-  if (!d || d.prov_status === null) throw new HttpError(404, "NOT_FOUND", "unknown vendor, model or serial number");
+  const refuse = (status: number, message: string, reason: string): HttpError => {
+    app.limits.fail("activation", ctx.req, ctx.now);
+    return new HttpError(status, status === 404 ? "NOT_FOUND" : "CONFLICT", message, {}, reason);
+  };
+  if (!d || d.prov_status === null) throw refuse(404, "unknown vendor, model or serial number", "unknown vendor, model or serial number");
   ctx.logFields.sn = d.sn;
   const status = serialStatus(app, d, ctx.now);
-  if (status !== "enabled") throw new HttpError(409, "CONFLICT", `serial number is ${status}, not enabled for activation`);
+  // The body says what the seed documents say a 409 means, not which of it (the log does).
+  if (status !== "enabled") throw refuse(409, "serial number is not enabled, its activation window has expired, or it is already activated", `serial number is ${status}`);
   const cik = randomBytes(20).toString("hex");
   app.store.activateDevice(d.id, cik, ctx.now);
   sendText(ctx.res, 200, cik);

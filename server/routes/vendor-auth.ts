@@ -4,7 +4,6 @@
 import type { ApiKey } from "../config.ts";
 import type { App } from "../context.ts";
 import { HttpError } from "../http/errors.ts";
-import { clientAddress } from "../http/rate-limit.ts";
 import type { Ctx } from "../http/router.ts";
 import { parseAuthorization, signature, signatureMatches } from "../../harness/ota/signer.ts";
 
@@ -12,17 +11,23 @@ export const EPOCH_WINDOW_MS = 10 * 60_000;
 
 export function vendorAuth(app: App, ctx: Ctx): ApiKey {
   // Failed signatures count per client address; past the limit, 429 until the window ends.
-  const address = clientAddress(ctx.req);
-  app.authFailures.check(address, ctx.now, "E429-1");
+  app.limits.check("signature", ctx.req, ctx.now, "E429-1");
+  let verified: { key: ApiKey; signature: string; epoch: number };
   try {
-    return verify(app, ctx);
+    verified = verify(app, ctx);
   } catch (err) {
-    if (err instanceof HttpError && err.status === 401) app.authFailures.fail(address, ctx.now);
+    if (err instanceof HttpError && err.status === 401) app.limits.fail("signature", ctx.req, ctx.now);
     throw err;
   }
+  const { key, signature: sig, epoch } = verified;
+  const method = ctx.req.method ?? "";
+  if (method !== "GET" && method !== "HEAD" && !app.replays.firstUse(key.keyId, sig, epoch + EPOCH_WINDOW_MS, ctx.now)) {
+    throw new HttpError(401, "E401-4", "this signature was already used: sign every request that changes something anew (a new epoch)");
+  }
+  return key;
 }
 
-function verify(app: App, ctx: Ctx): ApiKey {
+function verify(app: App, ctx: Ctx): { key: ApiKey; signature: string; epoch: number } {
   const auth = parseAuthorization(single(ctx.req.headers.authorization));
   if (!auth) throw new HttpError(401, "E401-1", 'missing or malformed Authorization (ALLXON-SIG1 Credential="…",Signature="…")');
   const epochText = single(ctx.req.headers["x-allxon-epoch"])?.trim();
@@ -37,7 +42,7 @@ function verify(app: App, ctx: Ctx): ApiKey {
   if (!key || !signatureMatches(expected, auth.signature)) throw new HttpError(401, "E401-2", "invalid credential or signature");
   ctx.logFields.vendor = key.vendor;
   ctx.logFields.key_id = key.keyId;
-  return key;
+  return { key, signature: auth.signature, epoch };
 }
 
 function single(v: string | string[] | undefined): string | undefined {

@@ -2,14 +2,16 @@
 // URL, PUT with Content-MD5), deployments and their per-device status.
 import { createHmac, randomUUID } from "node:crypto";
 import type { App } from "../context.ts";
-import type { ArtifactRow, DeploymentStatus, DeviceRow } from "../db.ts";
+import type { ArtifactRow, DeploymentStatus, DeviceRow, ModelRow } from "../db.ts";
 import { UploadTooLarge } from "../blobs.ts";
+import { allowSlowBody } from "../http/body-idle.ts";
 import { readJsonObject } from "../http/body.ts";
 import { HttpError, sendEmpty, sendJson } from "../http/errors.ts";
 import { route, type Ctx, type Route } from "../http/router.ts";
 import { signatureMatches } from "../../harness/ota/signer.ts";
-import { commit } from "./backend.ts";
-import { serialStatus } from "./provision.ts";
+import { commit, uploadIdle } from "./backend.ts";
+import { serialRefused } from "./device-auth.ts";
+import { NAME, serialStatus } from "./provision.ts";
 import { vendorAuth } from "./vendor-auth.ts";
 
 export const UPLOAD_URL_TTL_S = 15 * 60;
@@ -57,10 +59,20 @@ async function createArtifact(app: App, ctx: Ctx): Promise<void> {
   const why = badArtifactName(body.artifact_name);
   if (why) throw new HttpError(400, "E400-1", why);
   const md5 = md5Field(body);
+  const model = artifactModel(app, key.vendor, body.model);
   const uuid = randomUUID();
-  app.store.createArtifact(uuid, key.vendor, body.artifact_name as string, md5, ctx.now);
+  app.store.createArtifact(uuid, key.vendor, body.artifact_name as string, md5, ctx.now, model?.id ?? null);
   ctx.logFields.artifact_uuid = uuid;
   sendJson(ctx.res, 200, { artifact_uuid: uuid });
+}
+
+/** `model` (an extra of this server): the product line the image is for; deployments stay in it. */
+function artifactModel(app: App, vendor: string, name: unknown): ModelRow | undefined {
+  if (name === undefined || name === null || name === "") return undefined;
+  if (typeof name !== "string" || !NAME.test(name)) throw new HttpError(400, "E400-15", "model must be a model name");
+  const model = app.store.modelByName(vendor, name);
+  if (!model) throw new HttpError(404, "E404-4", "no such model");
+  return model;
 }
 
 export function uploadSignature(app: App, uuid: string, expires: number): string {
@@ -93,6 +105,7 @@ function artifactInfo(app: App, ctx: Ctx): void {
     sha256: a.sha256,
     size: a.size,
     uploaded: a.sha256 !== null,
+    ...(a.model_id === null ? {} : { model: app.store.model(a.model_id)?.name ?? null }),
   });
 }
 
@@ -119,6 +132,7 @@ async function putArtifact(app: App, ctx: Ctx): Promise<void> {
   const max = app.config.maxUploadBytes;
   if (Number(ctx.req.headers["content-length"] ?? "0") > max) throw tooLargeVendor(max);
 
+  allowSlowBody(ctx.req, ctx.res, uploadIdle(app));
   const writer = await app.blobs.begin(max);
   try {
     for await (const chunk of ctx.req as AsyncIterable<Buffer>) await writer.write(chunk);
@@ -172,17 +186,30 @@ export function deploy(app: App, vendor: string, artifact: ArtifactRow, serials:
   const rejected: { device_sn: string; message: string }[] = [];
   const devices: DeviceRow[] = [];
   for (const sn of [...new Set(serials.map((s) => s.trim()))]) {
-    const found = app.store.vendorDevices(vendor, sn);
-    if (artifact.sha256 === null) rejected.push({ device_sn: sn, message: "artifact not uploaded yet" });
-    else if (found.length === 0) rejected.push({ device_sn: sn, message: "unknown device" });
+    const why = artifact.sha256 === null ? "artifact not uploaded yet" : undefined;
+    const chosen = why ? { why } : deviceFor(app, vendor, artifact, sn);
+    if ("why" in chosen) rejected.push({ device_sn: sn, message: chosen.why });
     else {
       accepted.push(sn);
-      devices.push(...found);
+      devices.push(chosen.device);
     }
   }
   const id = randomUUID();
   app.store.createDeployment(id, vendor, artifact.uuid, args, devices, now);
   return { deployment_id: id, deployment_accepted: accepted, deployment_rejected: rejected };
+}
+
+/**
+ * The one device a serial number names for this artifact: within the artifact's model when it
+ * has one; a serial in several of the vendor's models needs that (never another product line's
+ * device); a disabled or never-enabled serial gets nothing (and no firewall allow).
+ */
+function deviceFor(app: App, vendor: string, artifact: ArtifactRow, sn: string): { device: DeviceRow } | { why: string } {
+  const found = app.store.vendorDevices(vendor, sn).filter((d) => artifact.model_id === null || d.model_id === artifact.model_id);
+  if (found.length === 0) return { why: "unknown device" };
+  if (found.length > 1) return { why: "serial number is in several models: create the artifact with its model" };
+  if (serialRefused(found[0])) return { why: "serial number is not enabled" };
+  return { device: found[0]! };
 }
 
 function deploymentStatus(app: App, ctx: Ctx): void {

@@ -183,6 +183,15 @@ describe("blocks", () => {
   });
 });
 
+describe("vendor.upload", () => {
+  it("takes the artifact's model (issue 19: a deployment by serial stays in it)", async () => {
+    const steps = '  - vendor.upload: { file: ./rig.yaml, as: fw, model: line-a }\n';
+    const dir = tree({ "s.yaml": scenario(steps), "rig.yaml": RIG, "profile.yaml": PROFILE });
+    const { scenario: s } = await loadScenario(path.join(dir, "s.yaml"));
+    expect(s.steps[0]).toMatchObject({ name: "vendor.upload", params: { as: "fw", model: "line-a" } });
+  });
+});
+
 describe("validateFiles", () => {
   it("detects scenario, rig and profile files by content and reports each file's errors", async () => {
     const dir = tree({

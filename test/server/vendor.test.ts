@@ -192,6 +192,7 @@ describe("signed vendor API", () => {
     });
 
     it("202 with accepted and rejected devices; unknown device rejected with a reason", async () => {
+      await s.vendorA.enableSerial("gw-100", "SN-1"); // a never-enabled serial gets no deployment (issue 19)
       const d = await s.vendorA.createDeployment({ device_sn: ["SN-1", "SN-404"], artifact_uuid: artifactUuid, arguments: { reboot: true } });
       expect(d.deployment_id).toMatch(/^[0-9a-f-]{36}$/);
       expect(d.deployment_accepted).toEqual(["SN-1"]);

@@ -50,7 +50,7 @@ export const disable: StepImpl<StepParams<"vendor.disable">> = async (ctx, p) =>
 };
 
 export const upload: StepImpl<StepParams<"vendor.upload">> = async (ctx, p) => {
-  const artifact = await vendorClient(ctx).uploadArtifact(p.file, p.name ?? basename(p.file));
+  const artifact = await vendorClient(ctx).uploadArtifact(p.file, p.name ?? basename(p.file), p.model);
   ctx.artifacts.set(p.as, artifact.artifactUuid);
   ctx.outputs.set(`${p.as}.uuid`, artifact.artifactUuid);
   ctx.outputs.set(`${p.as}.hash`, artifact.sha256);
