@@ -39,7 +39,7 @@ export const fleetStepSchemas = {
     .strictObject({
       count: z.number().int().min(1, "at least 1 device").max(MAX_FLEET_DEVICES, `at most ${MAX_FLEET_DEVICES} devices per runner (split a bigger fleet with slice)`)
         .describe("the whole fleet's size (all runners together)"),
-      model: z.string().regex(/^[A-Za-z_][\w-]*$/, "a model name (letters, digits, _ and -)").describe("the model the devices belong to; created (requiring activation) if missing"),
+      model: z.string().regex(/^[A-Za-z_][\w-]*$/, "a model name (letters, digits, _ and -)").describe("the model the devices belong to; created (requiring activation) if missing; their serials are added and enabled"),
       prefix: z.string().regex(/^[A-Za-z0-9._:@-]+$/, "letters, digits and ._:@-").optional().describe("serial numbers are prefix + zero-padded index (default SIM-)"),
       slice: z.string().regex(/^\d+\/\d+$/, "i/n (1 ≤ i ≤ n)").refine(validSlice, "i/n with 1 ≤ i ≤ n").optional()
         .describe('this runner\'s part of the fleet, i/n (e.g. "${env.FLEET_SLICE:-1/1}" on each of n runners); default all of it'),
@@ -63,10 +63,10 @@ export const fleetStepSchemas = {
       connections: z.number().int().min(1).max(4096).optional().describe("keep-alive connections the fleet shares (default 64)"),
       seed: z.number().int().optional().describe("which devices misbehave (default 1)"),
     })
-    .describe("starts simulated devices in the background: activation, checks, ranged downloads, status with the CIK"),
+    .describe("registers and enables the fleet's serials (a generated range), then starts the simulated devices in the background: activation, checks, ranged downloads, status with the CIK"),
   "fleet.deploy": z
     .strictObject({ artifact: text.describe("a vendor.upload name") })
-    .describe("registers and enables this runner's fleet serials in the fleet's model and deploys the artifact to all of them"),
+    .describe("deploys the artifact to all of this runner's fleet serials in one deployment"),
   "fleet.wait": z
     .strictObject({ ...fleetConditions, within: duration.optional().describe("how long to wait (default: the step timeout)") })
     .refine(someCondition, `give at least one of ${FLEET_FIGURES.join(", ")}`)

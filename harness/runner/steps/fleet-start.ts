@@ -1,11 +1,12 @@
-// fleet.start: N simulated devices in the background, on the run's server, beside the boards.
-// The fleet lives until fleet.stop or the end of the run (teardown stops it, Ctrl-C included).
+// fleet.start: N simulated devices in the background, on the run's server, beside the boards:
+// their serials registered and enabled in the model first, then the devices started. The fleet
+// lives until fleet.stop or the end of the run (teardown stops it, Ctrl-C included).
 import { parseDuration } from "../../core/duration.ts";
 import { ScenarioError } from "../../core/errors.ts";
 import { Fleet } from "../../fleet/fleet.ts";
 import { probeDeviceApi } from "../../fleet/probe.ts";
-import { ensureModel } from "../../fleet/register.ts";
-import { fleetSpec, type DeviceTiming, type FleetSpec } from "../../fleet/spec.ts";
+import { ensureModel, registerSerials } from "../../fleet/register.ts";
+import { fleetSpec, sliceSerials, type DeviceTiming, type FleetSpec } from "../../fleet/spec.ts";
 import { parseBytes, parseRate } from "../../fleet/units.ts";
 import type { StepParams } from "../../scenario/steps.ts";
 import type { RunContext, StepImpl } from "../context.ts";
@@ -20,6 +21,11 @@ export const start: StepImpl<Params> = async (ctx, p) => {
   const vendor = vendorClient(ctx);
   const firmwareId = await ensureModel(vendor, p.model);
   const spec = specOf(p);
+  // The serials exist on the server before any device wakes, as a factory registers them: a
+  // device activating an unknown serial is a failed activation, which the server rate-limits
+  // per address (and the whole fleet is one address).
+  const serials = sliceSerials(spec);
+  await registerSerials(vendor, p.model, serials, (done) => ctx.progress(`registered ${done} of ${serials.length} serials`, done / serials.length));
   const run: RunContext = ctx; // the fleet outlives this step
   const fleet = new Fleet({
     spec,
@@ -39,7 +45,7 @@ export const start: StepImpl<Params> = async (ctx, p) => {
   const first = fleet.serials[0];
   const last = fleet.serials.at(-1);
   const slice = spec.slice.total > 1 ? ` (slice ${spec.slice.index}/${spec.slice.total} of ${spec.count})` : "";
-  return { detail: `${fleet.devices.length} simulated devices ${first}…${last}${slice} in ${p.model}` };
+  return { detail: `${fleet.devices.length} simulated devices ${first}…${last}${slice} registered in ${p.model} and started` };
 };
 
 function specOf(p: Params): FleetSpec {
