@@ -10,6 +10,7 @@
 // It exits when stdin closes (its parent is gone), on SIGTERM or SIGINT.
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { realpathSync } from "node:fs";
 
 const START = 0xa0;
 
@@ -118,7 +119,9 @@ async function main(): Promise<void> {
   emit({ event: "ready", tty: values.tty, channels });
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+// Run as a program (not imported by a test): compared as real paths, since node_modules (where the
+// bundle is cached) may be a symlink, which import.meta.url resolves and argv[1] does not.
+if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
   main().catch((err: unknown) => {
     process.stderr.write(`relay-lcus: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
