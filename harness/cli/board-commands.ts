@@ -17,6 +17,7 @@ import { loadProfile } from "../scenario/load-profile.ts";
 import { loadRig } from "../scenario/load-rig.ts";
 import { didYouMean } from "../scenario/suggest.ts";
 import type { RigSpec } from "../scenario/types.ts";
+import type { ConsoleSince } from "../board/types.ts";
 import { FLASH_HELP, POWER_HELP, RESET_HELP } from "./board-help.ts";
 
 /** How long after power on / reset the boot is shown at most, when no --watch is given. */
@@ -246,7 +247,7 @@ export type WatchEnd = "quiet" | "prompt" | "silent" | "limit" | "aborted";
  */
 export async function untilBoardSettles(
   console: SerialConsole,
-  options: { quietMs: number; maxMs: number; signal: AbortSignal; prompt?: RegExp; since?: number; quietFromNow?: boolean },
+  options: { quietMs: number; maxMs: number; signal: AbortSignal; prompt?: RegExp; since?: ConsoleSince; quietFromNow?: boolean },
 ): Promise<WatchEnd> {
   const started = performance.now();
   let printed = false;

@@ -126,7 +126,7 @@ async function runPiped(s: BoardSession, poweredOn: boolean): Promise<void> {
         quietMs: BOOT_QUIET_MS,
         maxMs: BOOT_WATCH_MAX_MS,
         signal: s.signal,
-        ...(prompt ? { prompt, since: 0 } : {}),
+        ...(prompt ? { prompt, since: "boot" as const } : {}),
       });
       if (boot === "silent") s.say(`rig console: ${s.boardName} printed nothing within ${BOOT_WATCH_MAX_MS / 1000}s after power on`);
     }

@@ -19,6 +19,8 @@ import { describeStep } from "./describe.ts";
 import { interpolateStep } from "./variables.ts";
 import { STEP_IMPLS } from "./steps/index.ts";
 import { watchFatal } from "./fatal-watch.ts";
+import { ConsoleWindows } from "./console-windows.ts";
+import type { ConsolePosition } from "../board/types.ts";
 import { scenarioSecrets, type Secrets } from "./secrets.ts";
 import { checkStepParams } from "../scenario/step-check.ts";
 import type { StepName } from "../scenario/steps.ts";
@@ -166,6 +168,7 @@ async function runAttempt(options: RunOptions, secrets: Secrets): Promise<Attemp
       deferred,
       proxies,
       lastMatch: new Map(),
+      windows: new ConsoleWindows(),
       background: {},
       onServerMoved: (url) => {
         for (const proxy of proxies.values()) proxy.setTarget(url);
@@ -321,7 +324,7 @@ function abortMessage(signal: AbortSignal, fallback: string): string {
 }
 
 function stepContext(ctx: RunContext, step: Step, path: string, timeoutMs: number): StepContext {
-  const marks = new Map<string, number>();
+  const marks = new Map<string, ConsolePosition>();
   for (const [name, handle] of ctx.boards) marks.set(name, handle.board.console.mark());
   return {
     ...ctx,
@@ -329,6 +332,10 @@ function stepContext(ctx: RunContext, step: Step, path: string, timeoutMs: numbe
     path,
     timeoutMs,
     marks,
+    acted(name) {
+      const mark = marks.get(name);
+      if (mark) ctx.windows.acted(name, mark);
+    },
     handle(name) {
       const h = ctx.boards.get(name);
       if (!h) throw new ScenarioError(`unknown board "${name}" (this scenario uses: ${[...ctx.boards.keys()].join(", ")})`, step.pos);
