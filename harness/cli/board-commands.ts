@@ -7,7 +7,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parseDuration, formatDuration } from "../core/duration.ts";
-import { EXIT_CODES, InfraError, OtarigError, ScenarioError } from "../core/errors.ts";
+import { EXIT_CODES, InfraError, ScenarioError, uncaughtReport } from "../core/errors.ts";
 import { EventBus } from "../core/events.ts";
 import { SerialConsole } from "../board/console/serial-console.ts";
 import { RunLogWriter } from "../report/run-log.ts";
@@ -165,7 +165,7 @@ export async function withBoard(spec: SessionSpec, action: (s: BoardSession) => 
     return code ?? EXIT_CODES.pass;
   } catch (err) {
     if (interrupted) return EXIT_CODES.interrupted;
-    bus?.emit({ type: "log", level: "error", source: name, message: messageOf(err) });
+    bus?.emit({ type: "log", level: "error", source: name, message: uncaughtReport(err).text });
     return report(name, err);
   } finally {
     if (session) {
@@ -187,17 +187,9 @@ export function report(name: string, err: unknown): number {
     process.stderr.write(`${name}: ${err.message}\nRun "${name} --help" for usage.\n`);
     return EXIT_CODES.scenario;
   }
-  if (err instanceof OtarigError) {
-    process.stderr.write(`${name}: ${err instanceof ScenarioError ? err.toString() : err.message}\n`);
-    return EXIT_CODES[err.failureClass];
-  }
-  process.stderr.write(`${name}: ${messageOf(err)}\n`);
-  return EXIT_CODES.infrastructure;
-}
-
-function messageOf(err: unknown): string {
-  if (err instanceof ScenarioError) return err.toString();
-  return err instanceof Error ? err.message : String(err);
+  const { text, exitCode } = uncaughtReport(err);
+  process.stderr.write(`${name}: ${text}\n`);
+  return exitCode;
 }
 
 /**

@@ -36,7 +36,9 @@ Run options:
   --raw-secrets       keep <board>.raw in a run whose scenario has secrets (it holds them raw)
 
 Exit codes: 0 all passed, 1 a test failed, 2 scenario or usage error,
-            3 infrastructure error, 130 interrupted (Ctrl-C)
+            3 infrastructure error, 4 otarig internal error (a bug: please report it),
+            130 interrupted (Ctrl-C); for several scenarios the most serious:
+            130, then 4, 3, 2, 1
 `;
 
 const COMMAND_HELP: Record<string, string> = {

@@ -44,7 +44,8 @@ export type RunEvent = Stamped &
         startedAt: string;
         durationMs: number;
         outcome: "passed" | "failed" | "interrupted";
-        failure?: { failureClass: FailureClass; message: string; step?: string };
+        /** `stack`: a harness bug's, for run.log */
+        failure?: { failureClass: FailureClass; message: string; step?: string; stack?: string };
         /** another attempt follows (this one failed with an infrastructure error) */
         retrying: boolean;
       }

@@ -117,7 +117,8 @@ export class TerminalReporter {
   private statusWord(r: RunResult): string {
     if (r.status === "passed") return this.paint("green", "passed");
     if (r.status === "interrupted") return this.paint("yellow", "interrupted");
-    return this.paint("red", r.failureClass === "test" ? "FAILED" : `ERROR(${r.failureClass === "scenario" ? "scn" : "infra"})`);
+    if (r.failureClass === "test") return this.paint("red", "FAILED");
+    return this.paint("red", `ERROR(${r.failureClass === "scenario" ? "scn" : r.failureClass === "harness" ? "otarig" : "infra"})`);
   }
 
   private startTicker(): void {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { formatDuration, parseDuration } from "../core/duration.ts";
 import { DEFAULT_KILL_GRACE_MS } from "../board/exec.ts";
 import { setAsideAttempt } from "./attempts.ts";
-import { EXIT_CODES, InfraError, OtarigError, ScenarioError, TestFailure, failureClassOf, type FailureClass } from "../core/errors.ts";
+import { EXIT_CODES, InfraError, OtarigError, ScenarioError, TestFailure, failureClassOf, harnessBugMessage, type FailureClass } from "../core/errors.ts";
 import type { EventBus, EventOf } from "../core/events.ts";
 import type { BoardProfile, RigSpec, Scenario, Step } from "../scenario/types.ts";
 import { startOtaServer } from "../server/start.ts";
@@ -79,7 +79,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       durationMs: bus.now() - t0,
       outcome: options.signal.aborted ? "interrupted" : attempt.failureClass ? "failed" : "passed",
       ...(attempt.failureClass && attempt.message !== undefined
-        ? { failure: { failureClass: attempt.failureClass, message: attempt.message, ...(attempt.step ? { step: attempt.step } : {}) } }
+        ? { failure: { failureClass: attempt.failureClass, message: attempt.message, ...(attempt.step ? { step: attempt.step } : {}), ...(attempt.stack ? { stack: attempt.stack } : {}) } }
         : {}),
       retrying,
     });
@@ -107,6 +107,8 @@ interface AttemptOutcome {
   failureClass?: FailureClass;
   message?: string;
   step?: string;
+  /** a harness bug's stack (for run.log) */
+  stack?: string;
 }
 
 /** One attempt: boards and server up, the steps, teardown (always). */
@@ -186,7 +188,9 @@ async function runAttempt(options: RunOptions, secrets: Secrets): Promise<Attemp
   }
   if (!failure) return {};
   const cause = failure.error instanceof StepFailed ? failure.error.cause : failure.error;
-  return { failureClass: failureClassOf(cause), message: messageOf(cause), ...(failure.step ? { step: failure.step } : {}) };
+  const failureClass = failureClassOf(cause);
+  const stack = failureClass === "harness" && cause instanceof Error ? cause.stack : undefined;
+  return { failureClass, message: failureMessage(cause, runDir), ...(failure.step ? { step: failure.step } : {}), ...(stack ? { stack } : {}) };
 }
 
 /** Says which variables are hidden (never their values), and what that does to the .raw files. */
@@ -241,7 +245,7 @@ async function runStep(ctx: RunContext, step: Step, path: string): Promise<void>
       status: "failed",
       error: {
         failureClass: failureClassOf(cause),
-        message: messageOf(cause),
+        message: failureMessage(cause, ctx.runDir),
         ...(cause instanceof OtarigError && cause.consoleTail ? { consoleTail: cause.consoleTail } : {}),
       },
     });
@@ -489,6 +493,11 @@ function resolvedForLabel(ctx: RunContext, step: Step): unknown {
 function boardOf(params: unknown): string | undefined {
   const b = (params as { board?: unknown } | null)?.board;
   return typeof b === "string" ? b : undefined;
+}
+
+/** What a failure says: its message, or for a harness bug one line that says so and where its stack is. */
+function failureMessage(err: unknown, runDir: string): string {
+  return failureClassOf(err) === "harness" ? harnessBugMessage(err, join(runDir, "run.log")) : messageOf(err);
 }
 
 export function messageOf(err: unknown): string {
