@@ -10,6 +10,8 @@ export interface ConsoleLine {
   text: string;
   /** still unterminated (a prompt, or a line still arriving): `text` is what has arrived so far */
   partial?: boolean;
+  /** ended by the port's loss, release or close, not by a terminator: a fragment, matched only as a partial line */
+  cut?: boolean;
 }
 
 /**

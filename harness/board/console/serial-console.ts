@@ -220,6 +220,7 @@ export class SerialConsole implements ConsoleProtocol {
     const since = this.resolveSince(options.since);
     const what = `/${pattern.source}/${options.description ? ` (${options.description})` : ""}`;
     const test = (line: ConsoleLine): ExpectMatch | undefined => {
+      if (line.cut && !options.partial) return undefined;
       const text = textFrom(line, since);
       const match = text === undefined ? null : re.exec(text);
       if (!match) return undefined;
@@ -264,6 +265,7 @@ export class SerialConsole implements ConsoleProtocol {
     const re = plain(pattern);
     const since = this.resolveSince(options.since);
     const seen = (line: ConsoleLine): boolean => {
+      if (line.cut && !options.partial) return false;
       const text = textFrom(line, since);
       return text !== undefined && re.test(text);
     };
@@ -535,13 +537,13 @@ export class SerialConsole implements ConsoleProtocol {
   /** Each completed line: into the log as bytes, into the history (and to waiters) as text. */
   private readonly sink: LineSink = {
     line: (bytes, start, end, t, _at, cut) => {
-      this.files.line(bytes, start, end, t, cut);
+      this.files.line(bytes, start, end, t, cut ? "limit" : undefined);
       this.addLine(t, stripAnsi(decodeUtf8(bytes, start, end)));
     },
   };
 
-  private addLine(t: number, text: string): void {
-    const line: ConsoleLine = { seq: this.nextSeq++, t, text };
+  private addLine(t: number, text: string, cut = false): void {
+    const line: ConsoleLine = cut ? { seq: this.nextSeq++, t, text, cut } : { seq: this.nextSeq++, t, text };
     this.lines.push(line);
     if (this.lines.length > this.maxLines + 1000) {
       // Trim in batches so the array is not shifted on every line.
@@ -561,12 +563,17 @@ export class SerialConsole implements ConsoleProtocol {
     return this.partialCache;
   }
 
-  /** Ends an unterminated line (before a gap or close) so the log and the lines keep it. */
+  /**
+   * Ends an unterminated line (before a gap or close) so the log and the lines keep it, marked as
+   * cut: its end never came, so it is never matched as a whole line.
+   */
   private endPartial(): void {
     const raw = this.assembler.flush();
     this.partialDirty = true;
     this.partialCache = undefined;
-    if (raw) this.sink.line(raw.raw, 0, raw.raw.length, raw.t, raw.at, false);
+    if (!raw) return;
+    this.files.line(raw.raw, 0, raw.raw.length, raw.t, "gap");
+    this.addLine(raw.t, stripAnsi(decodeUtf8(raw.raw, 0, raw.raw.length)), true);
   }
 
   private *linesSince(since: ConsolePosition): Iterable<ConsoleLine> {

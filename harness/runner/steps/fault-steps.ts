@@ -21,7 +21,7 @@ export const powerCut: StepImpl<StepParams<"fault.power_cut">> = async (ctx, p) 
   const cut = new Promise<string>((resolve) => (fired = resolve));
   let switched: Promise<void> | undefined;
   const stop = board.console.onLine((line) => {
-    if (!when.test(line.text)) return;
+    if (line.cut || !when.test(line.text)) return; // a fragment cut by a gap is no whole line
     stop();
     // The cut acts on the board: what it printed before is from the boot the cut ended.
     ctx.windows.acted(p.board, board.console.mark());
