@@ -12,6 +12,8 @@ export interface ConsoleLine {
   partial?: boolean;
   /** ended by the port's loss, release or close, not by a terminator: a fragment, matched only as a partial line */
   cut?: boolean;
+  /** the line as the board printed it, escapes and control characters included; only when that differs from `text` */
+  printed?: string;
 }
 
 /**

@@ -10,6 +10,7 @@ import { parseDuration, formatDuration } from "../core/duration.ts";
 import { EXIT_CODES, InfraError, ScenarioError, uncaughtReport } from "../core/errors.ts";
 import { EventBus } from "../core/events.ts";
 import { SerialConsole } from "../board/console/serial-console.ts";
+import { terminalSafe } from "../board/console/ansi.ts";
 import { RunLogWriter } from "../report/run-log.ts";
 import { openRigSession, type RigSession } from "../runner/rig-session.ts";
 import type { BoardHandle } from "../runner/context.ts";
@@ -271,7 +272,8 @@ export async function untilBoardSettles(
 
 /** Prints the board's console lines as `<board> | <line>` while `during` runs. */
 export async function showConsole<T>(s: BoardSession, during: () => Promise<T>): Promise<T> {
-  const off = s.console.onLine((line) => s.say(`${s.boardName} | ${line.text}`));
+  const colors = process.stdout.isTTY === true && !process.env.NO_COLOR;
+  const off = s.console.onLine((line) => s.say(`${s.boardName} | ${terminalSafe(line.printed ?? line.text, { colors })}`));
   try {
     return await during();
   } finally {

@@ -538,12 +538,16 @@ export class SerialConsole implements ConsoleProtocol {
   private readonly sink: LineSink = {
     line: (bytes, start, end, t, _at, cut) => {
       this.files.line(bytes, start, end, t, cut ? "limit" : undefined);
-      this.addLine(t, stripAnsi(decodeUtf8(bytes, start, end)));
+      this.addLine(t, decodeUtf8(bytes, start, end));
     },
   };
 
-  private addLine(t: number, text: string, cut = false): void {
-    const line: ConsoleLine = cut ? { seq: this.nextSeq++, t, text, cut } : { seq: this.nextSeq++, t, text };
+  /** A line into the history and to the listeners and waiters: `printed` as it came, matched without its escapes. */
+  private addLine(t: number, printed: string, cut = false): void {
+    const text = stripAnsi(printed);
+    const line: ConsoleLine = { seq: this.nextSeq++, t, text };
+    if (text !== printed) line.printed = printed;
+    if (cut) line.cut = true;
     this.lines.push(line);
     if (this.lines.length > this.maxLines + 1000) {
       // Trim in batches so the array is not shifted on every line.
@@ -573,7 +577,7 @@ export class SerialConsole implements ConsoleProtocol {
     this.partialCache = undefined;
     if (!raw) return;
     this.files.line(raw.raw, 0, raw.raw.length, raw.t, "gap");
-    this.addLine(raw.t, stripAnsi(decodeUtf8(raw.raw, 0, raw.raw.length)), true);
+    this.addLine(raw.t, decodeUtf8(raw.raw, 0, raw.raw.length), true);
   }
 
   private *linesSince(since: ConsolePosition): Iterable<ConsoleLine> {
