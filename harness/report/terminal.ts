@@ -154,7 +154,7 @@ export class TerminalReporter {
    * quote them) keeps its colours and loses every other escape (clipboard, title, clear screen).
    */
   private safe(text: string): string {
-    return terminalSafe(text, { colors: this.color });
+    return terminalSafe(text, { colors: this.color, keep: "\n" }); // a message's own lines (a board line has none)
   }
 
   private stamp(t: number): string {
