@@ -6,8 +6,10 @@ import { busyWarning, machineLine, note, UsageError, type BenchContext, type Ben
 import { serverBench } from "./server.ts";
 import { qemuBench } from "./qemu.ts";
 import { reportBench } from "./report.ts";
+import { reopenBench } from "./reopen.ts";
+import { historyBench } from "./history.ts";
 
-const BENCHMARKS: Benchmark[] = [fleetBench, serverBench, consoleBench, reportBench, qemuBench];
+const BENCHMARKS: Benchmark[] = [fleetBench, serverBench, consoleBench, reopenBench, reportBench, historyBench, qemuBench];
 
 function help(): string {
   const lines = [

@@ -8,7 +8,7 @@ import { execa } from "execa";
 import { InfraError, ScenarioError } from "../core/errors.ts";
 import { formatDuration } from "../core/duration.ts";
 import { stopGroup, type StopReport } from "../core/process-group.ts";
-import { trackChild } from "../core/child-registry.ts";
+import { noteLeftBehind, trackChild } from "../core/child-registry.ts";
 import { stripAnsi } from "./console/ansi.ts";
 import { LineAssembler } from "./console/line-assembler.ts";
 
@@ -64,18 +64,31 @@ export async function runTool(options: RunToolOptions): Promise<ToolResult> {
   });
   const stopper = new GroupStopper(proc.pid, options);
   let result;
+  let survivors: StopReport | undefined;
   try {
     await leaderExit;
-    await stopper.settle();
-    result = await proc;
+    survivors = await stopper.settle();
+    // A survivor may hold the output pipe open for ever: stop reading rather than wait for its end.
+    if (survivors) abandon(proc);
+    else result = await proc;
   } finally {
     stopper.dispose();
-    untrack();
+    if (!survivors) untrack(); // still running: the registry keeps it, for the watchdog and the next start
   }
   tail.flush();
 
   const output = tail.lines.length ? `; last output:\n${tail.lines.map((l) => `  | ${l}`).join("\n")}` : "; it printed nothing";
   const stopped = await stopper.outcome();
+  if (survivors || !result) {
+    const pgid = proc.pid!;
+    const pids = survivors?.pids ?? [];
+    noteLeftBehind({ pgid, what: options.what, pids });
+    const why = stopped ? (stopped.why === "timeout" ? `timed out after ${formatDuration(options.timeoutMs)}` : `was stopped (${abortReason(options.signal)})`) : "ended";
+    throw new InfraError(
+      `${options.what}: \`${shown}\` ${why}, and its process group ${pgid} (${pids.join(", ")}) is STILL running after SIGKILL ` +
+        `(a process in uninterruptible sleep, D state?): the run ends here, and the locks of its boards stay marked until it is gone${output}`,
+    );
+  }
   if (stopped) {
     const reason = stopped.why === "timeout" ? `timed out after ${formatDuration(options.timeoutMs)}` : `was stopped (${abortReason(options.signal)})`;
     throw new InfraError(`${options.what}: \`${shown}\` ${reason}; ${HOW[stopped.report.how]}${output}`);
@@ -158,18 +171,22 @@ class GroupStopper {
     this.stopped = { why, report };
   }
 
-  /** Once the leader has exited: no process of the group is left when this resolves. */
-  async settle(): Promise<void> {
+  /**
+   * Once the leader has exited: no process of the group is left when this resolves, unless one
+   * survived even SIGKILL: then its report is returned.
+   */
+  async settle(): Promise<StopReport | undefined> {
     if (this.stopped) {
-      await this.stopped.report;
-      return;
+      const report = await this.stopped.report;
+      return report.how === "survived" ? report : undefined;
     }
     // The tool ended by itself: a timeout or abort from now on is not the tool's verdict.
     this.leaderDone = true;
     this.dispose();
-    if (this.pgid === undefined) return;
+    if (this.pgid === undefined) return undefined;
     const rest = await stopGroup(this.pgid, this.graceMs);
     if (rest.how !== "gone") this.note(`otarig: ${this.options.what}: stopped ${rest.pids.length} process(es) it left behind (${rest.how})`);
+    return rest.how === "survived" ? rest : undefined;
   }
 
   async outcome(): Promise<{ why: "timeout" | "cancelled"; report: StopReport } | undefined> {
@@ -180,6 +197,14 @@ class GroupStopper {
     clearTimeout(this.timer);
     this.options.signal?.removeEventListener("abort", this.onAbort);
   }
+}
+
+/** Lets go of a tool whose group cannot be stopped: its output is no longer read, its end not awaited. */
+function abandon(proc: ReturnType<typeof execa>): void {
+  proc.catch(() => {});
+  proc.all?.destroy();
+  proc.stdout?.destroy();
+  proc.stderr?.destroy();
 }
 
 /** Why the caller aborted: the runner aborts with a sentence ("step 3 timed out after 60s"). */

@@ -1,4 +1,4 @@
-import { CONSOLE_HELP, FLASH_HELP, POWER_HELP, RESET_HELP } from "./board-help.ts";
+import { ATTACH_HELP, CONSOLE_HELP, FLASH_HELP, POWER_HELP, RESET_HELP, RESUME_HELP } from "./board-help.ts";
 import { MERGE_HELP, REPORT_HELP } from "./lab-help.ts";
 
 export const HELP = `otarig — hardware-in-the-loop tests for over-the-air firmware updates
@@ -6,18 +6,23 @@ export const HELP = `otarig — hardware-in-the-loop tests for over-the-air firm
 Usage:
   rig <scenario.yaml|dir>... [options]   run scenarios (same as "rig run")
   rig run <scenario.yaml|dir>... [options]
-  rig validate <file>...                 check scenario, rig and profile files; touches nothing
+  rig validate <file|dir>...             check scenario, rig and profile files; touches nothing
   rig list [dir]                         list the scenarios under dir (default: scenarios/)
   rig doctor [rig.yaml]                  check this machine (and a rig's ports, relays, flashers, network)
   rig power <rig.yaml> <board> on|off|cycle   switch a board's power (shows the boot)
   rig reset <rig.yaml> <board>           reset a board (shows the boot)
   rig flash <rig.yaml> <board> <image>   flash an image onto a board
   rig console <rig.yaml> <board>         interactive serial console (Ctrl-] exits), logged
+  rig attach <run dir> <board>           console, --power, --reset on a board of a held run
+  rig resume <run dir>                   let a held run go on to teardown and reports
   rig report <run dir>...                rebuild report.html from a run directory's files
   rig merge <out dir> <shard dir>...     merge the run directories of shards into one
+  rig history <run dir>... --out DIR     one page of many runs (nights): a row per scenario, a column per run
   rig locks [rig.yaml]                   who holds which port and relay channel; stale locks
   rig raw <board.log>:<line>             that log line's bytes in <board>.raw (offset, hex dump)
+  rig schema [--out DIR]                 write JSON Schemas of scenario, rig and profile files (editors)
   rig help <command>                     options of one command
+  rig help steps | step <name>           every scenario step and its parameters, or one
 
 Run options:
   --out DIR           run directory (default runs/<UTC time>-<scenario>/; for several
@@ -34,6 +39,11 @@ Run options:
   --shard i/n         run only shard i of n of the scenarios (deterministic; for CI matrices)
   --durations FILE    with --shard: balance shards by the durations in an earlier result.json
   --raw-secrets       keep <board>.raw in a run whose scenario has secrets (it holds them raw)
+  --pause-on-failure  after a failed step, hold the run as it is (boards powered, consoles
+                      captured, server up, locks held) for rig attach, until Enter, Ctrl-C or
+                      rig resume; needs a terminal (refused in CI)
+  --serve [PORT]      serve the run's report page live on http://127.0.0.1:PORT/ (default: a
+                      free port, printed) while the run goes on; at the end it is the report
 
 Exit codes: 0 all passed, 1 a test failed, 2 scenario or usage error,
             3 infrastructure error, 4 otarig internal error (a bug: please report it),
@@ -43,11 +53,13 @@ Exit codes: 0 all passed, 1 a test failed, 2 scenario or usage error,
 
 const COMMAND_HELP: Record<string, string> = {
   run: HELP,
-  validate: `Usage: rig validate <file>...
+  validate: `Usage: rig validate <file|dir>...
 
-Checks scenario, rig and board profile files (the kind is detected from the content):
-YAML syntax, keys, types, step names, durations, regexes, board and relay references,
-variables. Prints every error as file:line:col: message. Starts nothing, opens no port.
+Checks scenario, rig and board profile files (the kind is detected from the content; a
+directory means the *.yaml files in it): YAML syntax, keys, types, step names, durations,
+regexes, board and relay references, variables, and that the files a scenario names exist
+(images to flash, files to upload, its rig and profiles): all a run would reject before
+touching anything. Prints every error as file:line:col: message. Starts nothing, opens no port.
 Exit 0 when all files are valid, 2 otherwise.
 `,
   raw: `Usage: rig raw <run dir>/<board>.log:<line> [--bytes N]
@@ -61,6 +73,8 @@ that moment. Exit 0, or 2 when a file is missing or the two files do not belong 
   reset: RESET_HELP,
   flash: FLASH_HELP,
   console: CONSOLE_HELP,
+  attach: ATTACH_HELP,
+  resume: RESUME_HELP,
   report: REPORT_HELP,
   merge: MERGE_HELP,
   doctor: `Usage: rig doctor [rig.yaml]
@@ -78,6 +92,34 @@ Lists the locks in the lock directory (the rig's lock_dir, else /var/lock/otarig
 per-user ~/.cache/otarig/locks): the physical thing (port, relay channel), who holds it
 (PID, user, host, command) and since when, and which are stale (holder gone, PID reused,
 lease expired): the next run that needs the thing takes those over.
+`,
+  history: `Usage: rig history <run dir>... --out DIR
+
+Reads the result.json of each run directory (a scenario's run, a directory run, a shard, or
+a rig merge directory: typically one per night) and writes DIR/history.html, one page with a
+row per scenario and a column per run in the order they started, each cell passed, failed,
+error or flaky (passed after a retry) and linking to that run's page for the scenario; per
+scenario the run where its current failure began, its flaky and failure rates over the
+window and its duration trend; and DIR/history.json, the same as data. Links are relative:
+keep DIR beside the run directories (or move them together).
+A directory that holds no run is named and skipped with a warning.
+
+  --out DIR           where to write history.html and history.json (required)
+
+Exit 0 when the page was written; 2 when no directory holds a run (nothing is written) or
+on a usage error.
+`,
+  schema: `Usage: rig schema [--out DIR]
+
+Writes the JSON Schemas of scenario, rig and profile files into DIR (default schemas/):
+scenario.schema.json, rig.schema.json, profile.schema.json. They are generated from the
+schemas rig validate checks with, with a description of every step and key, so an editor
+completes and checks the files as you type: in VS Code (YAML extension), a file whose first
+line is "# yaml-language-server: $schema=../schemas/scenario.schema.json" is checked against
+it. What a schema cannot say (boards and relays a file refers to, variables, regexes) is
+still rig validate's.
+
+  --out DIR           where to write them (default schemas/)
 `,
   list: `Usage: rig list [dir]
 

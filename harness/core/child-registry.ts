@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { isSameProcess, processStartTime, signalGroup, stopGroup } from "./process-group.ts";
+import { isSameProcess, liveMembers, processStartTime, signalGroup, stopGroup } from "./process-group.ts";
 
 interface Tracked {
   pgid: number;
@@ -36,6 +36,31 @@ export function trackChild(pgid: number, what: string): () => void {
     tracked.delete(pgid);
     save();
   };
+}
+
+/** A tool's process group that did not go even on SIGKILL (a process in D state). */
+export interface LeftBehind {
+  pgid: number;
+  /** what it was for: "flasher of board dut" */
+  what: string;
+  /** its members when it was given up on */
+  pids: number[];
+}
+
+const leftBehind = new Map<number, LeftBehind>();
+
+/**
+ * Records a group that outlived SIGKILL. It stays tracked (the watchdog and the next start still
+ * try to stop it); while it runs, the run is not retried and its locks are kept, marked.
+ */
+export function noteLeftBehind(group: LeftBehind): void {
+  leftBehind.set(group.pgid, group);
+}
+
+/** The groups given up on that still have a live member (one may end late, once the kernel lets go). */
+export function leftBehindGroups(): LeftBehind[] {
+  for (const pgid of leftBehind.keys()) if (liveMembers(pgid).length === 0) leftBehind.delete(pgid);
+  return [...leftBehind.values()];
 }
 
 export interface Reaped {

@@ -64,8 +64,8 @@ export interface StopReport {
  */
 export async function stopGroup(pgid: number, graceMs: number, killWaitMs = 5000): Promise<StopReport> {
   const started = performance.now();
-  if (!groupExists(pgid)) return { how: "gone", tookMs: 0, pids: [] };
-  const pids = groupMembers(pgid);
+  if (!groupProbe.exists(pgid)) return { how: "gone", tookMs: 0, pids: [] };
+  const pids = groupProbe.members(pgid);
   if (pids.length === 0) return { how: "gone", tookMs: 0, pids };
   signalGroup(pgid, "SIGTERM");
   if (await waitEmpty(pgid, graceMs)) return { how: "SIGTERM", tookMs: Math.round(performance.now() - started), pids };
@@ -95,15 +95,27 @@ export function groupExists(pgid: number): boolean {
   }
 }
 
+/**
+ * How the harness tells whether a group is gone. A seam for tests: a process in uninterruptible
+ * sleep (D state: a hung USB transfer, a dead NFS server), which not even SIGKILL ends, cannot be
+ * made on demand; a test replaces these to play one.
+ */
+export const groupProbe = { exists: groupExists, members: groupMembers };
+
+/** Live members of the group, as far as the probe tells. */
+export function liveMembers(pgid: number): number[] {
+  return groupProbe.exists(pgid) ? groupProbe.members(pgid) : [];
+}
+
 async function waitEmpty(pgid: number, ms: number): Promise<boolean> {
   const deadline = performance.now() + ms;
   let lastScan = -Infinity;
   for (;;) {
-    if (!groupExists(pgid)) return true;
+    if (!groupProbe.exists(pgid)) return true;
     // Only zombies left (their parent has not reaped them yet) counts as gone too.
     if (performance.now() - lastScan >= 250) {
       lastScan = performance.now();
-      if (groupMembers(pgid).length === 0) return true;
+      if (groupProbe.members(pgid).length === 0) return true;
     }
     if (performance.now() >= deadline) return false;
     await sleep(25);

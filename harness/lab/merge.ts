@@ -127,7 +127,7 @@ function absentShards(shards: ShardOutcome[]): string[] {
 }
 
 /** Where a scenario's directory is now: as recorded, or by its name under the shard dir. */
-function locate(shardDir: string, r: ReadResult): string | undefined {
+export function locate(shardDir: string, r: ReadResult): string | undefined {
   if (resolve(r.runDir) === shardDir) return shardDir;
   for (const candidate of [join(shardDir, basename(r.runDir)), join(shardDir, safeName(r.scenario))]) {
     if (existsSync(join(candidate, "result.json"))) return candidate;

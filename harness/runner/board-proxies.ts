@@ -1,7 +1,8 @@
 // One TCP proxy per board between it and the server: `fault.network` breaks the link there, and
 // a server restart on a new port only moves the proxies' target. Each listens on the rig's bench
 // address (an isolated board's own veth under `auto`), on a port from the rig's range when it
-// has one, and boards reach the server through ${boards.<b>.server_url}.
+// has one, and boards reach the server through ${boards.<b>.server_url}: an isolated board only
+// there (its namespace's egress rules).
 import { InfraError } from "../core/errors.ts";
 import type { EventBus } from "../core/events.ts";
 import { NetworkProxy } from "../faults/network-proxy.ts";
@@ -24,6 +25,8 @@ export async function startBoardProxies(
       ? await startInRange(host, bench.ports, taken, server.url, onEvent)
       : await NetworkProxy.start({ target: server.url, listenHost: host, onEvent });
     proxies.set(name, proxy); // as each starts: a failure half-way leaks none
+    // An isolated board reaches its proxy and nothing else of this host.
+    await handle.network?.reachOnly(host, proxy.port);
     handle.board.fields.server_url = proxy.url;
     bus.emit({ type: "log", level: "info", source: `network ${name}`, message: `board reaches the server at ${proxy.url}` });
   }

@@ -14,7 +14,7 @@ export interface BoardHandle {
   spec: BoardSpec;
   profile: BoardProfile;
   /** an isolated virtual board's namespace and veth addresses */
-  network?: { namespace: string; hostAddress: string; boardAddress: string };
+  network?: { namespace: string; hostAddress: string; boardAddress: string; reachOnly(address: string, port: number): Promise<void> };
 }
 
 export interface RunContext {

@@ -33,5 +33,5 @@ export async function isolate(o: Opening, board: string, log: (line: string) => 
 /** The board's namespace and addresses for its handle (nothing for a board that is not isolated). */
 export function isolationOf(o: Opening, board: string): Pick<BoardHandle, "network"> {
   const n = sessions.get(o)?.get(board);
-  return n ? { network: { namespace: n.namespace, hostAddress: n.hostAddress, boardAddress: n.boardAddress } } : {};
+  return n ? { network: { namespace: n.namespace, hostAddress: n.hostAddress, boardAddress: n.boardAddress, reachOnly: n.reachOnly } } : {};
 }

@@ -10,6 +10,7 @@ import { CommandFlasher } from "../board/flash/command-flasher.ts";
 import { chooseLockDir } from "../board/lock/lock-dir.ts";
 import { boardLockKeys, relaySwitchKey } from "../board/lock/lock-keys.ts";
 import { acquireAll, withShortLock } from "../board/lock/lock-set.ts";
+import { leftBehindGroups } from "../core/child-registry.ts";
 import { createRelay, powerFor, resetFor, type Relay } from "../board/power/relays.ts";
 import { DtrRtsReset } from "../board/reset/dtr-rts.ts";
 import { CommandReset } from "../board/reset/command-reset.ts";
@@ -27,6 +28,8 @@ import { lineEndingOf } from "./device-actions.ts";
 
 export interface RigSession {
   handles: Map<string, BoardHandle>;
+  /** Rejects (never resolves) when one of the session's locks turns out taken by another run. */
+  lockLost: Promise<never>;
   close(): Promise<void>;
 }
 
@@ -71,10 +74,16 @@ export async function openRigSession(rig: RigSpec, boardNames: string[], options
     }
   };
   const log = (source: string) => (line: string) => bus.emit({ type: "log", level: "info", source, message: line });
+  let loseLock!: (err: InfraError) => void;
+  const lockLost = new Promise<never>((_, reject) => (loseLock = reject));
+  lockLost.catch(() => {}); // raced by every step; none may be running when it happens
 
   try {
     if (boardNames.some((b) => rig.boards[b]?.virtual?.isolated)) await prepareIsolation(log("rig"));
-    await acquireLocks(rig, boardNames, options, cleanups);
+    await acquireLocks(rig, boardNames, options, cleanups, (err) => {
+      bus.emit({ type: "log", level: "error", source: "lock", message: err.message });
+      loseLock(err);
+    });
     const virtualRelays = await startVirtualRelays(rig, boardNames, options, cleanups, log);
     const opening: Opening = { rig, options, cleanups, log, virtualRelays, relayFor: relayPool(rig, virtualRelays, cleanups, log, options.bus) };
     // Boards are brought up side by side: on a fleet most of the time is process start-up.
@@ -83,7 +92,7 @@ export async function openRigSession(rig: RigSpec, boardNames: string[], options
     if (failed) throw failed.reason;
     const handles = new Map<string, BoardHandle>();
     opened.forEach((o, i) => handles.set(boardNames[i]!, (o as PromiseFulfilledResult<BoardHandle>).value));
-    return { handles, close };
+    return { handles, lockLost, close };
   } catch (err) {
     await close();
     throw err;
@@ -99,10 +108,11 @@ async function acquireLocks(
   boardNames: string[],
   options: RigSessionOptions,
   cleanups: Array<() => Promise<void>>,
+  onLost: (err: InfraError) => void,
 ): Promise<void> {
   const { bus } = options;
-  const keyContext = { rigName: rig.name, relays: rig.relays, ...(options.virtualDir ? { virtualDir: options.virtualDir } : {}) };
-  const keys = boardNames.flatMap((name) => boardLockKeys(rig.boards[name]!, keyContext));
+  const keyContext = { rigName: rig.name, relays: rig.relays, rigDir: dirname(rig.file), ...(options.virtualDir ? { virtualDir: options.virtualDir } : {}) };
+  const keys = (await Promise.all(boardNames.map((name) => boardLockKeys(rig.boards[name]!, keyContext)))).flat();
   if (keys.length === 0) return;
   const dir = lockDirOf(rig, bus);
   const locks = await acquireAll(keys, {
@@ -111,9 +121,17 @@ async function acquireLocks(
     signal: options.signal,
     onWait: (holder, _record, wanted) => bus.emit({ type: "log", level: "warn", source: "lock", message: `waiting for lock on ${wanted.what} held by ${holder}` }),
     onTakeover: (holder, why) => bus.emit({ type: "log", level: "warn", source: "lock", message: `took over a stale lock of ${holder}: ${why}` }),
+    onLost,
   });
   bus.emit({ type: "log", level: "info", source: "lock", message: `locked in ${dir}: ${locks.keys.map((k) => k.key).join(", ")}` });
-  cleanups.push(() => locks.release());
+  cleanups.push(async () => {
+    // A tool that outlived SIGKILL may still drive the hardware: its locks stay, marked with it.
+    const left = leftBehindGroups();
+    if (left.length === 0) return locks.release();
+    await locks.keepMarked(left);
+    const tools = left.map((g) => `${g.what} (process group ${g.pgid})`).join(", ");
+    bus.emit({ type: "log", level: "error", source: "lock", message: `locks kept, marked for the next run: ${tools} still running after SIGKILL` });
+  });
 }
 
 function lockDirOf(rig: RigSpec, bus: EventBus): string {

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { formatDuration, parseDuration } from "../core/duration.ts";
 import { DEFAULT_KILL_GRACE_MS } from "../board/exec.ts";
 import { setAsideAttempt } from "./attempts.ts";
-import { EXIT_CODES, InfraError, OtarigError, ScenarioError, TestFailure, failureClassOf, harnessBugMessage, type FailureClass } from "../core/errors.ts";
+import { leftBehindGroups } from "../core/child-registry.ts";
+import { EXIT_CODES, formatPosition, InfraError, OtarigError, ScenarioError, TestFailure, failureClassOf, harnessBugMessage, type FailureClass } from "../core/errors.ts";
 import type { EventBus, EventOf } from "../core/events.ts";
 import type { BoardProfile, RigSpec, Scenario, Step } from "../scenario/types.ts";
 import { startOtaServer } from "../server/start.ts";
@@ -24,6 +25,7 @@ import type { ConsolePosition } from "../board/types.ts";
 import { scenarioSecrets, type Secrets } from "./secrets.ts";
 import { checkStepParams } from "../scenario/step-check.ts";
 import type { StepName } from "../scenario/steps.ts";
+import { holdRun, type PauseHook } from "./hold.ts";
 
 export interface RunOptions {
   scenario: Scenario;
@@ -43,6 +45,8 @@ export interface RunOptions {
   headed?: boolean;
   /** keep <board>.raw even when the scenario has secrets (the board may echo them there) */
   rawSecrets?: boolean;
+  /** --pause-on-failure: after a failed step, hold the run as it is until this hook (the terminal) or `rig resume` says go on */
+  pauseOnFailure?: PauseHook;
 }
 
 export interface RunOutcome {
@@ -71,7 +75,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     const t0 = bus.now();
     bus.emit({ type: "attempt.start", n, of: maxAttempts });
     attempt = await runAttempt(options, secrets);
-    const retrying = attempt.failureClass === "infrastructure" && !options.signal.aborted && n < maxAttempts;
+    const retrying = attempt.failureClass === "infrastructure" && !options.signal.aborted && n < maxAttempts && !toolsLeftBehind(bus);
     bus.emit({
       type: "attempt.end",
       n,
@@ -98,15 +102,31 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     exitCode,
     ...(failureClass ? { failureClass } : {}),
     ...(attempt.step ? { failedStep: attempt.step } : {}),
+    ...(attempt.at ? { failedAt: attempt.at } : {}),
     ...(attempt.message !== undefined ? { message: attempt.message } : {}),
   });
   return { exitCode, ...(failureClass ? { failureClass } : {}) };
+}
+
+/**
+ * A tool that survived SIGKILL still holds its port (a second flasher on it would fight it): no
+ * attempt may start while one runs. Says so in run.log.
+ */
+function toolsLeftBehind(bus: EventBus): boolean {
+  const left = leftBehindGroups();
+  for (const g of left) {
+    const message = `not retried: ${g.what} (process group ${g.pgid}) is still running after SIGKILL`;
+    bus.emit({ type: "log", level: "error", source: "retry", message });
+  }
+  return left.length > 0;
 }
 
 interface AttemptOutcome {
   failureClass?: FailureClass;
   message?: string;
   step?: string;
+  /** the failed step's `file:line:col` */
+  at?: string;
   /** a harness bug's stack (for run.log) */
   stack?: string;
 }
@@ -116,7 +136,7 @@ async function runAttempt(options: RunOptions, secrets: Secrets): Promise<Attemp
   const { scenario, bus, runDir } = options;
   let server: OtaServer | undefined;
   let session: RigSession | undefined;
-  let failure: { error: unknown; step?: string } | undefined;
+  let failure: { error: unknown; step?: string; at?: string } | undefined;
   const deferred: RunContext["deferred"] = [];
 
   try {
@@ -155,8 +175,11 @@ async function runAttempt(options: RunOptions, secrets: Secrets): Promise<Attemp
       for (const proxy of proxies.values()) await proxy.close();
     });
     await startBoardProxies(session!, server!, bench, bus, proxies); // fills the map as it goes: a failure half-way leaks none
-    const fatal = watchFatal(session!.handles, scenario, bus);
-    deferred.push(() => fatal.stop());
+    const watch = watchFatal(session!.handles, scenario, bus);
+    deferred.push(() => watch.stop());
+    // A lost lock ends the running step as a board's fatal line does: another run has the hardware.
+    const fatal = { ...watch, failed: Promise.race([watch.failed, session!.lockLost]) };
+    fatal.failed.catch(() => {});
     const ctx: RunContext = {
       scenario,
       bus,
@@ -182,7 +205,12 @@ async function runAttempt(options: RunOptions, secrets: Secrets): Promise<Attemp
     await runSteps(ctx, scenario.steps, "");
     if (ctx.background.failure !== undefined) throw ctx.background.failure;
   } catch (error) {
-    failure = { error, ...(error instanceof StepFailed ? { step: error.path } : {}) };
+    failure = { error, ...(error instanceof StepFailed ? { step: error.path, at: error.at } : {}) };
+    // Held before anything is torn down: boards, consoles, server and locks stay as the failure left them.
+    if (options.pauseOnFailure && session && !options.signal.aborted) {
+      const cause = error instanceof StepFailed ? error.cause : error;
+      await holdRun({ runDir, bus, boards: session.handles, server, step: failure.step, message: messageOf(cause), signal: options.signal, pause: options.pauseOnFailure });
+    }
   } finally {
     await teardown(bus, deferred, session, server, options.keepServer ?? false);
   }
@@ -190,7 +218,13 @@ async function runAttempt(options: RunOptions, secrets: Secrets): Promise<Attemp
   const cause = failure.error instanceof StepFailed ? failure.error.cause : failure.error;
   const failureClass = failureClassOf(cause);
   const stack = failureClass === "harness" && cause instanceof Error ? cause.stack : undefined;
-  return { failureClass, message: failureMessage(cause, runDir), ...(failure.step ? { step: failure.step } : {}), ...(stack ? { stack } : {}) };
+  return {
+    failureClass,
+    message: failureMessage(cause, runDir),
+    ...(failure.step ? { step: failure.step } : {}),
+    ...(failure.at ? { at: failure.at } : {}),
+    ...(stack ? { stack } : {}),
+  };
 }
 
 /** Says which variables are hidden (never their values), and what that does to the .raw files. */
@@ -209,10 +243,11 @@ function reportSecrets(bus: EventBus, secrets: ReturnType<typeof scenarioSecrets
   }
 }
 
-/** Carries the failing step's path up through nested blocks. */
+/** Carries the failing step's path and `file:line:col` up through nested blocks. */
 class StepFailed extends Error {
   constructor(
     readonly path: string,
+    readonly at: string,
     override readonly cause: unknown,
   ) {
     super(messageOf(cause));
@@ -232,7 +267,8 @@ async function runStep(ctx: RunContext, step: Step, path: string): Promise<void>
   const label = step.label ?? describeStep(step, resolvedForLabel(ctx, step));
   const boardName = boardOf(step.params);
   const startedAt = ctx.bus.now();
-  const common = { path, name: step.name, label, ...(boardName ? { board: boardName } : {}) };
+  const at = formatPosition(step.pos);
+  const common = { path, name: step.name, label, ...(boardName ? { board: boardName } : {}), at };
   const end = (result: Pick<EventOf<"step.end">, "status" | "detail" | "error">) =>
     ctx.bus.emit({ type: "step.end", ...common, durationMs: ctx.bus.now() - startedAt, ...result });
   ctx.bus.emit({ type: "step.start", ...common });
@@ -249,7 +285,7 @@ async function runStep(ctx: RunContext, step: Step, path: string): Promise<void>
         ...(cause instanceof OtarigError && cause.consoleTail ? { consoleTail: cause.consoleTail } : {}),
       },
     });
-    throw err instanceof StepFailed ? err : new StepFailed(path, err);
+    throw err instanceof StepFailed ? err : new StepFailed(path, at, err);
   }
   end({ status: "passed", ...(outcome?.detail ? { detail: outcome.detail } : {}) });
 }
@@ -362,8 +398,8 @@ function stepContext(ctx: RunContext, step: Step, path: string, timeoutMs: numbe
  */
 const INFRA_STEPS = new Set(["flash", "power", "reset", "server.start", "server.stop", "server.restart"]);
 
-/** How long a stopped step may take to let go (its tools' SIGTERM grace, SIGKILL, a relay's release). */
-const STOP_WAIT_MS = 30_000;
+/** After this long, a stopped step that is still letting go of its tools says so in run.log (and goes on waiting). */
+const STOP_NOTE_MS = 10_000;
 
 /**
  * A step's own `timeout:` wins. A flash step gets its rig's `flash.timeout`, plus the time to stop
@@ -436,27 +472,26 @@ async function withTimeout<T>(
 }
 
 /**
- * After a step was stopped: a hardware step ends only once its tools are gone (runTool waits for
- * that), so wait for it, bounded; returns what its tool said on the way out. Other steps only
- * wait on the board or the server and end at once.
+ * After a step was stopped: a hardware step ends only once its tools are gone, however long their
+ * kill_grace (runTool returns once its process group is gone, or is known to survive SIGKILL), so
+ * teardown never releases a lock while a flasher still runs; returns what its tool said on the
+ * way out. Other steps only wait on the board or the server and end at once.
  */
 async function settleStopped(work: Promise<unknown>, infra: boolean, ctx: RunContext, path: string): Promise<string | undefined> {
   if (!infra) return undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const outcome = await Promise.race([
-    work.then(
+  const started = performance.now();
+  const note = setTimeout(() => {
+    const message = `step ${path} is still stopping its tools ${formatDuration(performance.now() - started)} after it was told to stop; waiting for them to be gone`;
+    ctx.bus.emit({ type: "log", level: "warn", source: `step ${path}`, message });
+  }, STOP_NOTE_MS);
+  try {
+    return await work.then(
       () => undefined,
       (err: unknown) => messageOf(err),
-    ),
-    new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), STOP_WAIT_MS))),
-  ]);
-  clearTimeout(timer);
-  if (outcome === "late") {
-    const message = `step ${path} was still running ${formatDuration(STOP_WAIT_MS)} after it was told to stop; leaving it behind`;
-    ctx.bus.emit({ type: "log", level: "error", source: `step ${path}`, message });
-    return message;
+    );
+  } finally {
+    clearTimeout(note);
   }
-  return outcome;
 }
 
 async function teardown(

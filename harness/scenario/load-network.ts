@@ -8,9 +8,16 @@ import { check } from "./validate.ts";
 import { isLoopbackAddress } from "../board/network/address.ts";
 import type { YamlSource } from "./yaml-source.ts";
 
-const networkSchema = z.strictObject({
-  address: z.string().min(1).default("auto"),
-  ports: z.union([z.string().min(1), z.number().int()]).optional(),
+export const networkSchema = z.strictObject({
+  address: z
+    .string()
+    .min(1)
+    .default("auto")
+    .describe("auto (default: 127.0.0.1 for an all-virtual rig, else the default route's interface), an IP address of this host, or an interface name (eth1)"),
+  ports: z
+    .union([z.string().min(1).meta({ pattern: "^\\s*\\d+\\s*(-\\s*\\d+\\s*)?$" }), z.number().int()])
+    .optional()
+    .describe("the board proxies' ports: a range such as 41000-41099, or one port (default: any free port)"),
 });
 
 /** Linux interface names: at most 15 characters, no slash or whitespace. */

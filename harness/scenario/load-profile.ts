@@ -1,23 +1,46 @@
 // Board profile files: what differs between firmwares (prompt, device.* commands, result patterns).
 import { z } from "zod";
 import { ScenarioError } from "../core/errors.ts";
-import { DEVICE_ACTIONS, PROFILE_PATTERNS } from "./types.ts";
-import type { BoardProfile } from "./types.ts";
+import type { BoardProfile, DeviceAction, ProfilePattern } from "./types.ts";
 import { check } from "./validate.ts";
 import { readYamlSource, throwIfErrors } from "./yaml-source.ts";
 import type { FileRef, YamlSource } from "./yaml-source.ts";
 
-const optionalStrings = <K extends string>(keys: readonly K[]) =>
-  z.strictObject(Object.fromEntries(keys.map((k) => [k, z.string().optional()])) as Record<K, z.ZodOptional<z.ZodString>>);
+/** A mapping of optional strings, one per key, each described. */
+const optionalStrings = <K extends string>(described: Record<K, string>) =>
+  z.strictObject(Object.fromEntries(Object.entries(described).map(([k, d]) => [k, z.string().optional().describe(d as string)])) as Record<K, z.ZodOptional<z.ZodString>>);
+
+const COMMANDS: Record<DeviceAction, string> = {
+  configure: "sets one setting: {key} and {value}",
+  activate: "activates the device (gets its CIK)",
+  check: "asks the server whether an update is there",
+  download: "downloads the update",
+  install: "installs the downloaded image",
+  confirm: "confirms the running image after a trial boot",
+  reboot: "reboots",
+  status: "prints the running image (slot, version, hash)",
+};
+const PATTERNS: Record<ProfilePattern, string> = {
+  booted: "the boot banner (named groups such as version and sha256 become ${<board>.<group>})",
+  configured: "a setting was taken",
+  activated: "activation succeeded",
+  update_available: "check found an update",
+  up_to_date: "check found none",
+  download_progress: "a progress line: (?<percent>…) or (?<done>…)/(?<total>…)",
+  download_done: "the download is complete and checked",
+  install_done: "the image is installed",
+  confirmed: "the running image is confirmed",
+  status: "the answer to status: (?<sha256>…) is the running image's hash",
+  error: "the firmware reports an error: ends any device step's wait at once",
+};
 
 export const profileSchema = z.strictObject({
-  name: z.string().min(1),
-  prompt: z.string().min(1).optional(),
-  line_ending: z.string().default("\n"),
-  commands: optionalStrings(DEVICE_ACTIONS).default({}),
-  patterns: optionalStrings(PROFILE_PATTERNS).default({}),
-  /** lines that mean the firmware died (panic, watchdog, failed assert): they fail the running step at once */
-  fatal: z.array(z.string().min(1)).default([]),
+  name: z.string().min(1).describe("the profile's name"),
+  prompt: z.string().min(1).optional().describe("regex of the shell prompt (may end without a newline): commands wait for it"),
+  line_ending: z.string().default("\n").describe("sent after each command (default \\n)"),
+  commands: optionalStrings(COMMANDS).default({}).describe("the console command of each device.* action"),
+  patterns: optionalStrings(PATTERNS).default({}).describe("regexes of the lines that answer them, each matched against one console line"),
+  fatal: z.array(z.string().min(1)).default([]).describe("lines that mean the firmware died (panic, watchdog, failed assert): they fail the running step at once"),
 });
 
 export async function loadProfile(file: string, ref?: FileRef): Promise<BoardProfile> {

@@ -8,15 +8,23 @@ import type { LabgridPlaceSpec } from "../board/spec.ts";
 import { parseConsoleUrl } from "../board/console/network/console-url.ts";
 import type { Path, YamlSource } from "./yaml-source.ts";
 
-export const labgridBoardSchema = z.strictObject({
-  place: z.string().min(1).optional(),
-  tags: z.record(z.string(), z.union([z.string().min(1), z.number()]).transform(String)).optional(),
-  coordinator: z.string().regex(/^[^:\s]+:\d+$/, "expected host:port").optional(),
-  client: z.string().min(1).default("labgrid-client"),
-  user: z.string().regex(/^[\w.-]+$/, "letters, digits, '.', '_' or '-'").default("otarig"),
-  console: z.string().min(1).optional(),
-  power: z.string().min(1).optional(),
-});
+export const labgridBoardSchema = z
+  .strictObject({
+    place: z.string().min(1).optional().describe("the place's name"),
+    tags: z
+      .record(z.string(), z.union([z.string().min(1), z.number()]).transform(String))
+      .optional()
+      .meta({ minProperties: 1 })
+      .describe("any place with these tags, e.g. { board: esp32, rev: \"2\" }"),
+    coordinator: z.string().regex(/^[^:\s]+:\d+$/, "expected host:port").optional().describe("host:port (default $LG_COORDINATOR, else 127.0.0.1:20408)"),
+    client: z.string().min(1).default("labgrid-client").describe("the labgrid-client program (default: on PATH; a path is relative to the rig file)"),
+    user: z.string().regex(/^[\w.-]+$/, "letters, digits, '.', '_' or '-'").default("otarig").describe("LG_USERNAME the place is held under (default otarig)"),
+    console: z.string().min(1).optional().describe("the place's serial port resource, if it has several"),
+    power: z.string().min(1).optional().describe("the place's power port (labgrid-client -n), if it has several"),
+  })
+  // labgridErrors: place or tags, not both
+  .meta({ oneOf: [{ required: ["place"] }, { required: ["tags"] }] })
+  .describe("the board is a place of a labgrid lab");
 type LabgridBoard = z.output<typeof labgridBoardSchema>;
 
 interface ConsoleKeys {

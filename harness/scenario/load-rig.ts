@@ -8,100 +8,166 @@ import { check, durationMs } from "./validate.ts";
 import type { Checked } from "./validate.ts";
 import { regexErrors } from "./load-profile.ts";
 import { readNetwork } from "./load-network.ts";
-import { didYouMean, suggest } from "./suggest.ts";
+import { didYouMean, oneEditPattern, suggest } from "./suggest.ts";
 import { isRecord, readYamlSource, throwIfErrors } from "./yaml-source.ts";
 import { consoleUrlErrors, labgridBoardSchema, labgridErrors, labgridPlaceSpec } from "./load-rig-remote.ts";
 import type { FileRef, Path, YamlSource } from "./yaml-source.ts";
 
-const rigSchema = z.strictObject({
-  name: z.string().min(1),
-  lock_dir: z.string().min(1).optional(),
-  network: z.unknown().optional(),
-  boards: z.record(z.string(), z.unknown()).refine((b) => Object.keys(b).length > 0, "a rig needs at least one board"),
-  relays: z.record(z.string(), z.unknown()).default({}),
+export const rigSchema = z.strictObject({
+  name: z.string().min(1).describe("the rig's name (in reports and lock records)"),
+  lock_dir: z.string().min(1).optional().describe("where this rig's locks live (default /var/lock/otarig, shared by every user of the host)"),
+  network: z.unknown().optional().describe("where this rig's boards reach this runner: the board proxies' address and ports"),
+  boards: z
+    .record(z.string(), z.unknown())
+    .refine((b) => Object.keys(b).length > 0, "a rig needs at least one board")
+    .meta({ minProperties: 1 })
+    .describe("the bench's boards, by name"),
+  relays: z.record(z.string(), z.unknown()).default({}).describe("the relay modules that switch the boards' power and reset lines, by name"),
 });
 
-const consoleSchema = z.strictObject({
-  port: z.string().min(1).optional(),
-  url: z.string().min(1).optional(),
-  dtr: z.boolean().optional(),
-  rts: z.boolean().optional(),
-  hupcl: z.boolean().optional(),
-  baud: z.number().int().positive().default(115200),
-  line_ending: z.string().optional(), // absent: the profile's
-  reconnect_timeout: durationMs.default(10_000),
-});
+/** Either key, for JSON Schema's `anyOf`/`not`. */
+const PORT_OR_URL = { anyOf: [{ required: ["port"] }, { required: ["url"] }] };
 
-const channel = z.number().int().positive();
+export const consoleSchema = z
+  .strictObject({
+    port: z.string().min(1).optional().describe("the serial port (use the stable /dev/serial/by-id/… path)"),
+    url: z.string().min(1).optional().describe("a port exported over the network: rfc2217://host:port or tcp://host:port"),
+    dtr: z.boolean().optional().describe("DTR set right after each open (unset: as the OS opened it, asserted)"),
+    rts: z.boolean().optional().describe("RTS set right after each open (unset: as the OS opened it, asserted)"),
+    hupcl: z.boolean().optional().describe("drop DTR/RTS when the port closes (default true; false keeps them)"),
+    baud: z.number().int().positive().default(115200).describe("baud rate (default 115200)"),
+    line_ending: z.string().optional().describe("what this port needs after each sent line (default: the profile's)"),
+    reconnect_timeout: durationMs.default(10_000).describe("how long capture waits for a vanished port to come back (default 10s)"),
+  })
+  // consoleUrlErrors: port or url, not both
+  .meta({ not: { required: ["port", "url"] } })
+  .describe("the board's serial console");
 
-const resetSchemas = {
-  relay: z.strictObject({ relay: z.string().min(1), channel, pulse: durationMs.default(200) }),
+const channel = z.number().int().positive().describe("the relay channel (1-based)");
+const relayName = z.string().min(1).describe("a relay of this rig (relays:)");
+const killGrace = durationMs.optional().describe("between SIGTERM and SIGKILL when the tool is stopped (default 5s)");
+
+export const resetSchemas = {
+  relay: z.strictObject({ relay: relayName, channel, pulse: durationMs.default(200).describe("how long the relay pulses (default 200ms)") }),
   method: z.strictObject({
-    method: z.literal("dtr-rts"),
-    sequence: z.union([
-      z.enum(["esp32", "esp32-bootloader", "pulse-dtr"]),
-      z.array(z.strictObject({ dtr: z.boolean().optional(), rts: z.boolean().optional(), delay: durationMs.optional() })).min(1),
-    ]),
-  }),
-  command: z.strictObject({ command: z.array(z.string()).min(1), timeout: durationMs.default(10_000), kill_grace: durationMs.optional() }),
-  virtual: z.strictObject({ virtual: z.literal(true) }),
-};
-
-const powerSchemas = {
-  relay: z.strictObject({ relay: z.string().min(1), channel }),
-  virtual: z.strictObject({ virtual: z.literal(true) }),
-};
-
-const qemuSchema = z.strictObject({
-  memory: z.number().int().min(64).default(128),
-  flash_delay: durationMs.default(60),
-  disk_write_bps: z.number().int().nonnegative().default(0),
-});
-
-const boardSchema = z.looseObject({
-  serial_number: z.union([z.string().min(1), z.number()]).transform(String),
-  profile: z.string().min(1),
-  console: consoleSchema.prefault({}),
-  // `virtual: true` is short for `virtual: {}`
-  virtual: z.union([z.literal(true), z.strictObject({ config: z.record(z.string(), z.unknown()).default({}), isolated: z.boolean().default(false) })]).optional(),
-  // `qemu: true` is short for `qemu: {}`
-  qemu: z.union([z.literal(true), qemuSchema]).optional(),
-  power: z.record(z.string(), z.unknown()).optional(),
-  reset: z.record(z.string(), z.unknown()).optional(),
-  flash: z
-    .strictObject({
-      command: z.array(z.string()).min(1),
-      timeout: durationMs.default(120_000),
-      progress: z.string().optional(),
-      share_port: z.boolean().default(false),
-      kill_grace: durationMs.optional(),
-    })
-    .optional(),
-  labgrid: labgridBoardSchema.optional(),
-  fatal: z.array(z.string().min(1)).optional(),
-});
-const BOARD_KEYS = Object.keys(boardSchema.shape);
-
-const channels = z.number().int().positive().default(1);
-const relaySchemas = {
-  lcus: z.strictObject({ type: z.literal("lcus"), port: z.string().min(1), channels, baud: z.number().int().positive().default(9600) }),
-  "serial-text": z.strictObject({
-    type: z.literal("serial-text"),
-    port: z.string().min(1),
-    baud: z.number().int().positive().default(9600),
-    on: z.string().min(1),
-    off: z.string().min(1),
-    channels,
+    method: z.literal("dtr-rts").describe("reset through the console's modem lines"),
+    sequence: z
+      .union([
+        z.enum(["esp32", "esp32-bootloader", "pulse-dtr"]),
+        z
+          .array(
+            z.strictObject({
+              dtr: z.boolean().optional().describe("set DTR (true: asserted)"),
+              rts: z.boolean().optional().describe("set RTS (true: asserted)"),
+              delay: durationMs.optional().describe("then wait this long"),
+            }),
+          )
+          .min(1),
+      ])
+      .describe("a named sequence, or a list of { dtr?, rts?, delay? } steps"),
   }),
   command: z.strictObject({
-    type: z.literal("command"),
-    on: z.array(z.string()).min(1),
-    off: z.array(z.string()).min(1),
-    timeout: durationMs.default(10_000),
-    kill_grace: durationMs.optional(),
-    channels,
+    command: z.array(z.string()).min(1).describe("the command and its arguments (runs in the rig file's directory; output to run.log)"),
+    timeout: durationMs.default(10_000).describe("how long the command may take (default 10s)"),
+    kill_grace: killGrace,
   }),
-  virtual: z.strictObject({ type: z.literal("virtual"), channels }),
+  virtual: z.strictObject({ virtual: z.literal(true).describe("the virtual or QEMU board's own reset") }),
+};
+
+export const powerSchemas = {
+  relay: z.strictObject({ relay: relayName, channel }),
+  virtual: z.strictObject({ virtual: z.literal(true).describe("the virtual or QEMU board's own power (its process)") }),
+};
+
+export const qemuSchema = z.strictObject({
+  memory: z.number().int().min(64).default(128).describe("guest memory in MiB (default 128)"),
+  flash_delay: durationMs.default(60).describe("delay of each flash page write, to model a slow part (default 60ms)"),
+  disk_write_bps: z.number().int().nonnegative().default(0).describe("disk write limit in bytes per second (0: none)"),
+});
+
+const boardShape = {
+  serial_number: z.union([z.string().min(1), z.number()]).transform(String).describe("the device's identity on the OTA server (${boards.<b>.serial})"),
+  profile: z.string().min(1).describe("its board profile (relative to the rig file)"),
+  console: consoleSchema.prefault({}),
+  // `virtual: true` is short for `virtual: {}`
+  virtual: z
+    .union([
+      z.literal(true),
+      z.strictObject({
+        config: z.record(z.string(), z.unknown()).default({}).describe("settings of the virtual firmware"),
+        isolated: z.boolean().default(false).describe("run it in its own network namespace"),
+      }),
+    ])
+    .optional()
+    .describe("a virtual board: the virtual firmware on a pseudo-terminal (true is short for {})"),
+  // `qemu: true` is short for `qemu: {}`
+  qemu: z.union([z.literal(true), qemuSchema]).optional().describe("a Linux board under QEMU (true is short for {})"),
+  power: z.record(z.string(), z.unknown()).optional().describe("how the board's power is switched: { relay, channel }"),
+  reset: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe("how the board is reset: { relay, channel, pulse? }, { method: dtr-rts, sequence } or { command: [...], timeout?, kill_grace? }"),
+  flash: z
+    .strictObject({
+      command: z
+        .array(z.string())
+        .min(1)
+        .describe("the flasher and its arguments: {port}, {image}, {node}, {board.<field>} (runs in the rig file's directory)"),
+      timeout: durationMs.default(120_000).describe("how long the flasher may take (default 120s)"),
+      progress: z.string().optional().describe("regex with (?<percent>…) or (?<done>…)/(?<total>…): the flasher's progress"),
+      share_port: z.boolean().default(false).describe("close the console while flashing, reopen after"),
+      kill_grace: killGrace,
+    })
+    .optional()
+    .describe("how an image gets onto the board"),
+  labgrid: labgridBoardSchema.optional(),
+  fatal: z.array(z.string().min(1)).optional().describe("more patterns that mean this board's firmware died"),
+};
+const BOARD_KEYS = Object.keys(boardShape);
+
+// What readBoard, consoleUrlErrors and labgridErrors check in code, said for JSON Schema: extra
+// keys are plain values and no typo of a known key; virtual, qemu and labgrid exclude each other;
+// a board needs a console port or url unless the harness or labgrid provides it.
+const BOARD_RULES = {
+  additionalProperties: { type: ["string", "number", "boolean", "null"] },
+  propertyNames: { anyOf: [{ enum: BOARD_KEYS }, { not: { pattern: oneEditPattern(BOARD_KEYS) } }] },
+  allOf: [
+    { not: { required: ["virtual", "qemu"] } },
+    { not: { required: ["virtual", "labgrid"] } },
+    { anyOf: [{ required: ["virtual"] }, { required: ["qemu"] }, { required: ["labgrid"] }, { required: ["console"], properties: { console: PORT_OR_URL } }] },
+    { if: { required: ["labgrid"] }, then: { properties: { console: { not: PORT_OR_URL } } } },
+  ],
+};
+export const boardSchema = z.looseObject(boardShape).meta(BOARD_RULES).describe("a board: its identity, profile and the hardware that reaches it");
+
+const channels = z.number().int().positive().default(1).describe("how many channels the module has (default 1)");
+const relayPort = z.string().min(1).describe("the module's serial port");
+const baud = z.number().int().positive().default(9600).describe("baud rate (default 9600)");
+export const relaySchemas = {
+  lcus: z
+    .strictObject({ type: z.literal("lcus").describe("the relay module's type"), port: relayPort, channels, baud })
+    .describe("an LCUS USB relay module (CH340; frames A0 <ch> <0|1> <sum>)"),
+  "serial-text": z
+    .strictObject({
+      type: z.literal("serial-text").describe("the relay module's type"),
+      port: relayPort,
+      baud,
+      on: z.string().min(1).describe('the "on" text, e.g. "relay on {ch}\\r" ({ch}, {ch0}, {state})'),
+      off: z.string().min(1).describe('the "off" text ({ch}, {ch0}, {state})'),
+      channels,
+    })
+    .describe("a relay board that takes text commands on a serial port"),
+  command: z
+    .strictObject({
+      type: z.literal("command").describe("the relay module's type"),
+      on: z.array(z.string()).min(1).describe("the command that switches a channel on ({channel}, {state})"),
+      off: z.array(z.string()).min(1).describe("the command that switches a channel off ({channel}, {state})"),
+      timeout: durationMs.default(10_000).describe("how long the command may take (default 10s)"),
+      kill_grace: killGrace,
+      channels,
+    })
+    .describe("any relay CLI (usbrelay, uhubctl, sispmctl); runs in the rig file's directory"),
+  virtual: z.strictObject({ type: z.literal("virtual").describe("the relay module's type"), channels }).describe("an emulated LCUS module, for the virtual rig"),
 };
 const RELAY_TYPES = Object.keys(relaySchemas) as (keyof typeof relaySchemas)[];
 

@@ -11,7 +11,7 @@
 //
 // Paths: `rig:` resolves from the scenario's directory. `vars` values starting with ./ or ../ are
 // paths and resolve from the scenario's directory too (other values stay as written); so do
-// literal ./ or ../ values of flash.image, backend.upload.file, vendor.upload.file and assert.hash.equals.
+// literal ./ or ../ values of the params that name files (check-files.ts), which must exist.
 import path from "node:path";
 import { z } from "zod";
 import { ScenarioError } from "../core/errors.ts";
@@ -23,9 +23,10 @@ import type { Checked } from "./validate.ts";
 import { isRelativePath, readRigSource } from "./load-rig.ts";
 import { readProfileSource, regexErrors } from "./load-profile.ts";
 import { checkReferences } from "./check-refs.ts";
+import { checkNamedFiles, PATH_PARAMS } from "./check-files.ts";
 import { readRigOverride } from "./rig-override.ts";
 import { RESERVED_NAMES } from "./interpolate.ts";
-import { didYouMean } from "./suggest.ts";
+import { didYouMean, unknownStepHint } from "./suggest.ts";
 import { errorsOf, isRecord, readYamlSource, throwIfErrors } from "./yaml-source.ts";
 import type { Path, YamlSource } from "./yaml-source.ts";
 
@@ -38,52 +39,70 @@ export interface LoadedScenario {
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
-const scenarioSchema = z.strictObject({
-  name: z.string().min(1),
-  description: z.string().optional(),
-  rig: z.string().min(1),
-  boards: z.array(z.string().min(1)).min(1).optional(),
+const VAR_NAME = /^[A-Za-z_][\w-]*$/;
+
+export const scenarioSchema = z.strictObject({
+  name: z.string().min(1).describe("the scenario's name: its run directory, JUnit testcase and report title"),
+  description: z.string().optional().describe("what the scenario shows (rig list prints it)"),
+  rig: z.string().min(1).describe("the rig file (relative paths resolve from this file)"),
+  boards: z.array(z.string().min(1)).min(1).optional().describe("the rig's boards this scenario uses (default: all of them)"),
   server: z
     .strictObject({
-      mode: z.enum(["auto", "container", "process", "url"]).optional(),
-      url: z.string().min(1).optional(),
-      image: z.string().min(1).optional(),
-      port: z.number().int().min(1).max(65535).optional(),
-      env: z.record(z.string(), scalar).optional(),
-      wait: z.strictObject({ log: z.string().min(1).optional(), http: z.string().min(1).optional() }).optional(),
+      mode: z
+        .enum(["auto", "container", "process", "url"])
+        .optional()
+        .describe("auto (default): container when a container engine answers, else process; url: a server that already runs at url"),
+      url: z.string().min(1).optional().describe("mode url: the base URL of a running server (a url alone means mode url)"),
+      image: z.string().min(1).optional().describe("mode container: a user's own server image instead of the reference server"),
+      port: z.number().int().min(1).max(65535).optional().describe("mode container: the port the image's server listens on"),
+      env: z.record(z.string(), scalar).optional().describe("mode container: environment of the server's container"),
+      wait: z
+        .strictObject({
+          log: z.string().min(1).optional().describe("ready when a log line matches this regex"),
+          http: z.string().min(1).optional().describe("ready when this path answers"),
+        })
+        .optional()
+        .describe("mode container: when the image's server is ready"),
     })
-    .default({}),
-  vars: z.record(z.string(), scalar).default({}),
-  timeout: durationMs.default(60_000),
-  /** patterns that mean a board died, added to the profiles' and the rig's `fatal` */
-  fatal: z.array(z.string().min(1)).default([]),
-  /** fatal lines this scenario provokes on purpose (e.g. a watchdog test): they do not fail it */
-  expected_fatal: z.array(z.string().min(1)).default([]),
-  /** environment variables whose values are secret: *** wherever the harness writes */
-  secrets: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name")).default([]),
-  steps: z.array(z.unknown()).min(1),
+    // readServer: mode url needs url
+    .meta({ if: { required: ["mode"], properties: { mode: { const: "url" } } }, then: { required: ["url"] } })
+    .default({})
+    .describe("where the OTA server comes from"),
+  vars: z
+    .record(z.string(), scalar)
+    // readVars: usable names only
+    .meta({ propertyNames: { pattern: VAR_NAME.source, not: { enum: [...RESERVED_NAMES] } } })
+    .default({})
+    .describe("variables, read as ${name}; values starting ./ or ../ are paths from this file"),
+  timeout: durationMs.default(60_000).describe("default timeout of every step (default 60s)"),
+  fatal: z.array(z.string().min(1)).default([]).describe("patterns that mean a board died, added to the profiles' and the rig's `fatal`"),
+  expected_fatal: z.array(z.string().min(1)).default([]).describe("fatal lines this scenario provokes on purpose (e.g. a watchdog test): they do not fail it"),
+  secrets: z
+    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name"))
+    .default([])
+    .describe("environment variables whose values are secret: *** wherever the harness writes"),
+  steps: z.array(z.unknown()).min(1).describe("the steps, run in order"),
 });
 
-const stepCommonSchema = z.looseObject({ name: z.string().min(1).optional(), timeout: durationMs.optional() });
-
-const repeatSchema = z.strictObject({
-  times: z.union([z.number().int().positive(), z.string().regex(/\$\{/, "a whole number or a ${…} reference")]),
-  steps: z.array(z.unknown()).min(1),
+/** Keys beside a step's action (STEP_COMMON_KEYS). */
+export const stepCommonSchema = z.looseObject({
+  name: z.string().min(1).optional().describe("a label for the step in reports"),
+  timeout: durationMs.optional().describe("this step's timeout (default: the scenario's; a longer `within` gets within + 2s)"),
 });
 
-const parallelSchema = z
+export const repeatSchema = z
+  .strictObject({
+    times: z.union([z.number().int().positive(), z.string().regex(/\$\{/, "a whole number or a ${…} reference")]).describe("how many rounds"),
+    steps: z.array(z.unknown()).min(1).describe("the steps of one round"),
+  })
+  .describe("runs the steps `times` times (step paths 5.3.2 = block 5, round 3, step 2)");
+
+export const parallelSchema = z
   .record(z.string(), z.array(z.unknown()).min(1))
-  .refine((branches) => Object.keys(branches).length > 0, "a mapping of branch label -> steps");
+  .refine((branches) => Object.keys(branches).length > 0, "a mapping of branch label -> steps")
+  .meta({ minProperties: 1 })
+  .describe("runs each branch's steps at the same time ({ <branch>: [steps…], … }); fails if any branch fails");
 
-/** Step params that are file paths (relative ./ ../ ones resolve from the scenario file). */
-const PATH_PARAMS: Partial<Record<StepName, string[]>> = {
-  flash: ["image"],
-  "backend.upload": ["file"],
-  "vendor.upload": ["file"],
-  "assert.hash": ["equals"],
-};
-
-const VAR_NAME = /^[A-Za-z_][\w-]*$/;
 
 export interface LoadOptions {
   /** run on this rig file instead of the scenario's own (`rig run --rig FILE`) */
@@ -178,6 +197,7 @@ export async function readScenarioSource(src: YamlSource, options: LoadOptions =
     ]),
   );
   errors.push(...checkReferences(scenario, { boards: known }, { pathOf: (s) => where.get(s) ?? [], pos: src.pos }));
+  errors.push(...checkNamedFiles(scenario.steps, scenario.vars, (s, key) => src.pos([...(where.get(s) ?? []), s.name, key])));
 
   const profiles: Record<string, BoardProfile> = {};
   const tried = new Set<string>();
@@ -247,7 +267,7 @@ function readStep(src: YamlSource, item: unknown, p: Path, errors: ScenarioError
     const message =
       actions.length > 0
         ? `unknown key "${k}" beside step "${actions[0]}"${didYouMean(k, COMMON)} (only name and timeout go here; parameters go inside ${actions[0]}: {…})`
-        : `unknown step "${k}"${didYouMean(k, [...ACTIONS, ...COMMON])}`;
+        : `unknown step "${k}"${unknownStepHint(k, ACTIONS, COMMON)}`;
     errors.push(new ScenarioError(message, src.pos([...p, k], "key")));
   }
   if (actions.length > 1) {

@@ -1,12 +1,24 @@
 // Every step a scenario may use, with the schema of its parameters. The loader validates
 // against these; the runner implements each name (harness/runner/steps/). Adding a step means
-// a schema here, an implementation there, and a line in docs/scenarios.md's step table.
+// a schema here, an implementation there, and a line in docs/scenarios.md's step table. The
+// `.describe()` texts are what `rig help steps` (harness/cli/help-steps.ts) prints.
 import { z } from "zod";
+import { DEPLOYMENT_STATUSES, DEPLOYMENT_STATUS_ALIASES, DEVICE_STATES, DEVICE_STATE_ALIASES } from "../ota/states.ts";
+
+const keysOf = <T extends object>(o: T) => Object.keys(o) as (keyof T & string)[];
 
 /** A duration as written in YAML: "20s", "500ms", "2m", or a number of seconds. */
-export const duration = z.union([z.string(), z.number().nonnegative()]);
-const board = z.string().min(1);
+export const duration = z.union([z.string(), z.number().nonnegative()]).meta({ title: "duration" });
+/** Whether `s` is `duration` (or a described copy of it: `.describe()` clones a schema). */
+export function isDuration(s: unknown): boolean {
+  return s instanceof z.ZodType && s._zod.def === duration._zod.def;
+}
+const board = z.string().min(1).describe("the rig's board this step acts on (one of the scenario's boards), or all: every board at once");
 const text = z.string();
+const within = duration.optional().describe("how long to wait (a duration: 500ms, 20s, 2m, or seconds)");
+/** A name a later step reads back as ${<name>…}. */
+const varName = z.string().regex(/^[A-Za-z_][\w]*$/, "a variable name");
+const devices = z.array(text).min(1).describe("serial numbers (e.g. ${boards.dut.serial})");
 
 /** ARIA roles a browser step may select by (the ones pages use; getByRole knows them all). */
 const ARIA_ROLES = [
@@ -18,12 +30,12 @@ const ARIA_ROLES = [
 
 /** An element on a page: by role (+ accessible name), label, text or CSS selector, maybe inside another. */
 const targetShape = {
-  role: z.enum(ARIA_ROLES).optional(),
-  name: text.optional(),
-  label: text.optional(),
-  text: text.optional(),
-  selector: text.optional(),
-  exact: z.boolean().optional(),
+  role: z.enum(ARIA_ROLES).optional().meta({ title: "ARIA role" }).describe("find the element by its ARIA role (with name: its accessible name)"),
+  name: text.optional().describe("with role: the element's accessible name (a case-insensitive part unless exact: true)"),
+  label: text.optional().describe("find a form field by its label"),
+  text: text.optional().describe("find an element by its text"),
+  selector: text.optional().describe("find the element by a CSS selector, when nothing else fits"),
+  exact: z.boolean().optional().describe("name, label and text match the whole text, case-sensitively"),
 };
 type TargetIn = { role?: string; name?: string; label?: string; text?: string; selector?: string; in?: TargetIn };
 /** Exactly one way of finding the element (name only goes with role). */
@@ -33,130 +45,188 @@ function oneWay(value: unknown, ctx: z.RefinementCtx): void {
   if (ways.length !== 1) ctx.addIssue({ code: "custom", message: `give exactly one of role, label, text, selector (got ${ways.length ? ways.join(", ") : "none"})` });
   if (t.name !== undefined && t.role === undefined) ctx.addIssue({ code: "custom", message: "name goes with role (the element's accessible name)" });
 }
-const scope = z.strictObject(targetShape).superRefine(oneWay);
-const target = <T extends z.ZodRawShape>(extra: T) => z.strictObject({ ...targetShape, in: scope.optional(), ...extra }).superRefine(oneWay);
+/** What oneWay checks, for the JSON Schema (rig schema): one way of finding, name only with role. */
+const ONE_WAY_JSON = {
+  oneOf: (["role", "label", "text", "selector"] as const).map((k) => ({ required: [k] })),
+  dependencies: { name: ["role"] },
+};
+const scope = z.strictObject(targetShape).superRefine(oneWay).meta(ONE_WAY_JSON).describe("look only inside this element (found the same ways)");
+const target = <T extends z.ZodRawShape>(extra: T) => z.strictObject({ ...targetShape, in: scope.optional(), ...extra }).superRefine(oneWay).meta(ONE_WAY_JSON);
+const serverControl = z.union([z.null(), z.strictObject({})]);
 
 export const stepSchemas = {
-  flash: z.strictObject({ board, image: text }),
-  power: z.strictObject({ board, action: z.enum(["on", "off", "cycle"]), off: duration.optional() }),
-  reset: z.strictObject({ board }),
-  "console.send": z.strictObject({
-    board,
-    line: text,
-    line_ending: z.string().optional(),
-    char_delay: duration.optional(),
-  }),
-  expect: z.strictObject({
-    board,
-    pattern: text,
-    within: duration.optional(),
-    /** the pattern must NOT appear (within `within`, and in the output the window below holds) */
-    not: z.boolean().optional(),
-    /**
-     * where the search starts. Default: after the last line an earlier expect or device step
-     * consumed on this board, but never before the start of the last step that acted on it
-     * (console.send, power, reset, flash, device.*, a power cut that fired), so a reply to the
-     * last action is seen however soon it came, and a stale banner or consumed line is not.
-     * "step": output since this step started; "match": from the line the previous expect or
-     * device step matched on this board, inclusive (for lines that arrive together); "boot":
-     * everything since the console opened
-     */
-    since: z.enum(["step", "match", "boot"]).optional(),
-    /** also match the line still arriving (a prompt with no newline); default: whole lines only */
-    partial: z.boolean().optional(),
-  }),
-  settle: z.strictObject({ board, quiet: duration, within: duration.optional() }),
-  wait: z.union([duration, z.strictObject({ for: duration })]),
-  set: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  flash: z.strictObject({ board, image: text.describe("the firmware image file (./ and ../ paths resolve from the scenario)") }).describe("runs the rig's flash.command for the board with the image"),
+  power: z
+    .strictObject({
+      board,
+      action: z.enum(["on", "off", "cycle"]).describe("switch on, off, or off and on again"),
+      off: duration.optional().describe("cycle: how long the power stays off (default 1s)"),
+    })
+    .describe("switches the board's power (relay channel, or the virtual board's process)"),
+  reset: z.strictObject({ board }).describe("resets the board (relay pulse, DTR/RTS sequence, command, or virtual)"),
+  "console.send": z
+    .strictObject({
+      board,
+      line: text.describe("the line to type"),
+      line_ending: z.string().optional().describe("sent after the line (default: the console's, else the profile's)"),
+      char_delay: duration.optional().describe("a pause between characters, for slow UARTs"),
+    })
+    .describe("types a line on the board's console"),
+  expect: z
+    .strictObject({
+      board,
+      pattern: text.describe("a regular expression; named groups (?<name>…) become variables"),
+      within,
+      not: z.boolean().optional().describe("the pattern must NOT appear (within `within`, and in the output the window `since` gives)"),
+      since: z
+        .enum(["step", "match", "boot"])
+        .optional()
+        .describe(
+          'where the search starts. Default: after the last line an earlier expect or device step consumed on this board, but never before the start of the last step that acted on it (console.send, power, reset, flash, device.*, a power cut that fired), so a reply to the last action is seen however soon it came and a stale banner or consumed line is not. "step": output since this step started; "match": from the line the previous expect or device step matched on this board, inclusive (for lines that arrive together); "boot": everything since the console opened',
+        ),
+      partial: z.boolean().optional().describe("also match the line still arriving (a prompt with no newline); default: whole lines only"),
+    })
+    .describe("waits for a console line matching the regex"),
+  settle: z
+    .strictObject({ board, quiet: duration.describe("how long the board must print nothing"), within })
+    .describe("waits until the board has been quiet for `quiet`"),
+  wait: z.union([duration, z.strictObject({ for: duration.describe("how long to sleep") })]).describe("sleeps: a duration, or { for: duration }"),
+  set: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).describe("sets variables: { name: value, … }"),
 
-  "device.configure": z.strictObject({ board, settings: z.record(z.string(), z.union([z.string(), z.number()])) }),
-  "device.activate": z.strictObject({ board, within: duration.optional(), expect: z.enum(["activated", "error"]).optional() }),
-  "device.check": z.strictObject({
-    board,
-    within: duration.optional(),
-    expect: z.enum(["update-available", "up-to-date", "error"]).optional(),
-  }),
-  "device.download": z.strictObject({ board, within: duration.optional(), expect: z.enum(["done", "error"]).optional() }),
-  "device.install": z.strictObject({ board, within: duration.optional(), expect: z.enum(["done", "error"]).optional() }),
-  "device.confirm": z.strictObject({ board, within: duration.optional() }),
-  "device.reboot": z.strictObject({ board, within: duration.optional() }),
+  "device.configure": z
+    .strictObject({ board, settings: z.record(z.string(), z.union([z.string(), z.number()])).describe("{ key: value }: one configure command per setting") })
+    .describe("sends the profile's configure command once per setting ({key}, {value}) and waits for `configured`"),
+  "device.activate": z
+    .strictObject({ board, within, expect: z.enum(["activated", "error"]).optional().describe("the answer the step expects (default activated)") })
+    .describe("the profile's activate command; waits for `activated`"),
+  "device.check": z
+    .strictObject({
+      board,
+      within,
+      expect: z.enum(["update-available", "up-to-date", "error"]).optional().describe("the answer the step expects (default: either of the first two)"),
+    })
+    .describe("the profile's check command; fails unless the board answers as expected"),
+  "device.download": z
+    .strictObject({ board, within, expect: z.enum(["done", "error"]).optional().describe("the outcome the step expects (default done)") })
+    .describe("the profile's download command; download_progress lines become progress; waits for `download_done`"),
+  "device.install": z
+    .strictObject({ board, within, expect: z.enum(["done", "error"]).optional().describe("the outcome the step expects (default done)") })
+    .describe("the profile's install command; waits for `install_done`"),
+  "device.confirm": z.strictObject({ board, within }).describe("the profile's confirm command; waits for `confirmed`"),
+  "device.reboot": z.strictObject({ board, within }).describe("the profile's reboot command; waits for `booted`"),
 
-  /** ota-backend (seed 001) vendor actions */
-  "backend.create": z.strictObject({ as: z.string().regex(/^[A-Za-z_][\w]*$/, "a variable name") }),
-  "backend.allow": z.strictObject({ firmware: text, device: text }),
-  "backend.deny": z.strictObject({ firmware: text, device: text }),
-  "backend.upload": z.strictObject({ firmware: text, file: text }),
+  // ota-backend (seed 001) vendor actions
+  "backend.create": z
+    .strictObject({ as: varName.describe("the name the firmware goes by: ${<as>.id} is its id") })
+    .describe("creates a firmware on the ota-backend surface (its key is kept secret)"),
+  "backend.allow": z
+    .strictObject({ firmware: text.describe("a backend.create `as` name"), device: text.describe("a device id, or all") })
+    .describe("firewall: lets a device id (or all) use the firmware"),
+  "backend.deny": z
+    .strictObject({ firmware: text.describe("a backend.create `as` name"), device: text.describe("a device id, or all") })
+    .describe("firewall: stops a device id (or all) from using the firmware"),
+  "backend.upload": z
+    .strictObject({ firmware: text.describe("a backend.create `as` name"), file: text.describe("the image file") })
+    .describe("uploads an image; ${<firmware>.hash} is its SHA-256"),
 
-  /** faults: a power cut armed on a console pattern; network faults through the board's proxy */
-  "fault.power_cut": z.strictObject({
-    board,
-    /** cut the power the moment a console line matches this */
-    when: text,
-    /** how long the power stays off (default 1s), then it comes back */
-    off: duration.optional(),
-    /** block until the cut has happened (default: arm it and go on at once) */
-    wait: z.boolean().optional(),
-    /** with wait: how long to wait for the pattern */
-    within: duration.optional(),
-  }),
-  "fault.network": z.strictObject({
-    board,
-    mode: z.enum(["drop", "delay", "cut", "corrupt", "clear"]),
-    after_bytes: z.number().int().nonnegative().optional(),
-    duration: duration.optional(),
-    delay: duration.optional(),
-  }),
-  "server.restart": z.union([z.null(), z.strictObject({})]),
-  "server.stop": z.union([z.null(), z.strictObject({})]),
-  "server.start": z.union([z.null(), z.strictObject({})]),
+  // faults: a power cut armed on a console pattern; network faults through the board's proxy
+  "fault.power_cut": z
+    .strictObject({
+      board,
+      when: text.describe("cut the power the moment a console line matches this regex"),
+      off: duration.optional().describe("how long the power stays off (default 1s), then it comes back"),
+      wait: z.boolean().optional().describe("block until the cut has happened (default: arm it and go on at once)"),
+      within: duration.optional().describe("with wait: how long to wait for the pattern"),
+    })
+    .describe("arms a one-shot power cut on a console pattern"),
+  "fault.network": z
+    .strictObject({
+      board,
+      mode: z.enum(["drop", "delay", "cut", "corrupt", "clear"]).describe("cut: reset connections; drop: black-hole; delay: slow down; corrupt: flip a byte; clear: end them all"),
+      after_bytes: z.number().int().nonnegative().optional().describe("cut, drop, corrupt: after this many more bytes went to the board"),
+      duration: duration.optional().describe("how long the fault lasts"),
+      delay: duration.optional().describe("delay: added to every chunk (default 500ms)"),
+    })
+    .describe("breaks the link between the board and the server in the board's proxy"),
+  "server.restart": serverControl.describe("restarts the OTA server; its data survives and the boards' proxies follow it"),
+  "server.stop": serverControl.describe("stops the OTA server (its data is kept)"),
+  "server.start": serverControl.describe("starts the OTA server again"),
 
-  /** signed vendor API (seeds 000, 002, 003/004) */
-  "vendor.register": z.strictObject({
-    model: z.string().regex(/^[A-Za-z_][\w-]*$/, "a model name (letters, digits, _ and -)"),
-    devices: z.array(text).min(1),
-    require_activation: z.boolean().optional(),
-    /** enable the serials for activation (starts the activation window); default true */
-    enable: z.boolean().optional(),
-  }),
-  "vendor.enable": z.strictObject({ model: text, devices: z.array(text).min(1) }),
-  "vendor.disable": z.strictObject({ model: text, devices: z.array(text).min(1) }),
-  "vendor.upload": z.strictObject({ file: text, as: z.string().regex(/^[A-Za-z_][\w]*$/, "a variable name"), name: z.string().optional() }),
-  "vendor.deploy": z.strictObject({ artifact: text, devices: z.array(text).min(1), expect_rejected: z.array(text).optional() }),
+  // signed vendor API (seeds 000, 002, 003/004)
+  "vendor.register": z
+    .strictObject({
+      model: z.string().regex(/^[A-Za-z_][\w-]*$/, "a model name (letters, digits, _ and -)").describe("the provisioning model; ${<model>.id} is its ota-backend firmware id"),
+      devices,
+      require_activation: z.boolean().optional().describe("devices must activate (get a CIK) before they update"),
+      enable: z.boolean().optional().describe("enable the serials for activation (starts the activation window); default true"),
+    })
+    .describe("signed vendor API: creates the model if needed, adds the serial numbers, enables them for activation"),
+  "vendor.enable": z
+    .strictObject({ model: text.describe("a vendor.register model"), devices })
+    .describe("re-enables serials: a new activation window; an activated device's CIK is revoked"),
+  "vendor.disable": z.strictObject({ model: text.describe("a vendor.register model"), devices }).describe("disables serials"),
+  "vendor.upload": z
+    .strictObject({
+      file: text.describe("the image file"),
+      as: varName.describe("the name the artifact goes by: ${<as>.uuid}, ${<as>.hash}"),
+      name: z.string().optional().describe("the artifact's name on the server (default: the file's)"),
+    })
+    .describe("the three-step signed upload of seed 000 (artifact record, pre-signed URL, PUT with Content-MD5)"),
+  "vendor.deploy": z
+    .strictObject({
+      artifact: text.describe("a vendor.upload `as` name"),
+      devices,
+      expect_rejected: z.array(text).optional().describe("devices the server may reject without failing the step"),
+    })
+    .describe("creates a deployment; ${<artifact>.deployment} is its id"),
 
-  /** browser steps (playwright-core in the system's Chromium); one page per run */
-  "browser.open": z.strictObject({ url: text }),
-  "browser.click": target({}),
-  "browser.fill": target({ value: text }),
-  /** picks the option whose text contains `option` */
-  "browser.select": target({ option: text }),
-  "browser.upload": target({ file: text }),
-  /** the element appears (or with not: true, is gone / never appears) within `within` */
+  // browser steps (playwright-core in the system's Chromium); one page per run
+  "browser.open": z.strictObject({ url: text.describe("the page's URL (${server.url} and any variable allowed)") }).describe("opens a page; fails on a 4xx/5xx answer"),
+  "browser.click": target({}).describe("clicks the element"),
+  "browser.fill": target({ value: text.describe("the text to type") }).describe("types a value into a text field or text area (replacing what was there)"),
+  "browser.select": target({ option: text.describe("a part of the option's text") }).describe("picks the first option of a <select> whose text contains `option`"),
+  "browser.upload": target({ file: text.describe("the file to put in") }).describe("puts a file into a file input"),
   "browser.expect": target({
-    within: duration.optional(),
-    not: z.boolean().optional(),
-    /** keeps the element's visible text as ${<as>} */
-    as: z.string().regex(/^[A-Za-z_][\w]*$/, "a variable name").optional(),
-  }),
-  "browser.screenshot": z.strictObject({ name: z.string().regex(/^[\w.-]+$/, "a file name (letters, digits, . _ -)"), full_page: z.boolean().optional() }),
-  /** signs in to the reference portal with the harness's API key (the secret never reaches a log or the trace) */
-  "portal.login": z.union([z.null(), z.strictObject({ url: text.optional() })]),
+    within,
+    not: z.boolean().optional().describe("wait until no such element is shown"),
+    as: varName.optional().describe("keeps the element's visible text as ${<as>}"),
+  }).describe("waits until the element is shown (with not: true, until none is)"),
+  "browser.screenshot": z
+    .strictObject({
+      name: z.string().regex(/^[\w.-]+$/, "a file name (letters, digits, . _ -)").describe("saved as browser/<name>.png in the run directory"),
+      full_page: z.boolean().optional().describe("the whole page, not just the viewport"),
+    })
+    .describe("saves a screenshot and attaches it to the results"),
+  "portal.login": z
+    .union([z.null(), z.strictObject({ url: text.optional().describe("the portal (default ${server.url}/portal)") })])
+    .describe("signs the browser in to the reference portal with the harness's API key (the secret never reaches a log or the trace)"),
 
-  "assert.hash": z.strictObject({ board, equals: text }),
-  "assert.deployment": z.strictObject({
-    artifact: text,
-    /** one device, or `devices` for several (each must reach the status) */
-    device: text.optional(),
-    devices: z.array(text).min(1).optional(),
-    status: z.enum(["processing", "success", "failed"]),
-    within: duration.optional(),
-  }),
-  "assert.device": z.strictObject({
-    device: text,
-    state: z.enum(["downloading", "installing", "rebooting", "success", "failure"]).optional(),
-    status: z.enum(["registered", "enabled", "activated", "expired", "disabled"]).optional(),
-    hash: text.optional(),
-    within: duration.optional(),
-  }),
+  "assert.hash": z
+    .strictObject({ board, equals: text.describe("an image file, or 64 hex digits") })
+    .describe("asks the board for its status and fails unless it runs that image"),
+  "assert.deployment": z
+    .strictObject({
+      artifact: text.describe("a vendor.upload `as` name"),
+      device: text.optional().describe("one device, or `devices` for several (each must reach the status)"),
+      devices: z.array(text).min(1).optional().describe("several devices, each must reach the status"),
+      status: z
+        .enum([...DEPLOYMENT_STATUSES, ...keysOf(DEPLOYMENT_STATUS_ALIASES)])
+        .describe("the deployment's status for each device (the seeds' words): processing, success (the device confirmed the image), failed; failure is read as failed"),
+      within: duration.optional().describe("how long to poll (default 10s)"),
+    })
+    .describe("polls the deployment's per-device status on the server until every device named is at `status`"),
+  "assert.device": z
+    .strictObject({
+      device: text.describe("the device's serial number"),
+      state: z
+        .enum([...DEVICE_STATES, ...keysOf(DEVICE_STATE_ALIASES)])
+        .optional()
+        .describe("the device's last reported state: downloading, installing, rebooting, trial (booted, not confirmed), success (confirmed), failure; failed is read as failure"),
+      status: z.enum(["registered", "enabled", "activated", "expired", "disabled"]).optional().describe("its provisioning status"),
+      hash: text.optional().describe("the image the server says the device runs: a file or 64 hex digits"),
+      within,
+    })
+    .describe("polls what the server records of a device until it holds"),
 } as const;
 
 export type StepName = keyof typeof stepSchemas;

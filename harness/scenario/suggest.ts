@@ -38,3 +38,42 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
   const s = suggest(word, candidates);
   return s === undefined ? "" : `, did you mean "${s}"?`;
 }
+
+/** Names grouped by family, in order: "flash, power, device.*, vendor.*" (a dotted name is its family). */
+export function families(names: Iterable<string>): string {
+  const seen = new Set<string>();
+  for (const n of names) seen.add(n.includes(".") ? `${n.slice(0, n.indexOf("."))}.*` : n);
+  return [...seen].join(", ");
+}
+
+/**
+ * For an unknown step: `, did you mean "x"?` when one is close; otherwise, since a guess would
+ * mislead, the families to look in.
+ */
+export function unknownStepHint(word: string, steps: readonly string[], others: readonly string[] = []): string {
+  const close = didYouMean(word, [...steps, ...others]);
+  return close || ` (the steps: ${families(steps)}; rig help steps lists them with their parameters)`;
+}
+
+/**
+ * A regular expression (source) matching every word one edit away from one of `words` (a
+ * character changed, dropped, added, or two swapped; any case): the typos suggest() always
+ * catches, for JSON Schemas, which cannot compute a distance. It also matches the words
+ * themselves, so a schema pairs it with their list.
+ */
+export function oneEditPattern(words: readonly string[]): string {
+  const ci = (s: string) => [...s].map((c) => (/[a-z]/i.test(c) ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&"))).join("");
+  const variants = new Set<string>();
+  for (const w of words) {
+    for (let i = 0; i <= w.length; i++) {
+      const head = ci(w.slice(0, i));
+      if (i < w.length) {
+        variants.add(`${head}.${ci(w.slice(i + 1))}`); // changed
+        variants.add(`${head}${ci(w.slice(i + 1))}`); // dropped
+      }
+      variants.add(`${head}.${ci(w.slice(i))}`); // added
+      if (i < w.length - 1) variants.add(`${head}${ci(w[i + 1]!)}${ci(w[i]!)}${ci(w.slice(i + 2))}`); // swapped
+    }
+  }
+  return `^(?:${[...variants].join("|")})$`;
+}

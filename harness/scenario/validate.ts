@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { SourcePosition } from "../core/errors.ts";
 import { ScenarioError } from "../core/errors.ts";
 import { parseDuration } from "../core/duration.ts";
-import { duration } from "./steps.ts";
+import { duration, isDuration } from "./steps.ts";
 import { didYouMean } from "./suggest.ts";
 import { isRecord } from "./yaml-source.ts";
 import type { Path, YamlSource } from "./yaml-source.ts";
@@ -51,7 +51,7 @@ export const durationMs = duration.transform((v, ctx) => {
 export function literalDurationErrors(schema: z.ZodType, data: unknown, src: Locatable, base: Path): ScenarioError[] {
   const errors: ScenarioError[] = [];
   const walk = (s: z.ZodType, v: unknown, p: Path): void => {
-    if (s === duration) {
+    if (isDuration(s)) {
       if (typeof v === "string" && !v.includes("${")) {
         try {
           parseDuration(v);
@@ -106,7 +106,7 @@ function issueErrors(ctx: Ctx, issue: Issue, prefix: Path): ScenarioError[] {
     return err(`missing required key "${String(key)}"${where}`, at("key", parent));
   }
 
-  if (schemaAt(ctx.schema, p) === duration && issue.code !== "custom") {
+  if (isDuration(schemaAt(ctx.schema, p)) && issue.code !== "custom") {
     return err(`${name}: expected a duration like 500ms, 20s or 2m (or a number of seconds), got ${describe(value)}`);
   }
 
@@ -212,7 +212,7 @@ function unwrap(s: z.ZodType): z.ZodType {
   for (;;) {
     if (u instanceof z.ZodOptional || u instanceof z.ZodNullable || u instanceof z.ZodDefault || u instanceof z.ZodPrefault) {
       u = u.unwrap() as z.ZodType;
-    } else if (u instanceof z.ZodPipe && u.in !== duration) {
+    } else if (u instanceof z.ZodPipe && !isDuration(u.in)) {
       u = u.in as z.ZodType;
     } else if (u instanceof z.ZodPipe) {
       return u.in as z.ZodType;
@@ -232,7 +232,7 @@ function schemaAt(schema: z.ZodType, p: Path): z.ZodType | undefined {
     else if (u instanceof z.ZodUnion) s = (u.options as z.ZodType[]).map((o) => schemaAt(o, [seg])).find((x) => x !== undefined);
     else return undefined;
   }
-  return s && (s === duration ? s : unwrap(s));
+  return s && (isDuration(s) ? s : unwrap(s));
 }
 
 function allowedKeys(s: z.ZodType | undefined): string[] {

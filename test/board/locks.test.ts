@@ -155,6 +155,53 @@ describe("PhysicalLock", () => {
     await lock.release();
   });
 
+  it("a holder whose lock was taken notices at its next renewal, with an infrastructure error naming the new holder", async () => {
+    const lost: Error[] = [];
+    const lock = new PhysicalLock({ key: "port:/dev/ttyUSB9", what: "console of board dut", dir: tmp.dir, owner: "test", ttlMs: 3000, onLost: (e) => lost.push(e) });
+    await lock.acquire({ timeoutMs: 1000 });
+    // Another run took it over (say our lease ran out while this host was suspended).
+    writeFileSync(lock.file, JSON.stringify(record({ pid: process.ppid, startTime: processStartTime(process.ppid)!, owner: "the other run" })));
+    const deadline = Date.now() + 5000;
+    while (lost.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toBeInstanceOf(InfraError);
+    expect(lost[0]!.message).toMatch(new RegExp(`^lost the lock on console of board dut \\(port:/dev/ttyUSB9\\): it was taken over by PID ${process.ppid} .*\\(the other run\\)`));
+    expect(lock.isHeld).toBe(false);
+    // The renewal did not write over the new holder's record, and our release leaves it alone.
+    await lock.release();
+    expect(JSON.parse(readFileSync(lock.file, "utf8")).owner).toBe("the other run");
+  });
+
+  it("a lock kept marked with a tool that outlived SIGKILL holds while the tool runs, then is taken over with a warning", async () => {
+    // The tool "left behind" by a run whose harness has gone: a live process group of its own.
+    const tool = spawn("sleep", ["30"], { detached: true });
+    children.push(tool);
+    await new Promise((r) => tool.once("spawn", r));
+    const leftBehind = [{ pgid: tool.pid!, what: "flasher of board dut", pids: [tool.pid!] }];
+    // As the run left it: its holder marks it instead of releasing it.
+    const holder = lockOf();
+    await holder.acquire({ timeoutMs: 1000 });
+    await holder.keepMarked(leftBehind);
+    await holder.release(); // a no-op now: the mark stays
+    const marked = JSON.parse(readFileSync(holder.file, "utf8")) as LockRecord;
+    expect(marked.leftBehind).toEqual(leftBehind);
+    // ... and its harness is gone.
+    writeFileSync(holder.file, JSON.stringify({ ...marked, pid: deadPid() }));
+
+    const err = await lockOf().acquire({ timeoutMs: 200, pollMs: 20 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InfraError);
+    expect((err as Error).message).toMatch(new RegExp(`which left running after SIGKILL: flasher of board dut \\(process group ${tool.pid}: ${tool.pid}\\); gave up after`));
+
+    const exited = new Promise((r) => tool.once("exit", r));
+    tool.kill("SIGKILL");
+    await exited;
+    const takeovers: string[] = [];
+    const next = lockOf();
+    await next.acquire({ timeoutMs: 1000, onTakeover: (_h, why) => takeovers.push(why) });
+    expect(takeovers).toEqual([expect.stringMatching(/is gone; what it left running after SIGKILL has ended since: flasher of board dut/)]);
+    await next.release();
+  });
+
   it("many processes racing for one stale lock: exactly one holds it at any time", async () => {
     plant("port:/dev/ttyUSB9", { pid: deadPid(), startTime: 1 });
     const journal = join(tmp.dir, "journal");
@@ -184,6 +231,43 @@ describe("PhysicalLock", () => {
   });
 });
 
+describe("takeover races", () => {
+  it("N racers in processes, each holder crashing (its lock goes stale): every takeover leaves exactly one holder", async () => {
+    const racers = 8;
+    const rounds = 5;
+    const dead = deadPid();
+    plant("port:/dev/ttyUSB9", { pid: dead, startTime: 1 });
+    const journal = join(tmp.dir, "journal");
+    const lockModule = resolve(import.meta.dirname, "../../harness/board/lock/lock-file.ts");
+    // A holder "crashes": its record is replaced (atomically) by a fresh one of a dead PID, so
+    // every round is a takeover of a stale lock by everyone still waiting.
+    const code = `
+      import { appendFileSync, renameSync, writeFileSync } from "node:fs";
+      import { PhysicalLock } from ${JSON.stringify(lockModule)};
+      for (let i = 0; i < ${rounds}; i++) {
+        const lock = new PhysicalLock({ key: "port:/dev/ttyUSB9", what: "x", dir: ${JSON.stringify(tmp.dir)}, onLost: () => {} });
+        await lock.acquire({ timeoutMs: 60000, pollMs: 1 });
+        appendFileSync(${JSON.stringify(journal)}, "in " + process.pid + "\\n");
+        await new Promise((r) => setTimeout(r, 5));
+        appendFileSync(${JSON.stringify(journal)}, "out " + process.pid + "\\n");
+        const stale = { key: "port:/dev/ttyUSB9", what: "x", pid: ${dead}, startTime: 1, host: ${JSON.stringify(hostname())}, user: "ci", since: process.pid + "-" + i, renewed: "", ttlMs: 60000, owner: "crashed" };
+        writeFileSync(lock.file + ".crash" + process.pid, JSON.stringify(stale));
+        renameSync(lock.file + ".crash" + process.pid, lock.file);
+      }
+      process.exit(0);
+    `;
+    const procs = Array.from({ length: racers }, () => spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { stdio: "inherit" }));
+    children.push(...procs);
+    const codes = await Promise.all(procs.map((c) => new Promise<number | null>((r) => c.once("exit", r))));
+    expect(codes).toEqual(Array(racers).fill(0));
+    const lines = readFileSync(journal, "utf8").trim().split("\n");
+    expect(lines).toHaveLength(racers * rounds * 2);
+    for (let i = 0; i < lines.length; i += 2) {
+      expect(lines[i + 1], `line ${i + 2} of:\n${lines.join("\n")}`).toBe(lines[i]!.replace(/^in/, "out"));
+    }
+  }, 120_000);
+});
+
 describe("lock keys", () => {
   const board = (over: Partial<BoardSpec>): BoardSpec => ({
     name: "dut",
@@ -195,24 +279,51 @@ describe("lock keys", () => {
     ...over,
   });
 
-  it("name the device a port leads to and the relay module's port, never a rig or board name", () => {
+  it("name the device a port leads to and the relay module's port, never a rig or board name", async () => {
     mkdirSync(join(tmp.dir, "by-id"));
     writeFileSync(join(tmp.dir, "ttyUSB0"), "");
     writeFileSync(join(tmp.dir, "ttyUSB1"), "");
     symlinkSync(join(tmp.dir, "ttyUSB0"), join(tmp.dir, "by-id", "usb-CP2102-port0"));
     symlinkSync(join(tmp.dir, "ttyUSB1"), join(tmp.dir, "by-id", "usb-1a86-relay"));
     const relays = { r1: { type: "lcus" as const, port: join(tmp.dir, "by-id", "usb-1a86-relay"), channels: 2, baud: 9600 } };
-    const viaLink = boardLockKeys(board({ console: { port: join(tmp.dir, "by-id", "usb-CP2102-port0"), baud: 115200, reconnectTimeoutMs: 1 }, power: { relay: "r1", channel: 1 } }), { rigName: "bench-3", relays });
-    const direct = boardLockKeys(board({ name: "other", console: { port: join(tmp.dir, "ttyUSB0"), baud: 9600, reconnectTimeoutMs: 1 } }), { rigName: "copy-of-bench-3", relays });
+    const viaLink = await boardLockKeys(board({ console: { port: join(tmp.dir, "by-id", "usb-CP2102-port0"), baud: 115200, reconnectTimeoutMs: 1 }, power: { relay: "r1", channel: 1 } }), { rigName: "bench-3", relays });
+    const direct = await boardLockKeys(board({ name: "other", console: { port: join(tmp.dir, "ttyUSB0"), baud: 9600, reconnectTimeoutMs: 1 } }), { rigName: "copy-of-bench-3", relays });
     expect(viaLink.map((k) => k.key)).toEqual([`port:${join(tmp.dir, "ttyUSB0")}`, `relay:${join(tmp.dir, "ttyUSB1")}#1`]);
     expect(direct.map((k) => k.key)).toEqual([`port:${join(tmp.dir, "ttyUSB0")}`]); // same port, other rig and name: same lock
     expect(viaLink[1]!.what).toBe("power of board dut (rig bench-3): relay r1 channel 1");
   });
 
-  it("a virtual board in a run locks nothing; its flash folder when it outlives the run", () => {
+  it("a virtual board in a run locks nothing; its flash folder when it outlives the run", async () => {
     const spec = board({ virtual: { config: {} }, power: { virtual: true } });
-    expect(boardLockKeys(spec, { rigName: "virtual", relays: {} })).toEqual([]);
-    expect(boardLockKeys(spec, { rigName: "virtual", relays: {}, virtualDir: "/cache/v" }).map((k) => k.key)).toEqual(["virtual:/cache/v/dut"]);
+    expect(await boardLockKeys(spec, { rigName: "virtual", relays: {} })).toEqual([]);
+    expect((await boardLockKeys(spec, { rigName: "virtual", relays: {}, virtualDir: "/cache/v" })).map((k) => k.key)).toEqual(["virtual:/cache/v/dut"]);
+  });
+
+  it("name a network console by resolved address and port: a host name and its IP, tcp:// and rfc2217://, are one key", async () => {
+    const keyOf = async (url: string) => (await boardLockKeys(board({ console: { url, baud: 115200, reconnectTimeoutMs: 1 } }), { rigName: "lab", relays: {} }))[0]!.key;
+    const keys = await Promise.all(["rfc2217://localhost:4001", "tcp://127.0.0.1:4001", "tcp://LOCALHOST:4001"].map(keyOf));
+    expect(new Set(keys).size).toBe(1);
+    expect(keys[0]).toBe("netconsole:127.0.0.1:4001");
+    expect(await keyOf("tcp://127.0.0.1:4002")).not.toBe(keys[0]); // another port is another serial line
+  });
+
+  it("name a command relay by its resolved program path and channel, however the rig spells it", async () => {
+    mkdirSync(join(tmp.dir, "rig", "tools"), { recursive: true });
+    const tool = join(tmp.dir, "rig", "tools", "usb-relay.sh");
+    writeFileSync(tool, "#!/bin/sh\n");
+    const { chmodSync } = await import("node:fs");
+    chmodSync(tool, 0o755);
+    symlinkSync(tool, join(tmp.dir, "relay-link"));
+    const command = (on: string[]) => ({ r1: { type: "command" as const, on, off: on, timeoutMs: 1000, channels: 4 } });
+    const keyOf = async (on: string[], rigDir: string, channel = 2) =>
+      (await boardLockKeys(board({ power: { relay: "r1", channel } }), { rigName: "x", relays: command(on), rigDir }))[0]!.key;
+    const a = await keyOf(["./tools/usb-relay.sh", "{channel}", "on"], join(tmp.dir, "rig"));
+    const b = await keyOf([tool, "--channel={channel}", "--on"], "/elsewhere");
+    const c = await keyOf(["../relay-link", "{channel}"], join(tmp.dir, "rig"));
+    expect(a).toBe(`relay:command:${tool}#2`);
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+    expect(await keyOf(["./tools/usb-relay.sh", "{channel}", "on"], join(tmp.dir, "rig"), 3)).not.toBe(a);
   });
 });
 

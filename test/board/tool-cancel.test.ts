@@ -5,7 +5,8 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runTool } from "../../harness/board/exec.ts";
 import { InfraError } from "../../harness/core/errors.ts";
-import { procStat } from "../../harness/core/process-group.ts";
+import { groupProbe, procStat } from "../../harness/core/process-group.ts";
+import { leftBehindGroups } from "../../harness/core/child-registry.ts";
 import { tempDir } from "./helpers/pty.ts";
 
 let tmp: ReturnType<typeof tempDir>;
@@ -90,5 +91,41 @@ describe("runTool cancellation", () => {
     expect(child).toBeGreaterThan(0);
     expect(alive(child)).toBe(false);
     expect(lines.some((l) => /stopped 1 process\(es\) it left behind \(SIGTERM\)/.test(l))).toBe(true);
+  });
+});
+
+describe("a process group that survives SIGKILL", () => {
+  // A process in D state cannot be made on demand: the probe plays one, whose group never empties.
+  const real = { ...groupProbe };
+  afterEach(() => Object.assign(groupProbe, real));
+
+  it("ends runTool with an error that says so, and is remembered as left behind", async () => {
+    let pgid = 0;
+    groupProbe.exists = (g) => g === pgid || real.exists(g);
+    groupProbe.members = (g) => (g === pgid ? [g] : real.members(g));
+    const lines: string[] = [];
+    const started = performance.now();
+    const err = await runTool({
+      command: [stubborn],
+      what: "flasher of board dut",
+      killGraceMs: 100,
+      timeoutMs: 300,
+      onLine: (line) => {
+        lines.push(line);
+        const m = /^pids (\d+)/.exec(line);
+        if (m) pgid = Number(m[1]);
+      },
+    }).catch((e: unknown) => e);
+    expect(pgid).toBeGreaterThan(0);
+    expect(err).toBeInstanceOf(InfraError);
+    expect((err as Error).message).toMatch(
+      new RegExp(`flasher of board dut: .*stubborn-flasher\\.sh\` timed out after 300ms, and its process group ${pgid} \\(.*\\) is STILL running after SIGKILL`),
+    );
+    // It gave up after the bound (grace + the wait for SIGKILL), not at once, and not never.
+    expect(performance.now() - started).toBeGreaterThan(5000);
+    expect(leftBehindGroups()).toEqual([expect.objectContaining({ pgid, what: "flasher of board dut" })]);
+    // Once the kernel lets go (here: the probe stops pretending), it is no longer left behind.
+    Object.assign(groupProbe, real);
+    expect(leftBehindGroups()).toEqual([]);
   });
 });

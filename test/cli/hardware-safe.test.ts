@@ -57,7 +57,7 @@ describe("tools that hang", () => {
       expect(a.failure.message).toMatch(/relay r1 \(channel 1 on\): `\.\/hang-relay\.sh 1 on` timed out after 1\.0s; killed with SIGKILL after ignoring SIGTERM/);
     }
     const junit = readFileSync(join(out, "junit.xml"), "utf8");
-    expect(junit).toMatch(/<error message="attempt 2 of 2: step 1 \(power dut on\) failed: relay r1 [^"]*" type="infrastructure">/);
+    expect(junit).toMatch(/<error message="attempt 2 of 2: step 1 \(power dut on\) at \S+:\d+:\d+ failed: relay r1 [^"]*" type="infrastructure">/);
     expect(junit).toMatch(/attempts: 2\nattempt 1: failed \(infrastructure, step 1\): relay r1/);
     // The failed attempt's files are kept aside; the command relay ran in the rig's directory
     // and its output and how it was killed are in run.log.
@@ -85,6 +85,24 @@ describe("tools that hang", () => {
     expect(pids).toHaveLength(2);
     expect(pids.filter(alive)).toEqual([]);
   });
+});
+
+describe("a kill_grace longer than 30 s", () => {
+  it("the stopped step, and with it teardown and the locks, waits for the flasher to be gone", async () => {
+    const out = tempDir();
+    const started = Date.now();
+    const r = await rig([join(SAFE, "stubborn-flash-grace.yaml"), "--out", out]);
+    expect(r.exitCode, r.all).toBe(3);
+    const log = readFileSync(join(out, "run.log"), "utf8");
+    const pids = pidsIn(log, "flasher");
+    expect(pids).toHaveLength(2);
+    // When the run is over, nothing of the flasher runs: it got all of its 33 s, then SIGKILL.
+    expect(pids.filter(alive)).toEqual([]);
+    expect(log).toMatch(/still running after the 33\.0s grace, sent SIGKILL; gone after/);
+    expect(log).toMatch(/step 1 is still stopping its tools .* after it was told to stop; waiting for them to be gone/);
+    expect(log.indexOf("step 1 failed")).toBeGreaterThan(log.indexOf("sent SIGKILL"));
+    expect(Date.now() - started).toBeGreaterThan(33_000);
+  }, 120_000);
 });
 
 describe("Ctrl-C", () => {

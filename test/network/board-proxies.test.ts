@@ -41,7 +41,7 @@ async function rangeWithFirstBusy(): Promise<number> {
 }
 
 const handle = (): BoardHandle => ({ board: { fields: {} } }) as unknown as BoardHandle;
-const session = (names: string[]): RigSession => ({ handles: new Map(names.map((n) => [n, handle()])), close: async () => {} });
+const session = (names: string[]): RigSession => ({ handles: new Map(names.map((n) => [n, handle()])), lockLost: new Promise<never>(() => {}), close: async () => {} });
 const server = { url: "http://127.0.0.1:1" } as OtaServer;
 
 describe("startBoardProxies", () => {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { createIsolatedNetwork, removeStaleNetworks, type IsolatedNetwork } from "../../harness/board/network/netns.ts";
+import { NetworkProxy } from "../../harness/faults/network-proxy.ts";
 import { ROOT } from "../cli/helpers.ts";
 import { leftBehind, linkExists, namespaceExists } from "./helpers.ts";
 
@@ -40,6 +41,28 @@ describe("isolated network (real namespace + veth)", () => {
     const benchPort = await listen(net.hostAddress);
     expect(await connectFrom(net, "127.0.0.1", loopbackPort)).toBe("ECONNREFUSED");
     expect(await connectFrom(net, net.hostAddress, benchPort)).toBe("connected");
+  });
+
+  it("once its proxy listens, a board reaches that and nothing else: not a server on the host's 0.0.0.0", async () => {
+    const net = await createIsolatedNetwork();
+    made.push(net);
+    const serverPort = await listen("0.0.0.0");
+    const otherPort = await listen(net.hostAddress);
+    // Without egress rules a server on all addresses is in reach through the veth.
+    expect(await connectFrom(net, net.hostAddress, serverPort)).toBe("connected");
+    const proxy = await NetworkProxy.start({ target: `http://127.0.0.1:${serverPort}`, listenHost: net.hostAddress });
+    try {
+      await net.reachOnly(net.hostAddress, proxy.port);
+      expect(await connectFrom(net, net.hostAddress, proxy.port)).toBe("connected");
+      expect(await connectFrom(net, net.hostAddress, serverPort)).toBe("ECONNREFUSED");
+      expect(await connectFrom(net, net.hostAddress, otherPort)).toBe("ECONNREFUSED");
+      // and the proxy does carry the server's answer
+      const script = `const s=require("net").connect(${proxy.port},${JSON.stringify(net.hostAddress)});s.setEncoding("utf8");s.setTimeout(3000,()=>{console.log("TIMEOUT");process.exit()});s.on("data",(d)=>{console.log(d.trim());process.exit()});s.on("error",(e)=>{console.log(e.code);process.exit()})`;
+      const r = await execa(net.exec[0]!, [...net.exec.slice(1), process.execPath, "-e", script], { reject: false, timeout: 10_000 });
+      expect(r.stdout.trim()).toBe("hello from the host");
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("two networks get different subnets, and remove() leaves no namespace or veth", async () => {

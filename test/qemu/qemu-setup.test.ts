@@ -25,8 +25,8 @@ describe("qemu boards in rig files", () => {
 
   it("a QEMU board in a run locks nothing; its disk image when it outlives the run (board commands)", async () => {
     const dut = (await loadRig(join(ROOT, "rigs/qemu.yaml"))).boards.dut!;
-    expect(boardLockKeys(dut, { rigName: "qemu", relays: {} })).toEqual([]);
-    expect(boardLockKeys(dut, { rigName: "qemu", relays: {}, virtualDir: "/cache/q" })).toEqual([
+    expect(await boardLockKeys(dut, { rigName: "qemu", relays: {} })).toEqual([]);
+    expect(await boardLockKeys(dut, { rigName: "qemu", relays: {}, virtualDir: "/cache/q" })).toEqual([
       { key: "qemu-disk:/cache/q/dut/disk.img", what: "QEMU disk of board dut (rig qemu)" },
     ]);
   });

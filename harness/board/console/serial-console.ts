@@ -151,7 +151,7 @@ export class SerialConsole implements ConsoleProtocol {
     const deadline = performance.now() + this.opts.reconnectTimeoutMs;
     for (;;) {
       try {
-        await this.openPort();
+        await this.openPort(true);
         if (this._state !== "released") {
           // closed while we were reopening
           await this.closePort();
@@ -340,14 +340,15 @@ export class SerialConsole implements ConsoleProtocol {
 
   // ---- port handling ----
 
-  private async openPort(): Promise<void> {
+  /** `takeBack`: after release(), where what is in flight on the port must not be flushed (pty-reopen.ts) */
+  private async openPort(takeBack = false): Promise<void> {
     const { baud, dtr, rts, hupcl, binding } = this.opts;
     const port: Port = new SerialPortStream({
       path: this.port,
       baudRate: baud,
       autoOpen: false,
       hupcl: hupcl ?? true,
-      binding: bindingFor(this.port, binding),
+      binding: bindingFor(this.port, binding, takeBack),
     });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     if (dtr !== undefined || rts !== undefined) {

@@ -1,7 +1,9 @@
 // Isolated virtual boards: one Linux network namespace per board, joined to the host by a veth
 // pair on a /30 of 198.18.0.0/15 (RFC 2544's range for network test beds, so never a lab's real
 // addresses). The board program runs inside with `ip netns exec`; its only way out is the host
-// side of its veth, and 127.0.0.1 there is its own empty loopback, not the host's.
+// side of its veth, and 127.0.0.1 there is its own empty loopback, not the host's. Once its
+// proxy listens, egress rules in the namespace (iptables) let it reach that one address and
+// port and nothing else: not a server on the host's 0.0.0.0, not the host's other addresses.
 //
 // Ownership: block k (a /30) is taken by creating /run/otarig/netns/<k>.json exclusively, with the
 // owner's PID and process start time, BEFORE its namespace and veth exist, and the file is removed
@@ -26,6 +28,8 @@ export interface IsolatedNetwork {
   boardAddress: string;
   /** argv that runs a program inside the namespace: [...exec, program, ...args] */
   exec: string[];
+  /** From now on the board reaches TCP `port` of `address` (its proxy), and nothing else. */
+  reachOnly(address: string, port: number): Promise<void>;
   /** removes the namespace (killing what still runs in it), the veth and the ownership file */
   remove(): Promise<void>;
 }
@@ -153,6 +157,7 @@ function networkOf(k: number): IsolatedNetwork {
     hostAddress: ipv4(BASE + 4 * k + 1),
     boardAddress: ipv4(BASE + 4 * k + 2),
     exec: ["ip", "netns", "exec", n.namespace],
+    reachOnly: (address, port) => restrictEgress(n.namespace, address, port),
     remove: () => (removed ??= removeBlock(k, () => true).then(() => undefined)),
   };
 }
@@ -174,6 +179,32 @@ async function setUp(net: IsolatedNetwork, k: number): Promise<void> {
     // address on eth0, say), as a board on the lab network would; nothing is forwarded beyond.
     `route add default via ${net.hostAddress}`,
   ]);
+}
+
+/**
+ * The namespace's filter table, replaced in one `iptables-restore`: what the board sends goes
+ * out only to the proxy (and its own loopback, and answers to connections made to it); anything
+ * else is refused at once (a TCP reset, an ICMP unreachable), so a board fails fast and visibly.
+ */
+async function restrictEgress(namespace: string, address: string, port: number): Promise<void> {
+  const rules = [
+    "*filter",
+    ":INPUT ACCEPT [0:0]",
+    ":FORWARD DROP [0:0]",
+    ":OUTPUT DROP [0:0]",
+    "-A OUTPUT -o lo -j ACCEPT",
+    "-A OUTPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+    `-A OUTPUT -p tcp -d ${address} --dport ${port} -j ACCEPT`,
+    "-A OUTPUT -p tcp -j REJECT --reject-with tcp-reset",
+    "-A OUTPUT -j REJECT --reject-with icmp-port-unreachable",
+    "COMMIT",
+    "",
+  ].join("\n");
+  const r = await execa("ip", ["netns", "exec", namespace, "iptables-restore"], { input: rules, reject: false, all: true, timeout: IP_TIMEOUT_MS });
+  if (r.failed) {
+    const why = r.code === "ENOENT" || /iptables-restore.*(not found|No such file)/.test(r.all ?? "") ? "iptables is not installed (sudo apt-get install iptables)" : (r.all?.trim() || r.message);
+    throw new InfraError(`isolated network ${namespace}: cannot set its egress rules: ${why}`);
+  }
 }
 
 async function ipBatch(namespace: string, options: string[], lines: string[]): Promise<void> {

@@ -1,6 +1,7 @@
-// A QMP client (QEMU's JSON machine protocol) over a unix socket: one command at a time, one
-// JSON reply each; events are passed to a listener. Used for `cont` after the console is open,
-// `system_reset`, and `query-status`.
+// A QMP client (QEMU's JSON machine protocol) over a unix socket: each command carries an `id`
+// that QEMU copies into its reply, so a reply finds its own command even after an earlier one
+// timed out (its entry is dropped; its late reply is ignored); events are passed to a listener.
+// Used for `cont` after the console is open, `system_reset`, and `query-status`.
 import { connect, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { InfraError } from "../../core/errors.ts";
@@ -12,7 +13,8 @@ export interface QmpEvent {
 
 export class QmpClient {
   private buffer = "";
-  private pending: Array<{ resolve(v: unknown): void; reject(e: Error): void; command: string }> = [];
+  private pending = new Map<string, { resolve(v: unknown): void; reject(e: Error): void; command: string }>();
+  private nextId = 1;
   private closed = false;
 
   private constructor(
@@ -26,7 +28,9 @@ export class QmpClient {
       this.closed = true;
       this.greetingWaiter?.(false);
       this.greetingWaiter = undefined;
-      for (const p of this.pending.splice(0)) p.reject(new InfraError(`QMP: connection closed before the reply to ${p.command}`));
+      const waiting = [...this.pending.values()];
+      this.pending.clear();
+      for (const p of waiting) p.reject(new InfraError(`QMP: connection closed before the reply to ${p.command}`));
     });
   }
 
@@ -43,8 +47,13 @@ export class QmpClient {
           s.once("error", reject);
         });
         const client = new QmpClient(socket, options.onEvent ?? (() => {}));
-        await client.greeting(Math.max(1000, deadline - Date.now()));
-        await client.execute("qmp_capabilities");
+        try {
+          await client.greeting(Math.max(1000, deadline - Date.now()));
+          await client.execute("qmp_capabilities");
+        } catch (err) {
+          client.close(); // the next attempt opens a socket of its own
+          throw err;
+        }
         return client;
       } catch (err) {
         lastError = err instanceof Error ? err.message : String(err);
@@ -85,8 +94,11 @@ export class QmpClient {
       } else if (typeof msg.event === "string") {
         this.onEvent({ event: msg.event, data: msg.data });
       } else if ("return" in msg || "error" in msg) {
-        const p = this.pending.shift();
+        // By id only: a reply without one, or to a command that timed out, belongs to no one waiting.
+        const id = typeof msg.id === "string" ? msg.id : undefined;
+        const p = id === undefined ? undefined : this.pending.get(id);
         if (!p) continue;
+        this.pending.delete(id!);
         if ("error" in msg) {
           const e = msg.error as { class?: string; desc?: string };
           p.reject(new InfraError(`QMP ${p.command}: ${e.class ?? "error"}: ${e.desc ?? JSON.stringify(msg.error)}`));
@@ -97,14 +109,18 @@ export class QmpClient {
 
   execute(command: string, args?: Record<string, unknown>, timeoutMs = 5000): Promise<unknown> {
     if (this.closed) return Promise.reject(new InfraError(`QMP: cannot send ${command}: the monitor is closed`));
+    const id = `otarig-${this.nextId++}`;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new InfraError(`QMP: no reply to ${command} within ${timeoutMs} ms`)), timeoutMs);
-      this.pending.push({
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new InfraError(`QMP: no reply to ${command} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, {
         command,
         resolve: (v) => (clearTimeout(timer), resolve(v)),
         reject: (e) => (clearTimeout(timer), reject(e)),
       });
-      this.socket.write(`${JSON.stringify(args ? { execute: command, arguments: args } : { execute: command })}\n`);
+      this.socket.write(`${JSON.stringify({ execute: command, ...(args ? { arguments: args } : {}), id })}\n`);
     });
   }
 

@@ -174,12 +174,15 @@ export async function freeStalePlaces(lockDir: string | undefined, log: (level: 
     const client = clientFor(held);
     let place = held.place;
     if (place) {
-      const info = await client
-        .run(["-v", "places"])
-        .then((lines) => parsePlaces(lines).find((p) => p.name === place))
-        .catch(() => undefined);
-      // Someone else has it now (the coordinator moved on): only forget the record.
-      if (info && info.reservation !== held.token) place = undefined;
+      const listed = await client.run(["-v", "places"]).then(parsePlaces, (err: unknown) => err as Error);
+      if (listed instanceof Error) {
+        // Whether the place is still ours cannot be told: release nothing, keep the record for the next start.
+        log("warn", `labgrid place ${place} left by otarig process ${held.pid} not freed: the coordinator's place list failed (${listed.message})`);
+        continue;
+      }
+      // Released only while it is still held under that reservation; else someone has it now
+      // (the coordinator moved on), or it is gone: only forget the record.
+      if (listed.find((p) => p.name === place)?.reservation !== held.token) place = undefined;
     }
     await releasePlace(client, held.token, place, (m) => log("warn", m));
     removeHeldPlace(held.file);

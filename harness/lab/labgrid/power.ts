@@ -4,10 +4,12 @@ import type { PowerProtocol } from "../../board/types.ts";
 import type { LabgridClient } from "./client.ts";
 
 export function labgridPower(client: LabgridClient, place: string, resource: string | undefined): PowerProtocol {
-  const power = (...args: string[]) => client.run(["-p", place, "power", ...(resource ? ["-n", resource] : []), ...args]);
+  // The step's signal stops a hung call at once (Ctrl-C, the step's timeout), not after the call's own.
+  const power = (signal: AbortSignal | undefined, ...args: string[]) =>
+    client.run(["-p", place, "power", ...(resource ? ["-n", resource] : []), ...args], signal ? { signal } : {});
   return {
-    on: async () => void (await power("on")),
-    off: async () => void (await power("off")),
-    cycle: async (offMs) => void (await power("cycle", "-t", (offMs / 1000).toFixed(3))),
+    on: async (signal) => void (await power(signal, "on")),
+    off: async (signal) => void (await power(signal, "off")),
+    cycle: async (offMs, signal) => void (await power(signal, "cycle", "-t", (offMs / 1000).toFixed(3))),
   };
 }

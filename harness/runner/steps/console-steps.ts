@@ -16,7 +16,11 @@ export const expect: StepImpl<StepParams<"expect">> = async (ctx, p) => {
     await board.console.expectNot(pattern, { forMs: within, partial: p.partial ?? false, since });
     return { detail: `not seen in ${within / 1000}s` };
   }
-  const m = await board.console.expect(pattern, { withinMs: within, since, partial: p.partial ?? false, description: `/${p.pattern}/ on ${p.board}` });
+  const m = await board.console.expect(pattern, {
+    withinMs: within,
+    since,
+    partial: p.partial ?? false, // the timeout names the pattern and the board, once each
+  });
   ctx.lastMatch.set(p.board, m.line.seq);
   ctx.windows.consumed(p.board, positionAfter(m.line));
   for (const [name, value] of Object.entries(m.groups)) ctx.outputs.set(name, value);
