@@ -2,18 +2,37 @@
 // driver module per backend. Nothing here knows about scenarios or the runner.
 
 export interface ConsoleLine {
-  /** Sequence number; `mark()` returns the next one, so "output since step start" is lines with seq >= mark. */
+  /** Sequence number, counting from 0 at the console's open: a line's place in the output. */
   seq: number;
   /** ms since the console's clock origin (the run start) */
   t: number;
   /** the line with ANSI escapes stripped, no line terminator: what patterns match against */
   text: string;
+  /** still unterminated (a prompt, or a line still arriving): `text` is what has arrived so far */
+  partial?: boolean;
+  /** ended by the port's loss, release or close, not by a terminator: a fragment, matched only as a partial line */
+  cut?: boolean;
+  /** the line as the board printed it, escapes and control characters included; only when that differs from `text` */
+  printed?: string;
 }
+
+/**
+ * A point in a console's output: before character `offset` of line `seq`. The offset is not 0
+ * only inside a line still unterminated at that point (a prompt), so a prompt already seen is not
+ * seen again while the rest of its line is.
+ */
+export interface ConsolePosition {
+  seq: number;
+  offset: number;
+}
+
+/** Where a search starts: a position, a line's seq (from that line's start), or "boot" (everything since the console opened). */
+export type ConsoleSince = ConsolePosition | number | "boot";
 
 export interface ExpectOptions {
   withinMs: number;
-  /** Only lines with seq >= since are considered; "boot" = every line since the console opened. Default: now. */
-  since?: number | "boot";
+  /** Only output from `since` on is considered; "boot" = every line since the console opened. Default: now. */
+  since?: ConsoleSince;
   /** Text shown in the timeout message ("awaited …"). */
   description?: string;
   /**
@@ -38,12 +57,12 @@ export interface ConsoleProtocol {
   write(data: string | Buffer): Promise<void>;
   /** Sends a command line with the configured line ending (and optional per-character delay). */
   send(command: string, options?: { lineEnding?: string; charDelayMs?: number }): Promise<void>;
-  /** The seq the next line will get. */
-  mark(): number;
+  /** The position of now: output from here on is "since the mark". */
+  mark(): ConsolePosition;
   /** Waits for a line (or, with `partial`, an unterminated prompt) matching `pattern`. Throws TestFailure on timeout. */
   expect(pattern: RegExp, options: ExpectOptions): Promise<ExpectMatch>;
   /** Fails (TestFailure) if `pattern` appears in lines since `since` or within `forMs`. */
-  expectNot(pattern: RegExp, options: { forMs: number; since?: number | "boot"; partial?: boolean }): Promise<void>;
+  expectNot(pattern: RegExp, options: { forMs: number; since?: ConsoleSince; partial?: boolean }): Promise<void>;
   /** Waits until the board has printed nothing for `quietMs` (max `withinMs`). */
   settle(quietMs: number, withinMs: number): Promise<void>;
   /** The last `n` lines (ANSI stripped), for error messages and JUnit. */

@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { InfraError } from "../core/errors.ts";
 import { CHROMIUM_ARGS, requireChromium } from "./chromium.ts";
+import { NO_SECRETS, type Redactor } from "../core/redact.ts";
+import { redactTrace } from "./trace-redact.ts";
 
 export interface BrowserOptions {
   /** show the window (needs a display) */
@@ -55,12 +57,23 @@ export class BrowserSession {
     }
   }
 
-  /** Stops the trace into `tracePath` (when given) and closes the browser; safe to call twice. */
-  async close(tracePath?: string): Promise<void> {
+  /**
+   * Stops the trace into `tracePath` (when given), with the run's secrets hidden in it, and
+   * closes the browser; safe to call twice. A trace whose secrets could not be hidden is deleted.
+   */
+  async close(tracePath?: string, redactor: Redactor = NO_SECRETS): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
-      if (tracePath) await this.context.tracing.stop({ path: tracePath });
+      if (tracePath) {
+        await this.context.tracing.stop({ path: tracePath });
+        try {
+          redactTrace(tracePath, redactor);
+        } catch (err) {
+          rmSync(tracePath, { force: true });
+          throw new InfraError(`could not hide the run's secrets in ${tracePath}, so it was deleted: ${(err as Error).message}`, { cause: err });
+        }
+      }
     } finally {
       await this.browser.close().catch(() => {});
       rmSync(this.tracesDir, { recursive: true, force: true });

@@ -7,9 +7,10 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parseDuration, formatDuration } from "../core/duration.ts";
-import { EXIT_CODES, InfraError, OtarigError, ScenarioError } from "../core/errors.ts";
+import { EXIT_CODES, InfraError, ScenarioError, uncaughtReport } from "../core/errors.ts";
 import { EventBus } from "../core/events.ts";
 import { SerialConsole } from "../board/console/serial-console.ts";
+import { terminalSafe } from "../board/console/ansi.ts";
 import { RunLogWriter } from "../report/run-log.ts";
 import { openRigSession, type RigSession } from "../runner/rig-session.ts";
 import type { BoardHandle } from "../runner/context.ts";
@@ -17,6 +18,7 @@ import { loadProfile } from "../scenario/load-profile.ts";
 import { loadRig } from "../scenario/load-rig.ts";
 import { didYouMean } from "../scenario/suggest.ts";
 import type { RigSpec } from "../scenario/types.ts";
+import type { ConsoleSince } from "../board/types.ts";
 import { FLASH_HELP, POWER_HELP, RESET_HELP } from "./board-help.ts";
 
 /** How long after power on / reset the boot is shown at most, when no --watch is given. */
@@ -164,7 +166,7 @@ export async function withBoard(spec: SessionSpec, action: (s: BoardSession) => 
     return code ?? EXIT_CODES.pass;
   } catch (err) {
     if (interrupted) return EXIT_CODES.interrupted;
-    bus?.emit({ type: "log", level: "error", source: name, message: messageOf(err) });
+    bus?.emit({ type: "log", level: "error", source: name, message: uncaughtReport(err).text });
     return report(name, err);
   } finally {
     if (session) {
@@ -186,17 +188,9 @@ export function report(name: string, err: unknown): number {
     process.stderr.write(`${name}: ${err.message}\nRun "${name} --help" for usage.\n`);
     return EXIT_CODES.scenario;
   }
-  if (err instanceof OtarigError) {
-    process.stderr.write(`${name}: ${err instanceof ScenarioError ? err.toString() : err.message}\n`);
-    return EXIT_CODES[err.failureClass];
-  }
-  process.stderr.write(`${name}: ${messageOf(err)}\n`);
-  return EXIT_CODES.infrastructure;
-}
-
-function messageOf(err: unknown): string {
-  if (err instanceof ScenarioError) return err.toString();
-  return err instanceof Error ? err.message : String(err);
+  const { text, exitCode } = uncaughtReport(err);
+  process.stderr.write(`${name}: ${text}\n`);
+  return exitCode;
 }
 
 /**
@@ -246,7 +240,7 @@ export type WatchEnd = "quiet" | "prompt" | "silent" | "limit" | "aborted";
  */
 export async function untilBoardSettles(
   console: SerialConsole,
-  options: { quietMs: number; maxMs: number; signal: AbortSignal; prompt?: RegExp; since?: number; quietFromNow?: boolean },
+  options: { quietMs: number; maxMs: number; signal: AbortSignal; prompt?: RegExp; since?: ConsoleSince; quietFromNow?: boolean },
 ): Promise<WatchEnd> {
   const started = performance.now();
   let printed = false;
@@ -278,7 +272,8 @@ export async function untilBoardSettles(
 
 /** Prints the board's console lines as `<board> | <line>` while `during` runs. */
 export async function showConsole<T>(s: BoardSession, during: () => Promise<T>): Promise<T> {
-  const off = s.console.onLine((line) => s.say(`${s.boardName} | ${line.text}`));
+  const colors = process.stdout.isTTY === true && !process.env.NO_COLOR;
+  const off = s.console.onLine((line) => s.say(`${s.boardName} | ${terminalSafe(line.printed ?? line.text, { colors })}`));
   try {
     return await during();
   } finally {

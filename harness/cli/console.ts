@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { CONSOLE_HELP } from "./board-help.ts";
 import { lineEndingOf } from "../runner/device-actions.ts";
+import { TerminalFilter } from "../board/console/ansi.ts";
 import {
   BOOT_QUIET_MS,
   BOOT_WATCH_MAX_MS,
@@ -53,7 +54,10 @@ export async function consoleCommand(argv: string[]): Promise<number> {
     },
     async (s) => {
       const powerOn = (powerOnFlag ?? s.isVirtual) && s.handle.board.power !== undefined;
-      const offData = s.console.onData((chunk) => void process.stdout.write(chunk));
+      // The board's colours reach the screen; its other escapes (clipboard, title, clear screen) do not.
+      const tty = process.stdout.isTTY === true;
+      const screen = new TerminalFilter(tty && !process.env.NO_COLOR, tty ? "\b" : ""); // backspace: the shell's line editing
+      const offData = s.console.onData((chunk) => void process.stdout.write(screen.push(chunk)));
       try {
         const interactive = process.stdin.isTTY === true;
         s.say(`${name}: ${s.boardName} on ${s.console.port}${interactive ? "; Ctrl-] exits" : ""}`);
@@ -149,7 +153,7 @@ async function runPiped(s: BoardSession, poweredOn: boolean): Promise<void> {
         quietMs: BOOT_QUIET_MS,
         maxMs: BOOT_WATCH_MAX_MS,
         signal: s.signal,
-        ...(prompt ? { prompt, since: 0 } : {}),
+        ...(prompt ? { prompt, since: "boot" as const } : {}),
       });
       if (boot === "silent") s.say(`rig console: ${s.boardName} printed nothing within ${BOOT_WATCH_MAX_MS / 1000}s after power on`);
     }

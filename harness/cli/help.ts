@@ -46,7 +46,9 @@ Run options:
                       free port, printed) while the run goes on; at the end it is the report
 
 Exit codes: 0 all passed, 1 a test failed, 2 scenario or usage error,
-            3 infrastructure error, 130 interrupted (Ctrl-C)
+            3 infrastructure error, 4 otarig internal error (a bug: please report it),
+            130 interrupted (Ctrl-C); for several scenarios the most serious:
+            130, then 4, 3, 2, 1
 `;
 
 const COMMAND_HELP: Record<string, string> = {

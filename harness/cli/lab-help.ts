@@ -18,5 +18,5 @@ A shard directory that is missing, has no result.json, lacks some of its scenari
 split differently from the others (another scenario list or --durations file) is
 reported, and so is a shard i/n that no directory holds.
 Exit code: 3 when a shard is missing, incomplete or split differently, else the most serious of the shards'
-(3 infrastructure, 2 scenario error, 1 test failure, 0 all passed).
+(4 otarig internal error, 3 infrastructure, 2 scenario error, 1 test failure, 0 all passed).
 `;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `rig`: the command line. `rig <scenario.yaml>` is short for `rig run <scenario.yaml>`.
-import { EXIT_CODES } from "../core/errors.ts";
+import { EXIT_CODES, uncaughtReport } from "../core/errors.ts";
 import { HELP, commandHelp } from "./help.ts";
 import { didYouMean } from "../scenario/suggest.ts";
 
@@ -63,8 +63,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => exitAfterFlush(code),
   (err: unknown) => {
-    process.stderr.write(`rig: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    exitAfterFlush(EXIT_CODES.infrastructure);
+    const { text, exitCode } = uncaughtReport(err);
+    process.stderr.write(`rig: ${text}\n`);
+    exitAfterFlush(exitCode);
   },
 );
 

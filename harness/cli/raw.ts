@@ -50,12 +50,14 @@ export async function rawCommand(argv: string[]): Promise<number> {
   if (entry.cut) termEnd = end;
   process.stdout.write(
     `${logFile}:${lineNo} = ${rawFile} offset ${entry.offset}, ${entry.length} bytes` +
-      `${termEnd > end ? ` + terminator ${JSON.stringify(raw.toString("latin1", end, termEnd))}` : ""}${entry.cut ? " (cut at the line limit)" : ""}\n`,
+      `${termEnd > end ? ` + terminator ${JSON.stringify(raw.toString("latin1", end, termEnd))}` : ""}${entry.cut ? ` (${CUT_WHY[entry.cut]})` : ""}\n`,
   );
   process.stdout.write(hexdump(raw.subarray(entry.offset, Math.min(termEnd, entry.offset + maxBytes)), entry.offset));
   if (termEnd - entry.offset > maxBytes) process.stdout.write(`… ${termEnd - entry.offset - maxBytes} more bytes (--bytes N)\n`);
   return EXIT_CODES.pass;
 }
+
+const CUT_WHY = { limit: "cut at the line limit", gap: "cut: the line had not ended when the console went away" } as const;
 
 /** `xxd`-style: offset, 16 bytes in hex, the printable ones as text. */
 export function hexdump(bytes: Buffer, base: number): string {

@@ -1,13 +1,16 @@
 // The one failure taxonomy (DESIGN §2, after LAVA): every error the harness reports is one of these.
 // Only infrastructure errors may be retried; the exit code follows the class.
+import { AssertionError } from "node:assert";
 
-export type FailureClass = "test" | "infrastructure" | "scenario";
+/** "harness": a bug in otarig itself (an exception no code path meant to throw), never the lab's. */
+export type FailureClass = "test" | "infrastructure" | "scenario" | "harness";
 
 export const EXIT_CODES = {
   pass: 0,
   test: 1,
   scenario: 2,
   infrastructure: 3,
+  harness: 4,
   interrupted: 130,
 } as const;
 
@@ -71,9 +74,46 @@ export class ScenarioErrors extends ScenarioError {
 }
 
 export function failureClassOf(err: unknown): FailureClass {
-  return err instanceof OtarigError ? err.failureClass : "infrastructure";
+  if (err instanceof OtarigError) return err.failureClass;
+  return isHarnessBug(err) ? "harness" : "infrastructure";
+}
+
+/** The exceptions JavaScript throws for a mistake in the code (a property of undefined, a bad argument). */
+const BUG_TYPES = [TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError, AssertionError];
+
+/**
+ * An unexpected exception: the harness's own bug, not trouble in the lab. A system call's failure
+ * (ENOENT, ECONNREFUSED, …) and fetch's "fetch failed" TypeError (whose cause is the socket's
+ * error) are the lab's, as is any plain Error a library throws about a port or a process.
+ */
+export function isHarnessBug(err: unknown): boolean {
+  if (err instanceof OtarigError || !BUG_TYPES.some((type) => err instanceof type)) return false;
+  return !causedBySystem(err as Error);
+}
+
+function causedBySystem(err: Error): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^(E[A-Z0-9]+|UND_ERR_\w+)$/.test(code)) return true;
+    if (e.message === "fetch failed") return true;
+  }
+  return false;
+}
+
+/** The one line a harness bug gets on the terminal (the stack goes to run.log). */
+export function harnessBugMessage(err: unknown, stackIn: string): string {
+  const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return `otarig internal error (a bug in otarig, not in the board or the lab; please report it): ${what} (stack in ${stackIn})`;
 }
 
 export function exitCodeFor(cls: FailureClass | "pass"): number {
   return cls === "pass" ? EXIT_CODES.pass : EXIT_CODES[cls];
+}
+
+/** An error outside any run directory (a command's own): its text for stderr (a bug's stack after its one line) and exit code. */
+export function uncaughtReport(err: unknown): { text: string; exitCode: number } {
+  const failureClass = failureClassOf(err);
+  if (failureClass === "harness") return { text: `${harnessBugMessage(err, "the lines below")}\n${(err as Error).stack}`, exitCode: EXIT_CODES.harness };
+  const text = err instanceof ScenarioError ? err.toString() : err instanceof Error ? err.message : String(err);
+  return { text, exitCode: EXIT_CODES[failureClass] };
 }

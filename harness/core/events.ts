@@ -30,7 +30,8 @@ export type RunEvent = Stamped &
         /** e.g. the console line an `expect` matched */
         detail?: string;
       }
-    | { type: "console.line"; board: string; text: string }
+    /** `printed`: the line with the escapes the board sent, when it had any (for a terminal, after terminalSafe) */
+    | { type: "console.line"; board: string; text: string; printed?: string }
     | { type: "console.gap"; board: string; message: string }
     | { type: "match"; board: string; path: string; pattern: string; line: string }
     | { type: "progress"; path: string; board?: string; message: string; fraction?: number }
@@ -53,7 +54,8 @@ export type RunEvent = Stamped &
         startedAt: string;
         durationMs: number;
         outcome: "passed" | "failed" | "interrupted";
-        failure?: { failureClass: FailureClass; message: string; step?: string };
+        /** `stack`: a harness bug's, for run.log */
+        failure?: { failureClass: FailureClass; message: string; step?: string; stack?: string };
         /** another attempt follows (this one failed with an infrastructure error) */
         retrying: boolean;
       }

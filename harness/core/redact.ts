@@ -47,6 +47,26 @@ export class Redactor {
     return out;
   }
 
+  /** Whether `s` holds a secret. */
+  hides(s: string): boolean {
+    return this.secrets.some((secret) => s.includes(secret));
+  }
+
+  /**
+   * One that also hides each secret as other files spell it: escaped in JSON, URL-encoded (a
+   * query, a form post), HTML-escaped. For evidence the harness did not write itself (a browser trace).
+   */
+  alsoEncoded(): Redactor {
+    const forms = this.secrets.flatMap((s) => [
+      s,
+      JSON.stringify(s).slice(1, -1),
+      encodeURIComponent(s),
+      new URLSearchParams({ s }).toString().slice(2),
+      s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;"),
+    ]);
+    return new Redactor(forms);
+  }
+
   /** Every string inside a plain value (an event, a result), redacted; other values as they are. */
   value<T>(v: T): T {
     if (!this.active) return v;

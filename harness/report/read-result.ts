@@ -27,7 +27,7 @@ export const attemptSchema = z.object({
   durationMs: z.number(),
   outcome: z.enum(["passed", "failed", "interrupted"]),
   failure: z
-    .object({ failureClass: z.enum(["test", "infrastructure", "scenario"]), message: z.string(), step: z.string().optional() })
+    .object({ failureClass: z.enum(["test", "infrastructure", "scenario", "harness"]), message: z.string(), step: z.string().optional() })
     .optional(),
 });
 
@@ -45,7 +45,7 @@ const scenarioSchema = z.looseObject({
   boards: z.array(z.string()),
   status: z.enum(["passed", "failed", "interrupted", "running"]),
   exitCode: z.number().optional(),
-  failureClass: z.enum(["test", "infrastructure", "scenario"]).optional(),
+  failureClass: z.enum(["test", "infrastructure", "scenario", "harness"]).optional(),
   startedAt: z.string(),
   durationMs: z.number(),
   steps: z.array(stepSchema),

@@ -47,7 +47,8 @@ function format(e: RunEvent): string | undefined {
       return e.of > 1 ? `attempt ${e.n} of ${e.of}` : undefined;
     case "attempt.end":
       return e.failure || e.n > 1
-        ? `attempt ${e.n} ${e.outcome} in ${e.durationMs}ms${e.failure ? ` | ${e.failure.failureClass}: ${e.failure.message}` : ""}${e.retrying ? " | retrying" : ""}`
+        ? `attempt ${e.n} ${e.outcome} in ${e.durationMs}ms${e.failure ? ` | ${e.failure.failureClass}: ${e.failure.message}` : ""}${e.retrying ? " | retrying" : ""}` +
+            (e.failure?.stack ? `\n${e.failure.stack.replace(/^/gm, "    ")}` : "")
         : undefined;
     case "pause":
       return `held after step ${e.step ?? "?"} failed: rig attach through ${e.socket}`;

@@ -2,6 +2,7 @@
 // time; elsewhere (CI logs) every change is a plain appended line, so logs stay readable.
 import { formatDuration } from "../core/duration.ts";
 import type { RunEvent } from "../core/events.ts";
+import { terminalSafe } from "../board/console/ansi.ts";
 import type { RunResult } from "./result.ts";
 
 export interface TerminalOptions {
@@ -67,7 +68,7 @@ export class TerminalReporter {
         }
         break;
       case "console.line":
-        if (this.showConsole) this.line(this.paint("dim", `${this.stamp(e.t)} ${e.board} │ `) + e.text);
+        if (this.showConsole) this.line(this.paint("dim", `${this.stamp(e.t)} ${e.board} │ `) + (e.printed ?? e.text));
         break;
       case "console.gap":
         this.line(`${this.stamp(e.t)} ${this.paint("yellow", `${e.board}: ${e.message}`)}`);
@@ -118,7 +119,8 @@ export class TerminalReporter {
   private statusWord(r: RunResult): string {
     if (r.status === "passed") return this.paint("green", "passed");
     if (r.status === "interrupted") return this.paint("yellow", "interrupted");
-    return this.paint("red", r.failureClass === "test" ? "FAILED" : `ERROR(${r.failureClass === "scenario" ? "scn" : "infra"})`);
+    if (r.failureClass === "test") return this.paint("red", "FAILED");
+    return this.paint("red", `ERROR(${r.failureClass === "scenario" ? "scn" : r.failureClass === "harness" ? "otarig" : "infra"})`);
   }
 
   private startTicker(): void {
@@ -139,13 +141,21 @@ export class TerminalReporter {
     const c = this.current;
     const elapsed = formatDuration(Date.now() - c.startedAt);
     const text = `  ${this.paint("cyan", "⟳")} ${c.path} ${c.label} ${this.paint("dim", elapsed)}${c.progress ? `  ${c.progress}` : ""}`;
-    this.out.write(`\r\x1b[2K${truncate(text, (this.out.columns ?? 120) + 20)}`);
+    this.out.write(`\r\x1b[2K${this.safe(truncate(text, (this.out.columns ?? 120) + 20))}`);
   }
 
   private line(text: string): void {
     if (this.tty) this.out.write("\r\x1b[2K");
-    this.out.write(text + "\n");
+    this.out.write(this.safe(text) + "\n");
     if (this.tty && this.current) this.redraw();
+  }
+
+  /**
+   * What reaches the terminal: text a device printed (console lines, matched lines, messages that
+   * quote them) keeps its colours and loses every other escape (clipboard, title, clear screen).
+   */
+  private safe(text: string): string {
+    return terminalSafe(text, { colors: this.color, keep: "\n" }); // a message's own lines (a board line has none)
   }
 
   private stamp(t: number): string {

@@ -8,6 +8,8 @@ import type { BrowserSlot } from "../browser/slot.ts";
 import type { FatalWatch } from "./fatal-watch.ts";
 import type { Fleet } from "../fleet/fleet.ts";
 import type { FleetSummary } from "../fleet/metrics.ts";
+import type { ConsoleWindows } from "./console-windows.ts";
+import type { ConsolePosition } from "../board/types.ts";
 
 export interface BoardHandle {
   board: Board;
@@ -34,8 +36,10 @@ export interface RunContext {
   signal: AbortSignal;
   /** run at teardown, before the boards close (disarms fault watchers a step left behind) */
   deferred: Array<() => void | Promise<void>>;
-  /** per board: the seq of the line the last expect matched (for `since: match`) */
+  /** per board: the seq of the line the last expect or device step matched (for `since: match`) */
   lastMatch: Map<string, number>;
+  /** per board: where an expect's default window starts (what was consumed, the last action) */
+  windows: ConsoleWindows;
   /** each board's TCP proxy to the server (its address is ${boards.<b>.server_url}) */
   proxies: Map<string, NetworkProxy>;
   /** the run's browser, started by its first browser step */
@@ -56,7 +60,9 @@ export interface StepContext extends RunContext {
   path: string;
   timeoutMs: number;
   /** each board's console mark taken when the step started: "output since the step started" */
-  marks: Map<string, number>;
+  marks: Map<string, ConsolePosition>;
+  /** this step acts on the board (sends, switches, flashes): the default expect window starts no earlier than this step */
+  acted(board: string): void;
   /** looks a board up by name; throws a ScenarioError naming the known boards */
   handle(name: string): BoardHandle;
   progress(message: string, fraction?: number, board?: string): void;

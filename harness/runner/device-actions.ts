@@ -4,6 +4,7 @@ import { ScenarioError, TestFailure } from "../core/errors.ts";
 import type { DeviceAction, ProfilePattern } from "../scenario/types.ts";
 import type { BoardHandle, StepContext } from "./context.ts";
 import { anyOf, compilePattern } from "./patterns.ts";
+import { positionAfter } from "../board/console/position.ts";
 
 export interface ActionResult {
   outcome: ProfilePattern;
@@ -35,6 +36,7 @@ export async function runDeviceAction(
       ctx.step.pos,
     );
   }
+  ctx.acted(boardName);
   await ensurePrompt(handle);
   const command = template.replace(/\{(\w+)\}/g, (whole, key: string) => placeholders[key] ?? whole);
   const since = board.console.mark();
@@ -47,6 +49,7 @@ export async function runDeviceAction(
       description: `the result of "${command}": ${watched.join(" | ")}`, // the console names the board
     });
     ctx.lastMatch.set(boardName, m.line.seq);
+    ctx.windows.consumed(boardName, positionAfter(m.line));
     for (const key of watched) {
       const single = compilePattern(profile.patterns[key]!).exec(m.line.text);
       if (single) return { outcome: key, line: m.line.text, groups: { ...single.groups } };

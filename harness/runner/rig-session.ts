@@ -306,7 +306,7 @@ async function openConsole(o: Opening, spec: BoardSpec, profile: BoardProfile, p
     ...(o.options.redactor ? { redactor: o.options.redactor } : {}),
     clockOrigin: bus.startedAt,
   });
-  console.onLine((line) => bus.emit({ type: "console.line", board: name, text: line.text }));
+  console.onLine((line) => bus.emit({ type: "console.line", board: name, text: line.text, ...(line.printed !== undefined ? { printed: line.printed } : {}) }));
   console.onGap((message) => bus.emit({ type: "console.gap", board: name, message }));
   await console.open();
   o.cleanups.push(() => console.close());

@@ -6,7 +6,7 @@ import { formatDuration, parseDuration } from "../core/duration.ts";
 import { DEFAULT_KILL_GRACE_MS } from "../board/exec.ts";
 import { setAsideAttempt } from "./attempts.ts";
 import { leftBehindGroups } from "../core/child-registry.ts";
-import { EXIT_CODES, formatPosition, InfraError, OtarigError, ScenarioError, TestFailure, failureClassOf, type FailureClass } from "../core/errors.ts";
+import { EXIT_CODES, formatPosition, InfraError, OtarigError, ScenarioError, TestFailure, failureClassOf, harnessBugMessage, type FailureClass } from "../core/errors.ts";
 import type { EventBus, EventOf } from "../core/events.ts";
 import type { BoardProfile, RigSpec, Scenario, Step } from "../scenario/types.ts";
 import { startOtaServer } from "../server/start.ts";
@@ -20,6 +20,8 @@ import { describeStep } from "./describe.ts";
 import { interpolateStep } from "./variables.ts";
 import { STEP_IMPLS } from "./steps/index.ts";
 import { watchFatal } from "./fatal-watch.ts";
+import { ConsoleWindows } from "./console-windows.ts";
+import type { ConsolePosition } from "../board/types.ts";
 import { scenarioSecrets, type Secrets } from "./secrets.ts";
 import { checkStepParams } from "../scenario/step-check.ts";
 import type { StepName } from "../scenario/steps.ts";
@@ -81,7 +83,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       durationMs: bus.now() - t0,
       outcome: options.signal.aborted ? "interrupted" : attempt.failureClass ? "failed" : "passed",
       ...(attempt.failureClass && attempt.message !== undefined
-        ? { failure: { failureClass: attempt.failureClass, message: attempt.message, ...(attempt.step ? { step: attempt.step } : {}) } }
+        ? { failure: { failureClass: attempt.failureClass, message: attempt.message, ...(attempt.step ? { step: attempt.step } : {}), ...(attempt.stack ? { stack: attempt.stack } : {}) } }
         : {}),
       retrying,
     });
@@ -125,6 +127,8 @@ interface AttemptOutcome {
   step?: string;
   /** the failed step's `file:line:col` */
   at?: string;
+  /** a harness bug's stack (for run.log) */
+  stack?: string;
 }
 
 /** One attempt: boards and server up, the steps, teardown (always). */
@@ -189,6 +193,7 @@ async function runAttempt(options: RunOptions, secrets: Secrets): Promise<Attemp
       deferred,
       proxies,
       lastMatch: new Map(),
+      windows: new ConsoleWindows(),
       background: {},
       fleet: {},
       onServerMoved: (url) => {
@@ -212,7 +217,15 @@ async function runAttempt(options: RunOptions, secrets: Secrets): Promise<Attemp
   }
   if (!failure) return {};
   const cause = failure.error instanceof StepFailed ? failure.error.cause : failure.error;
-  return { failureClass: failureClassOf(cause), message: messageOf(cause), ...(failure.step ? { step: failure.step } : {}), ...(failure.at ? { at: failure.at } : {}) };
+  const failureClass = failureClassOf(cause);
+  const stack = failureClass === "harness" && cause instanceof Error ? cause.stack : undefined;
+  return {
+    failureClass,
+    message: failureMessage(cause, runDir),
+    ...(failure.step ? { step: failure.step } : {}),
+    ...(failure.at ? { at: failure.at } : {}),
+    ...(stack ? { stack } : {}),
+  };
 }
 
 /** Says which variables are hidden (never their values), and what that does to the .raw files. */
@@ -269,7 +282,7 @@ async function runStep(ctx: RunContext, step: Step, path: string): Promise<void>
       status: "failed",
       error: {
         failureClass: failureClassOf(cause),
-        message: messageOf(cause),
+        message: failureMessage(cause, ctx.runDir),
         ...(cause instanceof OtarigError && cause.consoleTail ? { consoleTail: cause.consoleTail } : {}),
       },
     });
@@ -352,7 +365,7 @@ function abortMessage(signal: AbortSignal, fallback: string): string {
 }
 
 function stepContext(ctx: RunContext, step: Step, path: string, timeoutMs: number): StepContext {
-  const marks = new Map<string, number>();
+  const marks = new Map<string, ConsolePosition>();
   for (const [name, handle] of ctx.boards) marks.set(name, handle.board.console.mark());
   return {
     ...ctx,
@@ -360,6 +373,10 @@ function stepContext(ctx: RunContext, step: Step, path: string, timeoutMs: numbe
     path,
     timeoutMs,
     marks,
+    acted(name) {
+      const mark = marks.get(name);
+      if (mark) ctx.windows.acted(name, mark);
+    },
     handle(name) {
       const h = ctx.boards.get(name);
       if (!h) throw new ScenarioError(`unknown board "${name}" (this scenario uses: ${[...ctx.boards.keys()].join(", ")})`, step.pos);
@@ -512,6 +529,11 @@ function resolvedForLabel(ctx: RunContext, step: Step): unknown {
 function boardOf(params: unknown): string | undefined {
   const b = (params as { board?: unknown } | null)?.board;
   return typeof b === "string" ? b : undefined;
+}
+
+/** What a failure says: its message, or for a harness bug one line that says so and where its stack is. */
+function failureMessage(err: unknown, runDir: string): string {
+  return failureClassOf(err) === "harness" ? harnessBugMessage(err, join(runDir, "run.log")) : messageOf(err);
 }
 
 export function messageOf(err: unknown): string {

@@ -78,12 +78,12 @@ export const stepSchemas = {
       board,
       pattern: text.describe("a regular expression; named groups (?<name>…) become variables"),
       within,
-      not: z.boolean().optional().describe("the pattern must NOT appear (within `within`, and in output since the step started)"),
+      not: z.boolean().optional().describe("the pattern must NOT appear (within `within`, and in the output the window `since` gives)"),
       since: z
         .enum(["step", "match", "boot"])
         .optional()
         .describe(
-          'where the search starts: "step" (default) output since this step started; "match" output from the line the previous expect or device step matched on this board, inclusive (for lines that arrive together); "boot" everything since the console opened',
+          'where the search starts. Default: after the last line an earlier expect or device step consumed on this board, but never before the start of the last step that acted on it (console.send, power, reset, flash, device.*, a power cut that fired), so a reply to the last action is seen however soon it came and a stale banner or consumed line is not. "step": output since this step started; "match": from the line the previous expect or device step matched on this board, inclusive (for lines that arrive together); "boot": everything since the console opened',
         ),
       partial: z.boolean().optional().describe("also match the line still arriving (a prompt with no newline); default: whole lines only"),
     })

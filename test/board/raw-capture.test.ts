@@ -5,10 +5,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { SerialConsole } from "../../harness/board/console/serial-console.ts";
-import { CUT_MARK } from "../../harness/board/console/capture-files.ts";
+import { CUT_MARK, ENDED_MARK, cutMark } from "../../harness/board/console/capture-files.ts";
 import { MAX_LINE_BYTES } from "../../harness/board/console/line-assembler.ts";
 import { mapLogToRaw } from "../../harness/board/console/raw-map.ts";
 import { Peer, PtyPair, tempDir, waitFor } from "./helpers/pty.ts";
+import { TestFailure } from "../../harness/core/errors.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 let tmp: ReturnType<typeof tempDir>;
@@ -78,6 +79,10 @@ describe("byte-exact .raw beside the .log", () => {
     await waitFor(() => con.state === "open", 5000, "the console to come back");
     await print("after the gap\r\nota> ");
     await con.expect(/ota> $/, { withinMs: 5000, since: "boot", partial: true });
+    // The line the gap cut is a fragment: never matched as a whole line, only as a partial one.
+    await expect(con.expect(/^half a line before the gap$/, { withinMs: 200, since: "boot" })).rejects.toBeInstanceOf(TestFailure);
+    await con.expectNot(/half a line/, { forMs: 0, since: "boot" });
+    await expect(con.expect(/^half a line before the gap$/, { withinMs: 200, since: "boot", partial: true })).resolves.toBeTruthy();
     await con.close();
 
     // .raw: exactly the bytes sent, nothing rewritten, stripped or cut.
@@ -101,12 +106,15 @@ describe("byte-exact .raw beside the .log", () => {
         expect(content).toMatch(/^--- console /);
         continue;
       }
-      expect(raw.toString("latin1", entry.offset, entry.offset + entry.length) + (entry.cut ? CUT_MARK : "")).toBe(content);
+      expect(raw.toString("latin1", entry.offset, entry.offset + entry.length) + cutMark(entry.cut)).toBe(content);
     }
     const garbageLine = map.find((e) => e.kind === "line" && raw[e.offset] === 0x00)!;
     expect(garbageLine.offset).toBe(Buffer.concat(sent.slice(0, 2)).length);
-    const partial = map[log.indexOf("half a line before the gap")]!;
-    expect(partial.kind).toBe("line");
+    // Lines the gap and the close cut are marked so.
+    const partial = map[log.indexOf(`half a line before the gap${ENDED_MARK}`)]!;
+    expect(partial).toMatchObject({ kind: "line", cut: "gap" });
+    expect(log.at(-2)).toBe(`ota> ${ENDED_MARK}`);
+    expect(log.at(-1)).toMatch(/^--- console closed @raw \d+ ---$/);
 
     // rig raw: the same answer from the command line, with the bytes as hex.
     const garbageLineNo = garbageLine.line;

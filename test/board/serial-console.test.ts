@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { SerialConsole } from "../../harness/board/console/serial-console.ts";
 import { InfraError, TestFailure } from "../../harness/core/errors.ts";
+import { positionAfter } from "../../harness/board/console/position.ts";
 import { Peer, PtyPair, readLog, tempDir, waitFor } from "./helpers/pty.ts";
 
 let tmp: ReturnType<typeof tempDir>;
@@ -50,6 +51,20 @@ describe("SerialConsole on a PTY", () => {
     const m = await waiting;
     expect(m.groups).toEqual({ slot: "A", version: "1.0.0" });
     expect(m.line.text).toBe("boot: slot=A version=1.0.0");
+  });
+
+  it("positionAfter a matched prompt: the prompt is consumed, the rest of its line is not", async () => {
+    await peer.print("ota> ");
+    const prompt = await con.expect(/ota> $/, { withinMs: 5000, since: "boot", partial: true });
+    const after = positionAfter(prompt.line);
+    await expect(con.expect(/ota> $/, { withinMs: 300, since: after, partial: true })).rejects.toBeInstanceOf(TestFailure);
+    await peer.print("status\r\n");
+    // The echo shares the prompt's line: it is seen, the prompt before it is not.
+    const echo = await con.expect(/^status$/, { withinMs: 5000, since: after });
+    expect(echo.line.text).toBe("ota> status");
+    await con.expectNot(/ota>/, { forMs: 0, since: after });
+    // A whole line, once matched, is behind the position after it.
+    await expect(con.expect(/status/, { withinMs: 300, since: positionAfter(echo.line) })).rejects.toBeInstanceOf(TestFailure);
   });
 
   it("matches a prompt with no newline, and not again after the next mark", async () => {

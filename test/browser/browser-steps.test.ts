@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findChromium, requireChromium } from "../../harness/browser/chromium.ts";
+import { readZip, type ZipEntry } from "../../harness/browser/zip.ts";
 import { processesMentioning, readJson, rig, ROOT, waitForOutput } from "../cli/helpers.ts";
 import { startTestServer, VENDOR_A, type TestServer } from "../server/helpers.ts";
 
@@ -22,7 +23,7 @@ afterAll(() => {
 
 const KEY = `${VENDOR_A.vendor}:${VENDOR_A.keyId}:${VENDOR_A.secret}`;
 
-function scenario(dir: string, url: string, steps: string): string {
+function scenario(dir: string, url: string, steps: string, head = ""): string {
   const file = join(dir, "browser.yaml");
   writeFileSync(
     file,
@@ -31,10 +32,22 @@ rig: ${join(ROOT, "rigs/virtual.yaml")}
 boards: [dut]
 server: { mode: url, url: "${url}" }
 timeout: 20s
-steps:
+${head}steps:
 ${steps}`,
   );
   return file;
+}
+
+/** Every entry of a trace.zip, decompressed (a search of the zip's own bytes sees only deflated data). */
+function traceEntries(file: string): ZipEntry[] {
+  const entries = readZip(readFileSync(file));
+  expect(entries.map((e) => e.name)).toEqual(expect.arrayContaining(["trace.trace", "trace.network"]));
+  return entries;
+}
+
+/** How files spell a value: as is, escaped in JSON, URL-encoded (a query, a form post). */
+function spellings(value: string): string[] {
+  return [value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2)];
 }
 
 describe("browser steps", () => {
@@ -83,12 +96,55 @@ describe("browser steps", () => {
     expect(readFileSync(join(out, "junit.xml"), "utf8")).toContain(`[[ATTACHMENT|${join(out, "browser/trace.zip")}]]`);
     expect(readFileSync(join(out, "report.html"), "utf8")).toContain('href="browser/failure-step-6.png"');
     // the secret went to the server over plain HTTP, never into the browser, its trace or a log
-    for (const f of ["browser/trace.zip", "run.log", "result.json", "junit.xml", "report.html"]) {
+    for (const entry of traceEntries(join(out, "browser/trace.zip"))) {
+      for (const spelled of spellings(VENDOR_A.secret)) expect(entry.data.includes(spelled), entry.name).toBe(false);
+    }
+    for (const f of ["run.log", "result.json", "junit.xml", "report.html"]) {
       const text = readFileSync(join(out, f)).toString("latin1");
       expect(text, f).not.toContain(VENDOR_A.secret);
       expect(text, f).not.toContain(encodeURIComponent(VENDOR_A.secret));
     }
     expect(r.all).not.toContain(VENDOR_A.secret);
+    expect(await processesMentioning(out)).toEqual([]);
+  }, 120_000);
+
+  it("a secret typed with browser.fill is in no entry of the trace and in no screenshot", async () => {
+    const dir = tempDir("otarig-browser-");
+    const out = join(dir, "run");
+    // Two secrets of one length (with characters JSON and URLs escape), and a value anyone may see.
+    const secretA = `Hunter2"Stag&ing+Pass/A1b`;
+    const secretB = `Zq9x"Lonr&er-Secr+et/Val9`;
+    const visible = "visible-model-name-42";
+    const file = scenario(
+      dir,
+      s.url,
+      `  - portal.login: {}
+  - browser.fill: { label: Model name, value: ${visible} }
+  - browser.screenshot: { name: visible }
+  - browser.fill: { label: Model name, value: "\${env.PORTAL_SECRET_A}" }
+  - browser.screenshot: { name: secret-a }
+  - browser.fill: { label: Model name, value: "\${env.PORTAL_SECRET_B}" }
+  - browser.screenshot: { name: secret-b }
+`,
+      "secrets: [PORTAL_SECRET_A, PORTAL_SECRET_B]\n",
+    );
+    const env = { OTARIG_API_KEY: KEY, PORTAL_SECRET_A: secretA, PORTAL_SECRET_B: secretB, XDG_CACHE_HOME: join(dir, "cache") };
+    const r = await rig([file, "--out", out], { env, timeoutMs: 90_000 });
+    expect(r.exitCode, r.all).toBe(0);
+
+    const entries = traceEntries(join(out, "browser/trace.zip"));
+    // The search sees what the trace holds: the visible value is there (the fill's parameters, snapshots).
+    expect(entries.some((e) => e.data.includes(visible)), "the visible value is in the trace").toBe(true);
+    for (const entry of entries) {
+      for (const secret of [secretA, secretB]) {
+        for (const spelled of spellings(secret)) expect(entry.data.includes(spelled), `${entry.name} holds ${spelled}`).toBe(false);
+      }
+    }
+    // Screenshots: the field with either secret looks the same (masked); with the visible value it does not.
+    const png = (name: string) => readFileSync(join(out, `browser/${name}.png`));
+    expect(png("secret-a").equals(png("secret-b")), "the two secrets' screenshots differ").toBe(true);
+    expect(png("visible").equals(png("secret-a"))).toBe(false);
+    expect(r.all).not.toContain(secretA);
     expect(await processesMentioning(out)).toEqual([]);
   }, 120_000);
 

@@ -2,6 +2,7 @@ import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { EventBus } from "../../harness/core/events.ts";
 import { TerminalReporter } from "../../harness/report/terminal.ts";
+import type { RunResult } from "../../harness/report/result.ts";
 
 function capture(tty: boolean, showConsole = false) {
   const out = new PassThrough() as unknown as NodeJS.WriteStream;
@@ -51,6 +52,13 @@ describe("terminal reporter", () => {
     const { bus, text } = capture(false);
     for (let p = 0; p <= 100; p += 5) bus.emit({ type: "progress", path: "9", message: `download ${p}%`, fraction: p / 100 });
     expect(text().match(/download/g)).toHaveLength(5); // 0, 25, 50, 75, 100
+  });
+
+  it("a failure's message keeps its lines in the summary; a board's escapes in it are dropped", () => {
+    const { reporter, text } = capture(false);
+    const result = { scenario: "s", status: "failed", failureClass: "test", failedStep: "3", durationMs: 1, runDir: "/tmp/r" };
+    reporter.summary([{ ...result, message: "timed out\n  | boot\x1b]0;pwned\x07 ok\n  | ota> " } as unknown as RunResult]);
+    expect(text()).toContain("timed out\n  | boot ok\n  | ota> \n");
   });
 
   it("redraws the running step in place on a TTY", () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SerialConsole } from "../../harness/board/console/serial-console.ts";
 import { runDeviceAction } from "../../harness/runner/device-actions.ts";
 import type { StepContext } from "../../harness/runner/context.ts";
+import { ConsoleWindows } from "../../harness/runner/console-windows.ts";
 import type { BoardProfile } from "../../harness/scenario/types.ts";
 import { consoleOnPty, type Peer } from "../board/helpers/pty.ts";
 
@@ -30,7 +31,8 @@ const profile: BoardProfile = {
 
 function stepContext(): StepContext {
   const handle = { board: { name: "dut", serialNumber: "X", console, fields: {} }, spec: { console: {} } as never, profile };
-  return { lastMatch: new Map(), marks: new Map(), handle: () => handle, progress: () => {} } as unknown as StepContext;
+  const windows = new ConsoleWindows();
+  return { lastMatch: new Map(), windows, marks: new Map(), acted: () => {}, handle: () => handle, progress: () => {} } as unknown as StepContext;
 }
 
 describe("a result line that arrives in pieces", () => {

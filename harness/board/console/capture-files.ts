@@ -18,6 +18,15 @@ export interface CaptureFilesOptions {
 
 /** Appended to a .log line that was cut at the line limit; its rest is the next line. */
 export const CUT_MARK = " [cut: line over the limit, continued on the next line]";
+/** Appended to a .log line whose end never came: the port was lost, released or closed mid-line (the marker that follows says which). */
+export const ENDED_MARK = " [cut: the line had not ended]";
+
+/** Why a line ended without its terminator: the line limit, or the console going away. */
+export type LineCut = "limit" | "gap";
+
+export function cutMark(cut: LineCut | undefined): string {
+  return cut === "limit" ? CUT_MARK : cut === "gap" ? ENDED_MARK : "";
+}
 
 export class CaptureFiles {
   private log: BatchedFile | undefined;
@@ -48,8 +57,8 @@ export class CaptureFiles {
     this.rawBytes += chunk.length;
   }
 
-  /** One line of the board's: bytes [start, end) of `bytes`, stamped with `t`; `cut` if its rest is the next line. */
-  line(bytes: Buffer, start: number, end: number, t: number, cut: boolean): void {
+  /** One line of the board's: bytes [start, end) of `bytes`, stamped with `t`; `cut` if it ended without its terminator. */
+  line(bytes: Buffer, start: number, end: number, t: number, cut?: LineCut): void {
     if (!this.log) return;
     // Patterns still match the real text: only what is written is redacted.
     if (this.opts.redactor?.active) {
@@ -58,7 +67,8 @@ export class CaptureFiles {
       end = bytes.length;
     }
     const stampBytes = this.stampFor(t);
-    const size = stampBytes.length + (end - start) + (cut ? CUT_MARK.length : 0) + 1;
+    const mark = cutMark(cut);
+    const size = stampBytes.length + (end - start) + mark.length + 1;
     // Straight into the file's current block (one copy), or, for an outsize line, a buffer of its own.
     const room = this.log.reserve(size);
     const out = room?.buffer ?? Buffer.allocUnsafe(size);
@@ -67,7 +77,7 @@ export class CaptureFiles {
     for (let k = 0; k < stampBytes.length; k++) out[at + k] = stampBytes[k]!;
     at += stampBytes.length;
     at += bytes.copy(out, at, start, end);
-    if (cut) at += out.write(CUT_MARK, at, "latin1");
+    if (mark) at += out.write(mark, at, "latin1");
     out[at] = 0x0a;
     if (room) this.log.commit(size);
     else this.log.appendBytes(out);

@@ -5,9 +5,10 @@
 // carries the .raw offset ("--- console lost: … @raw 1234 ---"). So replaying the .raw through
 // the assembler, ending the line at each marker's offset, gives each .log line its bytes.
 import { LineAssembler, MAX_LINE_BYTES } from "./line-assembler.ts";
+import type { LineCut } from "./capture-files.ts";
 
 export type LogLineBytes =
-  | { kind: "line"; /** 1-based line in the .log */ line: number; offset: number; length: number; cut: boolean }
+  | { kind: "line"; /** 1-based line in the .log */ line: number; offset: number; length: number; cut?: LineCut }
   | { kind: "marker"; line: number; offset: number; text: string };
 
 const STAMP = /^\[\s*\d+\.\d{3}\] /;
@@ -17,12 +18,12 @@ const LF = 0x0a;
 /** Every line of the .log with its place in the .raw. Throws when the two do not belong together. */
 export function mapLogToRaw(log: Buffer, raw: Buffer, maxLineBytes = MAX_LINE_BYTES): LogLineBytes[] {
   const assembler = new LineAssembler(maxLineBytes);
-  const pending: Array<{ at: number; length: number; cut: boolean }> = [];
+  const pending: Array<{ at: number; length: number; cut?: LineCut }> = [];
   let fed = 0;
   /** Feeds the .raw up to `until`, queueing the lines it completes. */
   const feed = (until: number) => {
     if (until <= fed) return;
-    for (const l of assembler.push(raw.subarray(fed, until), 0)) pending.push({ at: l.at, length: l.raw.length, cut: l.cut ?? false });
+    for (const l of assembler.push(raw.subarray(fed, until), 0)) pending.push({ at: l.at, length: l.raw.length, ...(l.cut ? { cut: "limit" as const } : {}) });
     fed = until;
   };
   const out: LogLineBytes[] = [];
@@ -47,12 +48,12 @@ export function mapLogToRaw(log: Buffer, raw: Buffer, maxLineBytes = MAX_LINE_BY
       if (pending.length === 0) {
         // The line was ended early, at the next marker (or at the end of the capture).
         const ended = assembler.flush();
-        if (ended) pending.push({ at: ended.at, length: ended.raw.length, cut: false });
+        if (ended) pending.push({ at: ended.at, length: ended.raw.length, cut: "gap" });
       }
     }
     const next = pending.shift();
     if (!next) throw new Error(`.log line ${i + 1}: the .raw ends before it (do the two files come from the same capture?)`);
-    out.push({ kind: "line", line: i + 1, offset: next.at, length: next.length, cut: next.cut });
+    out.push({ kind: "line", line: i + 1, offset: next.at, length: next.length, ...(next.cut ? { cut: next.cut } : {}) });
   }
   return out;
 }

@@ -6,11 +6,12 @@ import { existsSync } from "node:fs";
 import { SerialPortStream } from "@serialport/stream";
 import { InfraError, TestFailure } from "../../core/errors.ts";
 import { formatDuration } from "../../core/duration.ts";
-import type { ConsoleLine, ConsoleProtocol, ExpectMatch, ExpectOptions } from "../types.ts";
+import type { ConsoleLine, ConsolePosition, ConsoleProtocol, ConsoleSince, ExpectMatch, ExpectOptions } from "../types.ts";
 import type { Redactor } from "../../core/redact.ts";
 import { stripAnsi } from "./ansi.ts";
 import { CaptureFiles, stamp } from "./capture-files.ts";
 import { LineAssembler, type LineSink } from "./line-assembler.ts";
+import { textFrom, toPosition } from "./position.ts";
 import { bindingFor, isDevicePath, type PortBinding } from "./console-port.ts";
 
 export { stamp };
@@ -71,8 +72,6 @@ export class SerialConsole implements ConsoleProtocol {
   private nextSeq = 0;
   private partialCache: ConsoleLine | undefined;
   private partialDirty = false;
-  /** text offset into a line that was still unterminated when mark() returned its seq (see mark()) */
-  private readonly markOffsets = new Map<number, number>();
   private lastByteAt = 0;
   private readonly waiters = new Set<Waiter>();
   private readonly lineListeners = new Set<(line: ConsoleLine) => void>();
@@ -207,14 +206,12 @@ export class SerialConsole implements ConsoleProtocol {
   }
 
   /**
-   * The seq the next line will get. If a line is still unterminated (a prompt), the text it holds
-   * now is treated as before the mark: a prompt that an earlier step already matched must not
-   * match again for the next step, whether or not the board echoes the next command after it.
+   * Now: the line the next line will be. If a line is still unterminated (a prompt), the text it
+   * holds now is before the mark: a prompt that an earlier step already matched must not match
+   * again for the next step, whether or not the board echoes the next command after it.
    */
-  mark(): number {
-    const partial = this.partialLine();
-    if (partial) this.markOffsets.set(partial.seq, partial.text.length);
-    return this.nextSeq;
+  mark(): ConsolePosition {
+    return { seq: this.nextSeq, offset: this.partialLine()?.text.length ?? 0 };
   }
 
   expect(pattern: RegExp, options: ExpectOptions): Promise<ExpectMatch> {
@@ -223,9 +220,9 @@ export class SerialConsole implements ConsoleProtocol {
     const since = this.resolveSince(options.since);
     const what = `/${pattern.source}/${options.description ? ` (${options.description})` : ""}`;
     const test = (line: ConsoleLine): ExpectMatch | undefined => {
-      if (line.seq < since) return undefined;
-      const offset = line.seq === since ? (this.markOffsets.get(since) ?? 0) : 0;
-      const match = re.exec(offset > 0 ? line.text.slice(offset) : line.text);
+      if (line.cut && !options.partial) return undefined;
+      const text = textFrom(line, since);
+      const match = text === undefined ? null : re.exec(text);
       if (!match) return undefined;
       return { line, match, groups: { ...match.groups } };
     };
@@ -263,14 +260,14 @@ export class SerialConsole implements ConsoleProtocol {
     });
   }
 
-  expectNot(pattern: RegExp, options: { forMs: number; since?: number | "boot"; partial?: boolean }): Promise<void> {
+  expectNot(pattern: RegExp, options: { forMs: number; since?: ConsoleSince; partial?: boolean }): Promise<void> {
     if (this._state === "idle" || this._state === "closed") return Promise.reject(this.notOpen());
     const re = plain(pattern);
     const since = this.resolveSince(options.since);
     const seen = (line: ConsoleLine): boolean => {
-      if (line.seq < since) return false;
-      const offset = line.seq === since ? (this.markOffsets.get(since) ?? 0) : 0;
-      return re.test(offset > 0 ? line.text.slice(offset) : line.text);
+      if (line.cut && !options.partial) return false;
+      const text = textFrom(line, since);
+      return text !== undefined && re.test(text);
     };
     const failure = (line: ConsoleLine) =>
       new TestFailure(`board ${this.opts.board} printed /${pattern.source}/, which must not appear: "${line.text}"`, {
@@ -541,19 +538,21 @@ export class SerialConsole implements ConsoleProtocol {
   /** Each completed line: into the log as bytes, into the history (and to waiters) as text. */
   private readonly sink: LineSink = {
     line: (bytes, start, end, t, _at, cut) => {
-      this.files.line(bytes, start, end, t, cut);
-      this.addLine(t, stripAnsi(decodeUtf8(bytes, start, end)));
+      this.files.line(bytes, start, end, t, cut ? "limit" : undefined);
+      this.addLine(t, decodeUtf8(bytes, start, end));
     },
   };
 
-  private addLine(t: number, text: string): void {
+  /** A line into the history and to the listeners and waiters: `printed` as it came, matched without its escapes. */
+  private addLine(t: number, printed: string, cut = false): void {
+    const text = stripAnsi(printed);
     const line: ConsoleLine = { seq: this.nextSeq++, t, text };
+    if (text !== printed) line.printed = printed;
+    if (cut) line.cut = true;
     this.lines.push(line);
     if (this.lines.length > this.maxLines + 1000) {
       // Trim in batches so the array is not shifted on every line.
       this.lines.splice(0, this.lines.length - this.maxLines);
-      const first = this.lines[0]!.seq;
-      for (const seq of this.markOffsets.keys()) if (seq < first) this.markOffsets.delete(seq);
     }
     for (const l of this.lineListeners) notify(l, line);
     // A Set may lose members while it is iterated (a waiter that matched removes itself): no copy per line.
@@ -565,26 +564,30 @@ export class SerialConsole implements ConsoleProtocol {
     if (!this.partialDirty) return this.partialCache;
     this.partialDirty = false;
     const raw = this.assembler.partial();
-    this.partialCache = raw && { seq: this.nextSeq, t: raw.t, text: stripAnsi(decodeUtf8(raw.raw, 0, raw.raw.length)) };
+    this.partialCache = raw && { seq: this.nextSeq, t: raw.t, text: stripAnsi(decodeUtf8(raw.raw, 0, raw.raw.length)), partial: true };
     return this.partialCache;
   }
 
-  /** Ends an unterminated line (before a gap or close) so the log and the lines keep it. */
+  /**
+   * Ends an unterminated line (before a gap or close) so the log and the lines keep it, marked as
+   * cut: its end never came, so it is never matched as a whole line.
+   */
   private endPartial(): void {
     const raw = this.assembler.flush();
     this.partialDirty = true;
     this.partialCache = undefined;
-    if (raw) this.sink.line(raw.raw, 0, raw.raw.length, raw.t, raw.at, false);
+    if (!raw) return;
+    this.files.line(raw.raw, 0, raw.raw.length, raw.t, "gap");
+    this.addLine(raw.t, decodeUtf8(raw.raw, 0, raw.raw.length), true);
   }
 
-  private *linesSince(since: number): Iterable<ConsoleLine> {
+  private *linesSince(since: ConsolePosition): Iterable<ConsoleLine> {
     const first = this.lines[0]?.seq ?? this.nextSeq;
-    for (let i = Math.max(0, since - first); i < this.lines.length; i++) yield this.lines[i]!;
+    for (let i = Math.max(0, since.seq - first); i < this.lines.length; i++) yield this.lines[i]!;
   }
 
-  private resolveSince(since: number | "boot" | undefined): number {
-    if (since === "boot") return 0;
-    return since ?? this.mark();
+  private resolveSince(since: ConsoleSince | undefined): ConsolePosition {
+    return since === undefined ? this.mark() : toPosition(since);
   }
 
   /** A gap in the capture: marked in the log (with the .raw offset) and told to the gap listeners. */

@@ -8,12 +8,15 @@ import { esc } from "./escape.ts";
 import { hashFailureOf, withKnownNames } from "./hash-failure.ts";
 import type { PageData } from "./model.ts";
 
+const ERROR_NAMES = { scenario: "scenario error", infrastructure: "infrastructure error", harness: "otarig internal error" } as const;
+
 export function verdictOf(r: Pick<ReadResult, "status" | "failureClass">): { text: string; cls: string } {
   if (r.status === "passed") return { text: "passed", cls: "passed" };
   if (r.status === "interrupted") return { text: "interrupted", cls: "interrupted" };
   if (r.status === "running") return { text: "did not finish", cls: "error" };
   const cls = r.failureClass ?? "infrastructure";
-  return cls === "test" ? { text: "failed (test failure)", cls: "failed" } : { text: `error (${cls === "scenario" ? "scenario error" : "infrastructure error"})`, cls: "error" };
+  if (cls === "test") return { text: "failed (test failure)", cls: "failed" };
+  return { text: `error (${ERROR_NAMES[cls]})`, cls: "error" };
 }
 
 export function renderHeader(r: ReadResult, data: PageData): string {

@@ -10,6 +10,7 @@ export const flash: StepImpl<StepParams<"flash">> = async (ctx, p) => {
   const { board } = ctx.handle(p.board);
   if (!board.flash) throw new ScenarioError(`board "${p.board}" has no flash: in the rig`, ctx.step.pos);
   if (!existsSync(p.image)) throw new ScenarioError(`image not found: ${p.image}`, ctx.step.pos);
+  ctx.acted(p.board);
   await board.flash.program(
     p.image,
     (fraction) => ctx.progress(`flashing ${Math.round(fraction * 100)}%`, fraction, p.board),
@@ -21,6 +22,7 @@ export const flash: StepImpl<StepParams<"flash">> = async (ctx, p) => {
 export const power: StepImpl<StepParams<"power">> = async (ctx, p) => {
   const { board } = ctx.handle(p.board);
   if (!board.power) throw new ScenarioError(`board "${p.board}" has no power: control in the rig`, ctx.step.pos);
+  ctx.acted(p.board);
   if (p.action === "on") await board.power.on(ctx.signal);
   else if (p.action === "off") await board.power.off(ctx.signal);
   else await board.power.cycle(p.off !== undefined ? parseDuration(p.off) : 1000, ctx.signal);
@@ -29,5 +31,6 @@ export const power: StepImpl<StepParams<"power">> = async (ctx, p) => {
 export const reset: StepImpl<StepParams<"reset">> = async (ctx, p) => {
   const { board } = ctx.handle(p.board);
   if (!board.reset) throw new ScenarioError(`board "${p.board}" has no reset: in the rig`, ctx.step.pos);
+  ctx.acted(p.board);
   await board.reset.reset(ctx.signal);
 };

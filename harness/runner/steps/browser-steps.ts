@@ -12,6 +12,8 @@ import { portalSignIn } from "../../ota/portal-client.ts";
 import type { StepParams } from "../../scenario/steps.ts";
 import type { StepContext, StepImpl, StepOutcome } from "../context.ts";
 
+type CssStyle = { setProperty(name: string, value: string): void };
+
 /** Browser evidence goes here, inside the run directory. */
 export const BROWSER_DIR = "browser";
 /** Left of a step's time for the screenshot and message after a browser wait gave up. */
@@ -35,7 +37,7 @@ async function closeBrowser(ctx: StepContext, launching: Promise<BrowserSession>
   if (!session) return;
   const trace = join(BROWSER_DIR, "trace.zip");
   mkdirSync(join(ctx.runDir, BROWSER_DIR), { recursive: true });
-  await session.close(join(ctx.runDir, trace));
+  await session.close(join(ctx.runDir, trace), ctx.bus.redactor);
   if (existsSync(join(ctx.runDir, trace))) {
     ctx.bus.emit({ type: "attachment", name: "Playwright trace (npx playwright-core show-trace)", path: trace, contentType: "application/zip" });
   }
@@ -45,7 +47,7 @@ async function screenshot(ctx: StepContext, page: Page, name: string, fullPage =
   const file = join(BROWSER_DIR, `${name}.png`);
   mkdirSync(join(ctx.runDir, BROWSER_DIR), { recursive: true });
   try {
-    await page.screenshot({ path: join(ctx.runDir, file), fullPage, timeout: 5000 });
+    await page.screenshot({ path: join(ctx.runDir, file), fullPage, timeout: 5000, mask: ctx.browser.secretFields ?? [] });
   } catch {
     return undefined;
   }
@@ -100,8 +102,15 @@ export const click: StepImpl<StepParams<"browser.click">> = browserStep(
 
 export const fill: StepImpl<StepParams<"browser.fill">> = browserStep(
   (p) => `filling ${describeTarget(p as Target)}`,
-  async (_ctx, page, p, waitMs) => {
-    await locate(page, p as Target).fill(p.value, { timeout: waitMs });
+  async (ctx, page, p, waitMs) => {
+    const field = locate(page, p as Target);
+    if (ctx.bus.redactor.hides(p.value)) {
+      // A secret: the field shows dots from before the first key, so no frame of the trace's
+      // film strip shows it; screenshots mask the field (the trace's text is redacted at close).
+      await field.evaluate((el) => (el as unknown as { style: CssStyle }).style.setProperty("-webkit-text-security", "disc"), undefined, { timeout: waitMs });
+      (ctx.browser.secretFields ??= []).push(field);
+    }
+    await field.fill(p.value, { timeout: waitMs });
   },
 );
 

@@ -21,8 +21,10 @@ export const powerCut: StepImpl<StepParams<"fault.power_cut">> = async (ctx, p) 
   const cut = new Promise<string>((resolve) => (fired = resolve));
   let switched: Promise<void> | undefined;
   const stop = board.console.onLine((line) => {
-    if (!when.test(line.text)) return;
+    if (line.cut || !when.test(line.text)) return; // a fragment cut by a gap is no whole line
     stop();
+    // The cut acts on the board: what it printed before is from the boot the cut ended.
+    ctx.windows.acted(p.board, board.console.mark());
     ctx.bus.emit({ type: "log", level: "warn", source: `fault ${ctx.path}`, message: `power cut on ${p.board} at "${line.text}" (off ${offMs}ms)` });
     fired(line.text);
     // A relay that fails here is the bench's fault, not the device's: the run fails as an
