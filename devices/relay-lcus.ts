@@ -9,6 +9,7 @@
 // {"event":"switch","channel":1,"on":true}, {"event":"bad-frame","bytes":"a0 01 05 a7","reason":…}.
 // It exits when stdin closes (its parent is gone), on SIGTERM or SIGINT.
 import { parseArgs } from "node:util";
+import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const START = 0xa0;
@@ -118,7 +119,8 @@ async function main(): Promise<void> {
   emit({ event: "ready", tty: values.tty, channels });
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+// Real paths: the program may be started through a symlink (a worktree's node_modules link).
+if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
   main().catch((err: unknown) => {
     process.stderr.write(`relay-lcus: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
