@@ -6,6 +6,7 @@ import type { OtaServer } from "../server/types.ts";
 import type { NetworkProxy } from "../faults/network-proxy.ts";
 import type { BrowserSlot } from "../browser/slot.ts";
 import type { FatalWatch } from "./fatal-watch.ts";
+import type { CutLanding } from "../faults/cut-trigger.ts";
 
 export interface BoardHandle {
   board: Board;
@@ -42,6 +43,8 @@ export interface RunContext {
   background: { failure?: unknown };
   /** fails the running step when a board prints a fatal line (panic, watchdog) */
   fatal?: FatalWatch;
+  /** inside a sweep point: told when a power cut fires (the promise: power back on, where it landed) */
+  sweepPoint?: { onCut(done: Promise<CutLanding>): void };
   /** after a server restart: points the boards' network proxies at the server's (new) address */
   onServerMoved?: (url: string) => void | Promise<void>;
 }

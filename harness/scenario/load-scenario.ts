@@ -16,13 +16,14 @@ import path from "node:path";
 import { z } from "zod";
 import { ScenarioError } from "../core/errors.ts";
 import type { BoardProfile, RigSpec, Scenario, ServerSpec, Step } from "./types.ts";
-import { BLOCK_STEP_NAMES, STEP_COMMON_KEYS, STEP_NAMES, stepSchemas } from "./steps.ts";
+import { BLOCK_STEP_NAMES, STEP_COMMON_KEYS, STEP_NAMES, stepSchemas, sweepSchema } from "./steps.ts";
 import type { StepName } from "./steps.ts";
 import { check, describe, durationMs, literalDurationErrors } from "./validate.ts";
 import type { Checked } from "./validate.ts";
 import { isRelativePath, readRigSource } from "./load-rig.ts";
 import { readProfileSource, regexErrors } from "./load-profile.ts";
 import { checkReferences } from "./check-refs.ts";
+import { checkSweeps } from "./check-sweeps.ts";
 import { readRigOverride } from "./rig-override.ts";
 import { RESERVED_NAMES } from "./interpolate.ts";
 import { didYouMean } from "./suggest.ts";
@@ -194,6 +195,7 @@ export async function readScenarioSource(src: YamlSource, options: LoadOptions =
       errors.push(...errorsOf(err));
     }
   }
+  errors.push(...checkSweeps(scenario, rig, profiles, { pathOf: (s) => where.get(s) ?? [], pos: src.pos }));
   return errors.length > 0 ? { errors } : { value: { scenario, rig, profiles }, errors };
 }
 
@@ -281,6 +283,15 @@ function readStep(src: YamlSource, item: unknown, p: Path, errors: ScenarioError
       step.params = { branches: Object.keys(r.value) };
       step.children = Object.entries(r.value).map(([label, list]) => readSteps(src, list, [...at, label], errors, where));
     }
+  } else if (name === "sweep") {
+    const r = check(sweepSchema, item[name], src, at, { what: "sweep", deferInterpolated: true });
+    errors.push(...r.errors);
+    if (r.value) {
+      errors.push(...literalDurationErrors(sweepSchema, item[name], src, at));
+      const { setup, steps: body, ...params } = r.value;
+      step.params = resolveImagePaths(src, params);
+      step.children = [readSteps(src, setup ?? [], [...at, "setup"], errors, where), readSteps(src, body, [...at, "steps"], errors, where)];
+    }
   } else {
     const schema = stepSchemas[name as StepName] as z.ZodType;
     const r = check(schema, item[name], src, at, { what: name, deferInterpolated: true });
@@ -295,6 +306,16 @@ function readStep(src: YamlSource, item: unknown, p: Path, errors: ScenarioError
     }
   }
   return step;
+}
+
+/** A sweep's base and target images resolve from the scenario's directory, like flash.image. */
+function resolveImagePaths(src: YamlSource, params: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...params };
+  for (const k of ["base", "target"]) {
+    const v = out[k];
+    if (typeof v === "string" && isRelativePath(v)) out[k] = path.resolve(src.dir, v);
+  }
+  return out;
 }
 
 function resolveParamPaths(src: YamlSource, name: StepName, params: unknown): unknown {
