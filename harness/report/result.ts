@@ -1,6 +1,6 @@
 // Folds a run's events into the result model that result.json, junit.xml and the summary print.
 import type { FailureClass } from "../core/errors.ts";
-import type { EventOf, RunEvent, RunStatus, StepStatus } from "../core/events.ts";
+import type { EventOf, RunEvent, RunStatus, StepStatus, SweepAt, SweepOutcome } from "../core/events.ts";
 import type { BoardInfo, RunEnvironment } from "./run-info.ts";
 
 export interface StepResult {
@@ -40,6 +40,21 @@ export interface RunResult {
   environment?: RunEnvironment;
   /** evidence files (browser trace, screenshots), paths relative to the run dir */
   attachments?: Attachment[];
+  /** power-cut sweeps (issue 20): each point, where its cut landed and what the board booted */
+  sweeps?: SweepResult[];
+}
+
+/** result.json `sweeps[]`: these names are a contract (CI scripts parse them). */
+export interface SweepResult {
+  name: string;
+  points: SweepPointResult[];
+}
+
+export interface SweepPointResult {
+  index: number;
+  at: SweepAt;
+  outcome: SweepOutcome;
+  detail: string;
 }
 
 export interface Attachment {
@@ -71,6 +86,8 @@ const TAIL = 20;
 export class ResultCollector {
   readonly result: RunResult;
   private readonly open = new Map<string, { event: EventOf<"step.start"> }>();
+  /** sweeps by their step path */
+  private readonly sweeps = new Map<string, SweepResult>();
 
   constructor(scenario: string, file: string, runDir: string) {
     this.result = {
@@ -125,10 +142,21 @@ export class ResultCollector {
       case "attachment":
         (r.attachments ??= []).push({ name: e.name, path: e.path, contentType: e.contentType, ...(e.step ? { step: e.step } : {}) });
         break;
+      case "sweep.start": {
+        const sweep: SweepResult = { name: e.name, points: [] };
+        this.sweeps.set(e.path, sweep);
+        (r.sweeps ??= []).push(sweep);
+        break;
+      }
+      case "sweep.point":
+        this.sweeps.get(e.path)?.points.push({ index: e.index, at: e.at, outcome: e.outcome, detail: e.detail });
+        break;
       case "attempt.start":
         if (e.n > 1) {
           r.steps = []; // the verdict's steps; earlier attempts keep their failure in `attempts`
           this.open.clear();
+          delete r.sweeps;
+          this.sweeps.clear();
         }
         break;
       case "attempt.end":

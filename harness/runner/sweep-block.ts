@@ -12,6 +12,7 @@ import type { SweepAt, SweepOutcome } from "../core/events.ts";
 import type { SweepParams } from "../scenario/steps.ts";
 import type { Step } from "../scenario/types.ts";
 import { watchBoot, type BootRules, type Classification } from "../sweep/classify.ts";
+import { landingText } from "../sweep/landing.ts";
 import { sweepPoints, type PointsSpec } from "../sweep/points.ts";
 import type { BoardHandle, RunContext, StepOutcome } from "./context.ts";
 import { anyOf, compilePattern } from "./patterns.ts";
@@ -164,13 +165,4 @@ function imageHash(file: string, what: string, step: Step): string {
   } catch (err) {
     throw new ScenarioError(`sweep ${what}: cannot read the image ${file}: ${(err as Error).message}`, step.pos);
   }
-}
-
-
-/** "install byte 49152 of 262272 (18.8%)", "312ms after …", "line 3 of /…/". */
-export function landingText(at: SweepAt): string {
-  if (at.not_reached) return "not reached";
-  if (at.area !== undefined) return `${at.area} byte ${at.offset}${at.total !== undefined ? ` of ${at.total}` : ""}`;
-  if (at.trigger === "after") return `${at.after_ms}ms after "${at.line}"`;
-  return `line ${at.nth}: "${at.line}"`;
 }

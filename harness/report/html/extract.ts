@@ -8,6 +8,7 @@ import type { RunEvent } from "../../core/events.ts";
 import { EVENTS_FILE } from "../events-jsonl.ts";
 import type { ReadResult } from "../read-result.ts";
 import type { MarkerKind, PageAttachment, PageConsole, PageData, PageMarker, PageProgress, PageRequest, PageStep } from "./model.ts";
+import { sweepsOf } from "./sweeps.ts";
 
 export function extractPageData(result: ReadResult, runDir: string, pageDir = runDir): PageData {
   const events = readEvents(join(runDir, EVENTS_FILE));
@@ -29,6 +30,7 @@ export function extractPageData(result: ReadResult, runDir: string, pageDir = ru
     requests: requestsOf(events),
     progress: progressOf(events),
     attachments: attachmentsOf(result, runDir, pageDir),
+    sweeps: sweepsOf(events),
     ...(result.status !== "passed"
       ? { failure: { ...(failed ? { step: failed.path, t: failed.end } : { t: result.durationMs }), ...(failed?.board ? { board: failed.board } : {}) } }
       : {}),

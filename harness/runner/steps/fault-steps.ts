@@ -5,7 +5,8 @@ import { InfraError, ScenarioError, TestFailure } from "../../core/errors.ts";
 import type { StepParams } from "../../scenario/steps.ts";
 import type { StepImpl } from "../context.ts";
 import { compilePattern } from "../patterns.ts";
-import { armCut, type CutLanding, type CutTrigger } from "../../faults/cut-trigger.ts";
+import { armCut, type CutTrigger } from "../../faults/cut-trigger.ts";
+import { landingText } from "../../sweep/landing.ts";
 
 /**
  * Arms a one-shot cut: at the nth console line matching `when` (or `after` a delay from it), or
@@ -37,7 +38,7 @@ export const powerCut: StepImpl<StepParams<"fault.power_cut">> = async (ctx, p) 
       await power.off();
       const at = armed.landing();
       armed.stop();
-      ctx.bus.emit({ type: "log", level: "warn", source: `fault ${path}`, message: `power cut on ${p.board} ${describeLanding(at)} (off ${offMs}ms)` });
+      ctx.bus.emit({ type: "log", level: "warn", source: `fault ${path}`, message: `power cut on ${p.board}: ${landingText(at)} (off ${offMs}ms)` });
       await sleep(offMs);
       await power.on();
       return at;
@@ -57,16 +58,8 @@ export const powerCut: StepImpl<StepParams<"fault.power_cut">> = async (ctx, p) 
     armed.stop();
     throw new TestFailure(`power cut on ${p.board}: no cut ${what} within ${withinMs / 1000}s`, { consoleTail: board.console.tail(20) });
   }
-  return { detail: `cut ${describeLanding(await switched)}` };
+  return { detail: `cut ${landingText(await switched)}` };
 };
-
-/** "at "install page 3"", "250ms after …", "after install byte 49152 of 262272 (18.8%)". */
-export function describeLanding(at: CutLanding): string {
-  const line = at.line !== undefined ? `"${at.line}"` : "";
-  const base = at.trigger === "after" ? `${at.after_ms}ms after ${line}` : at.trigger === "line" ? `at ${line}` : "";
-  const where = at.area !== undefined ? `after ${at.area} byte ${at.offset}${at.total !== undefined ? ` of ${at.total} (${at.percent}%)` : ""}` : "";
-  return [base, where].filter(Boolean).join(", ");
-}
 
 /** Injects a network fault into the board's proxy (the board must talk to ${boards.<b>.server_url}). */
 export const network: StepImpl<StepParams<"fault.network">> = async (ctx, p) => {
