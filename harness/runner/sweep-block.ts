@@ -154,6 +154,7 @@ function bootRules(ctx: RunContext, handle: BoardHandle, p: SweepParams, step: S
   return {
     booted: compilePattern(booted, step.pos),
     ...(fatal.length ? { fatal: anyOf(fatal) } : {}),
+    ...(handle.profile.patterns.boot_failed !== undefined ? { bootFailed: compilePattern(handle.profile.patterns.boot_failed, step.pos) } : {}),
     base: imageHash(p.base, "base", step),
     target: imageHash(p.target, "target", step),
   };

@@ -11,6 +11,8 @@ export interface BootRules {
   booted: RegExp;
   /** lines that mean the firmware died */
   fatal?: RegExp;
+  /** the bootloader's "nothing to boot" line, where the profile has one (else: the window runs out) */
+  bootFailed?: RegExp;
   /** SHA-256 of the base and target images */
   base: string;
   target: string;
@@ -69,6 +71,7 @@ export function watchBoot(console: ConsoleProtocol, rules: BootRules): BootWatch
 /** One line's verdict, or undefined when it says nothing yet. */
 export function judge(text: string, rules: BootRules): Classification | undefined {
   if (rules.fatal?.test(text)) return { outcome: "bricked", detail: `fatal line: "${text}"` };
+  if (rules.bootFailed?.test(text)) return { outcome: "bricked", detail: `the bootloader found nothing to boot: "${text}"` };
   const m = rules.booted.exec(text);
   if (!m) return undefined;
   const groups = m.groups ?? {};
