@@ -6,8 +6,9 @@ import { busyWarning, machineLine, note, UsageError, type BenchContext, type Ben
 import { serverBench } from "./server.ts";
 import { qemuBench } from "./qemu.ts";
 import { reportBench } from "./report.ts";
+import { sweepBench } from "./sweep.ts";
 
-const BENCHMARKS: Benchmark[] = [fleetBench, serverBench, consoleBench, reportBench, qemuBench];
+const BENCHMARKS: Benchmark[] = [fleetBench, serverBench, consoleBench, reportBench, qemuBench, sweepBench];
 
 function help(): string {
   const lines = [
