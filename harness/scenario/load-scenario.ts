@@ -286,12 +286,13 @@ function readStep(src: YamlSource, item: unknown, p: Path, errors: ScenarioError
   } else if (name === "sweep") {
     const r = check(sweepSchema, item[name], src, at, { what: "sweep", deferInterpolated: true });
     errors.push(...r.errors);
-    if (r.value) {
-      errors.push(...literalDurationErrors(sweepSchema, item[name], src, at));
-      const { setup, steps: body, ...params } = r.value;
-      step.params = resolveImagePaths(src, params);
-      step.children = [readSteps(src, setup ?? [], [...at, "setup"], errors, where), readSteps(src, body, [...at, "steps"], errors, where)];
-    }
+    if (r.value) errors.push(...literalDurationErrors(sweepSchema, item[name], src, at));
+    // Its steps are read (and checked) even when the sweep's own keys have errors.
+    const raw: Record<string, unknown> = isRecord(item[name]) ? item[name] : {};
+    const { setup, steps: body, ...params } = raw;
+    step.params = resolveImagePaths(src, params);
+    const list = (v: unknown) => (Array.isArray(v) ? v : []);
+    step.children = [readSteps(src, list(setup), [...at, "setup"], errors, where), readSteps(src, list(body), [...at, "steps"], errors, where)];
   } else {
     const schema = stepSchemas[name as StepName] as z.ZodType;
     const r = check(schema, item[name], src, at, { what: name, deferInterpolated: true });
