@@ -9,7 +9,7 @@ export interface ConsoleSpec {
   /** a console exported over the network: rfc2217://host:port or tcp://host:port (in place of `port`) */
   url?: string;
   baud: number;
-  /** DTR/RTS set after each open; hupcl: drop them on close (see README "Rig files") */
+  /** DTR/RTS set after each open; hupcl: drop them on close (see docs/rigs.md, "Modem lines") */
   dtr?: boolean;
   rts?: boolean;
   hupcl?: boolean;

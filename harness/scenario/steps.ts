@@ -1,6 +1,6 @@
 // Every step a scenario may use, with the schema of its parameters. The loader validates
 // against these; the runner implements each name (harness/runner/steps/). Adding a step means
-// a schema here, an implementation there, and a line in the README's step table.
+// a schema here, an implementation there, and a line in docs/scenarios.md's step table.
 import { z } from "zod";
 
 /** Where a board's flash writes go, as it reports them (download area, or the slot being installed). */

@@ -4,30 +4,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { HELP, commandHelp } from "../../harness/cli/help.ts";
 import { ROOT } from "../cli/helpers.ts";
+import { checkCall } from "../docs/cli-help.ts";
 
 const load = (name: string) => parse(readFileSync(join(ROOT, "docs/ci", name), "utf8"));
-
-/** The subcommands `rig --help` lists. */
-const COMMANDS = new Set([...HELP.matchAll(/^\s+rig (\w+)/gm)].map((m) => m[1]!));
 
 /** `npx rig …` invocations in shell text (continuation lines joined), as argument lists. */
 function rigCalls(script: string): string[][] {
   const joined = script.replace(/\\\n\s*/g, " ");
   return [...joined.matchAll(/(?:npx rig|npm run rig --) ([^\n]+)/g)].map((m) => m[1]!.trim().split(/\s+/));
-}
-
-/** Checks a call's subcommand and options against the CLI's own help; returns the subcommand. */
-function checkCall(args: string[]): string {
-  const sub = COMMANDS.has(args[0]!) ? args[0]! : "run";
-  expect(COMMANDS, `rig ${args.join(" ")}`).toContain(sub);
-  const help = commandHelp(sub);
-  for (const opt of args.filter((a) => a.startsWith("--"))) {
-    // An option exists when the command's help lists it: a line of its own starting with it.
-    expect(help, `rig ${sub} has no option ${opt}`).toMatch(new RegExp(`^\\s+${opt.replace(/[-]/g, "\\-")}(\\s|=|$)`, "m"));
-  }
-  return sub;
 }
 
 describe("docs/ci", () => {

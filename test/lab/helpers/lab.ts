@@ -104,7 +104,7 @@ export class Lab {
  * banner is expected `since: boot`: `labgrid-client power cycle` returns a second or more after
  * it switched the outlet back on (Python exit, gRPC teardown; several seconds on a loaded runner),
  * so the board may have printed its banner before the power step ended, and the default
- * `since: step` would not look at it (README "Boards from a labgrid lab").
+ * `since: step` would not look at it (docs/benches.md, "Boards from a labgrid lab").
  */
 export function scenarioOn(shipped: string, rigFile: string, out: string, edit: (text: string) => string = (t) => t): void {
   const text = readFileSync(join(REPO_ROOT, "scenarios", `${shipped}.yaml`), "utf8")
