@@ -56,6 +56,11 @@ describe("scenarios/power-cut-sweep.yaml on rigs/virtual.yaml", () => {
       expect(p.outcome, `point ${p.index}: ${p.detail}`).toBe(want.area === "install" && want.offset === IMAGE ? "new" : "old");
     });
     expect(new Set(sweep.points.map((p) => p.outcome))).toEqual(new Set(["old", "new"]));
+    // A download stopped by its point's cut reports no progress after that point ended.
+    const events = readFileSync(join(out, "events.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const ended = new Map(events.filter((e) => e.type === "sweep.point").map((e) => [String(e.index), e.t as number]));
+    const late = events.filter((e) => e.type === "progress" && /^9\.\d+\./.test(e.path) && e.t > ended.get(e.path.split(".")[1])!);
+    expect(late.map((e) => `${e.path} at ${e.t}: ${e.message}`)).toEqual([]);
     expect(await processesMentioning(out)).toEqual([]);
   }, 260_000);
 });
