@@ -99,6 +99,8 @@ export interface WriteReportProtocol {
   hold(on: boolean): void;
   /** lets the held writer write its next page */
   proceed(): void;
+  /** holds no more from the next power-on, leaving a held writer held now (its power is going) */
+  forget(): void;
 }
 
 /** A board: what a scenario's steps act on. Capabilities a rig does not give are absent. */

@@ -53,7 +53,9 @@ export function armCut(board: Board, trigger: CutTrigger): ArmedCut {
     );
     if (trigger.kind === "write") {
       writes.hold(true);
-      stops.push(() => writes.hold(false));
+      // A writer held for a cut that fired stays held until its power is gone (letting it go
+      // would let it write on while the relay switches); else it runs free again.
+      stops.push(() => (firedAt ? writes.forget() : writes.hold(false)));
     }
   }
 

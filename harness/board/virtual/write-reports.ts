@@ -39,4 +39,8 @@ export class WriteReports implements WriteReportProtocol {
   proceed(): void {
     this.send("go");
   }
+
+  forget(): void {
+    this.holding = false;
+  }
 }
