@@ -1,7 +1,8 @@
-// `bench sweep`: what one point of a power-cut sweep costs on the virtual board. Runs a copy of
-// scenarios/power-cut-sweep.yaml (with --points N) through the `rig` CLI with `--server process`
-// and splits each point's wall time, from its events and steps, into its setup (flash the base,
-// power on, boot), the update until the cut, and the boot after it to the verdict.
+// `bench sweep`: what one point of a power-cut sweep costs on the virtual board (and with
+// `--qemu 1` on a QEMU board). Runs a copy of scenarios/power-cut-sweep.yaml (QEMU:
+// test-qemu/fixtures/qemu-install-sweep.yaml) with --points N through the `rig` CLI with
+// `--server process`, and splits each point's wall time, from its events and steps, into its
+// setup (flash the base, power on, boot), the update until the cut, and the boot after it.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
@@ -22,14 +23,16 @@ interface PointFigure {
 export const sweepBench: Benchmark = {
   name: "sweep",
   summary: "wall time of one power-cut sweep point on the virtual board (target ≤ 2 s: 24 points under a minute)",
-  optionsHelp: ["--points 24         points of the sweep"],
+  optionsHelp: ["--points 24         points of the sweep (QEMU: at most 9, one per install progress line)", "--qemu 0            1: the QEMU board's sweep instead (rigs/qemu.yaml; needs npm run qemu:setup)"],
   async run(ctx) {
-    const count = Math.max(2, Math.round(numberOption(ctx, "points", 24, 200)));
+    const qemu = numberOption(ctx, "qemu", 0, 1) === 1;
+    const count = Math.max(2, Math.round(numberOption(ctx, "points", qemu ? 8 : 24, qemu ? 9 : 200)));
+    const source = qemu ? "test-qemu/fixtures/qemu-install-sweep.yaml" : "scenarios/power-cut-sweep.yaml";
     const tmp = tempDir(ctx, "sweep");
     try {
-      heading(`sweep: scenarios/power-cut-sweep.yaml with ${count} points, through the CLI (--server process)`);
-      const scenario = join(tmp.path, "power-cut-sweep.yaml");
-      writeText(scenario, sweepScenario(count));
+      heading(`sweep: ${source} with ${count} points, through the CLI (--server process)`);
+      const scenario = join(tmp.path, "sweep.yaml");
+      writeText(scenario, sweepScenario(source, count, qemu));
       const out = join(tmp.path, "run");
       const run = await runToEnd(process.execPath, [CLI, scenario, "--server", "process", "--out", out], { cwd: ROOT, outFile: join(tmp.path, "output.txt"), timeoutMs: 600_000 });
       const result = JSON.parse(readFileSync(join(out, "result.json"), "utf8")) as { status: string; steps: Step[] };
@@ -41,10 +44,11 @@ export const sweepBench: Benchmark = {
       table(
         ["figure", "measured", "target", "verdict"],
         [
-          ["per point, median", fmtMs(median.totalMs), `≤ ${fmtMs(TARGET_MS)}`, verdict(median.totalMs <= TARGET_MS)],
-          ["per point, mean", fmtMs(mean), `≤ ${fmtMs(TARGET_MS)}`, verdict(mean <= TARGET_MS)],
+          // the target is the virtual board's; a QEMU point is reported for scale
+          ["per point, median", fmtMs(median.totalMs), qemu ? "" : `≤ ${fmtMs(TARGET_MS)}`, qemu ? "" : verdict(median.totalMs <= TARGET_MS)],
+          ["per point, mean", fmtMs(mean), qemu ? "" : `≤ ${fmtMs(TARGET_MS)}`, qemu ? "" : verdict(mean <= TARGET_MS)],
           ["per point, slowest", fmtMs(sorted.at(-1)!.totalMs), "", ""],
-          [`${points.length} points, the sweep step`, fmtMs(points.reduce((s, p) => s + p.totalMs, 0)), `≤ ${fmtMs(TARGET_MS * points.length)}`, ""],
+          [`${points.length} points, the sweep step`, fmtMs(points.reduce((s, p) => s + p.totalMs, 0)), "", ""],
         ],
       );
       const avg = (f: (p: PointFigure) => number) => fmtMs(points.reduce((s, p) => s + f(p), 0) / points.length);
@@ -68,17 +72,18 @@ interface Step {
   durationMs: number;
 }
 
-/** The shipped sweep with `count` points and absolute paths (it runs from a temp dir). */
-function sweepScenario(count: number): string {
-  const doc = parse(readFileSync(join(ROOT, "scenarios/power-cut-sweep.yaml"), "utf8")) as {
+/** The sweep scenario with `count` points and absolute paths (it runs from a temp dir). */
+function sweepScenario(source: string, count: number, qemu: boolean): string {
+  const doc = parse(readFileSync(join(ROOT, source), "utf8")) as {
     rig: string;
     vars: Record<string, string>;
-    steps: Array<Record<string, { points?: { count: number } }>>;
+    steps: Array<Record<string, { points?: { from: number; to: number; count: number } }>>;
   };
-  doc.rig = join(ROOT, "rigs/virtual.yaml");
-  for (const k of Object.keys(doc.vars)) doc.vars[k] = join(ROOT, "scenarios", doc.vars[k]!);
+  const dir = join(ROOT, source, "..");
+  doc.rig = join(dir, doc.rig);
+  for (const k of Object.keys(doc.vars)) doc.vars[k] = join(dir, doc.vars[k]!);
   const sweep = doc.steps.find((s) => s.sweep)!.sweep!;
-  sweep.points!.count = count;
+  sweep.points = qemu ? { from: 1, to: count, count } : { ...sweep.points!, count };
   return stringify(doc);
 }
 
