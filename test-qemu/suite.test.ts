@@ -1,4 +1,4 @@
-// The nightly QEMU suite: every shipped scenario except fleet-rollout (8 boards) and power-cut-sweep (write-offset cuts) on
+// The nightly QEMU suite: every shipped scenario except fleet-rollout (8 boards) and power-cut-sweep (cuts in the download's writes) on
 // rigs/qemu.yaml, unchanged, through the rig CLI; then Ctrl-C in the middle of a boot. After
 // each, nothing of the run may still be running (QEMU, its guestfwd socat, the PTY pair's socat).
 import { readdirSync, rmSync } from "node:fs";
@@ -10,7 +10,7 @@ import { processesMentioning, readJson, rig, ROOT, tempDir } from "../test/cli/h
 const dir = tempDir("otarig-qemu-suite-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Shipped scenarios a two-board QEMU rig cannot run: 8 boards; cuts at flash write offsets (its agent does not report writes). */
+/** Shipped scenarios a two-board QEMU rig cannot run: 8 boards; cuts counting download writes (its agent reports only its install's). */
 const NOT_ON_QEMU = ["fleet-rollout.yaml", "power-cut-sweep.yaml"];
 
 /** The shipped scenarios a two-board QEMU rig can run. */

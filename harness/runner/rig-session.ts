@@ -14,6 +14,7 @@ import { createRelay, powerFor, resetFor, type Relay } from "../board/power/rela
 import { DtrRtsReset } from "../board/reset/dtr-rts.ts";
 import { CommandReset } from "../board/reset/command-reset.ts";
 import { FLASHER_PROGRAM, startVirtualBoard } from "../board/virtual/virtual-board.ts";
+import { consoleWriteReports } from "../board/virtual/write-reports.ts";
 import { programCommand } from "../board/virtual/programs.ts";
 import { startVirtualRelay, type VirtualRelay } from "../board/virtual/relay.ts";
 import { QEMU_FLASHER_PROGRAM, startQemu } from "./qemu-boards.ts";
@@ -227,7 +228,8 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
     ...(power ? { power } : {}),
     ...(reset ? { reset } : {}),
     ...(flash ? { flash } : {}),
-    ...(virtual?.writes ? { writes: virtual.writes } : {}),
+    // a virtual board reports its writes on a side channel, a QEMU guest on its console
+    ...(virtual?.writes ? { writes: virtual.writes } : spec.qemu ? { writes: consoleWriteReports(console) } : {}),
   };
   return { board, spec, profile, ...isolationOf(o, name) };
 }

@@ -13,9 +13,9 @@ import type { Path } from "./yaml-source.ts";
 
 const POINT = "${sweep.point}";
 
-/** Boards whose flash writes the harness hears page by page. */
+/** Boards whose flash writes the harness hears page by page (a QEMU guest: its install only). */
 export function reportsWrites(spec: BoardSpec): boolean {
-  return spec.virtual !== undefined;
+  return spec.virtual !== undefined || spec.qemu !== undefined;
 }
 
 export function checkSweeps(scenario: Scenario, rig: RigSpec, profiles: Record<string, BoardProfile>, at: Locator): ScenarioError[] {
@@ -52,7 +52,7 @@ export function checkSweeps(scenario: Scenario, rig: RigSpec, profiles: Record<s
   const checkCut = (p: Record<string, unknown>, path: Path, sweep?: { step: Step; points: number[]; imageBytes?: number }): void => {
     const spec = typeof p.board === "string" ? rig.boards[p.board] : undefined;
     if (p.write !== undefined && spec && !reportsWrites(spec)) {
-      err(`a write: cut needs a board that reports its flash writes (a virtual board); board ${p.board} does not: cut it at a console line (when:, nth:, after:)`, [...path, "write"], "key");
+      err(`a write: cut needs a board that reports its flash writes (a virtual or QEMU board); board ${p.board} does not: cut it at a console line (when:, nth:, after:)`, [...path, "write"], "key");
     }
     if (!sweep) return;
     const pointsAt = sweep.step.pos;
