@@ -126,6 +126,8 @@ async function runPoint(
     const at = await cut; // power back on (an InfraError when the relay failed)
     boot.powerReturned();
     const verdict: Classification = await boot.outcome(windowMs, ctx.signal);
+    // Interrupted while the board booted: no verdict (the window did not run out).
+    if (ctx.signal.aborted) throw new InfraError(typeof ctx.signal.reason === "string" ? ctx.signal.reason : "interrupted");
     for (const fn of deferred.reverse()) await fn();
     return { at, ...verdict };
   } finally {
