@@ -8,8 +8,8 @@
 // As a program it prints one JSON line per event on stdout: {"event":"ready",…},
 // {"event":"switch","channel":1,"on":true}, {"event":"bad-frame","bytes":"a0 01 05 a7","reason":…}.
 // It exits when stdin closes (its parent is gone), on SIGTERM or SIGINT.
-import { parseArgs } from "node:util";
 import { realpathSync } from "node:fs";
+import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 
 const START = 0xa0;
@@ -119,7 +119,8 @@ async function main(): Promise<void> {
   emit({ event: "ready", tty: values.tty, channels });
 }
 
-// Real paths: the program may be started through a symlink (a worktree's node_modules link).
+// Run as a program (not imported): compare real paths, since Node runs a symlinked entry (a
+// node_modules that is a link, as in a git worktree) from its real path.
 if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
   main().catch((err: unknown) => {
     process.stderr.write(`relay-lcus: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -1,6 +1,7 @@
 // The LCUS relay emulator: its frame parser byte by byte, and the program on a real PTY pair
 // wired to a virtual board's power.
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SerialPort } from "serialport";
@@ -9,6 +10,7 @@ import { LcusRelay, hexBytes, lcusFrame } from "../../devices/relay-lcus.ts";
 import { startVirtualBoard, type VirtualBoard } from "../../harness/board/virtual/virtual-board.ts";
 import { startVirtualRelay, type VirtualRelay } from "../../harness/board/virtual/relay.ts";
 import { ConsoleReader, FIRMWARE, runFlasher } from "./helpers.ts";
+import { ROOT } from "../cli/helpers.ts";
 
 function recorder(channels = 2) {
   const events: string[] = [];
@@ -55,6 +57,22 @@ describe("LCUS frames", () => {
       "bad [a0 01] bad checksum 0x02, expected 0x41",
       "ch2=on",
     ]);
+  });
+});
+
+describe("the emulator program", () => {
+  it("runs when started through a symlink (a node_modules that is a link, as in a git worktree)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "otarig-relay-link-"));
+    try {
+      const link = join(dir, "relay-lcus.ts");
+      symlinkSync(join(ROOT, "devices", "relay-lcus.ts"), link);
+      // A port that cannot open: the program says so and exits 1; one that does not run at all exits 0 in silence.
+      const r = spawnSync(process.execPath, ["--import", "tsx", link, "--tty", join(dir, "no-such-tty")], { cwd: ROOT, encoding: "utf8", timeout: 30_000 });
+      expect(r.stderr).toMatch(/relay-lcus: cannot open .*no-such-tty/);
+      expect(r.status).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
