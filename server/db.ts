@@ -418,11 +418,19 @@ export class Store {
     this.devicesChanged();
   }
 
-  recordDeviceState(id: number, state: string, hash: string, message: string | null, now: number): void {
-    this.stmt(
-        "UPDATE devices SET state = ?, message = ?, last_seen = ?, current_hash = CASE WHEN ? = 'success' THEN ? ELSE current_hash END WHERE id = ?",
-      )
-      .run(state, message, now, state, hash, id);
+  /**
+   * A status report. The device's running image follows what it said: `running` when it gives
+   * it; else a trial boot or a confirm runs `hash`, and a failure of the image on record leaves
+   * the running image unknown (null) until the device's next check says which it is.
+   */
+  recordDeviceState(id: number, report: { state: string; hash: string; running?: string | undefined; message: string | null }, now: number): void {
+    const { state, hash, running, message } = report;
+    const current = this.stmt("SELECT current_hash FROM devices WHERE id = ?").get(id) as { current_hash: string | null } | undefined;
+    let runs = current?.current_hash ?? null;
+    if (running !== undefined) runs = running;
+    else if (state === "success" || state === "trial") runs = hash;
+    else if (state === "failure" && runs === hash) runs = null;
+    this.stmt("UPDATE devices SET state = ?, message = ?, last_seen = ?, current_hash = ? WHERE id = ?").run(state, message, now, runs, id);
     this.devicesChanged();
   }
 

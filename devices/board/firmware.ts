@@ -85,7 +85,7 @@ export class Firmware {
   private async reportOutcome(outcome: UpdateOutcome): Promise<void> {
     if (!outcome.hash) return;
     if (outcome.kind === "failed") await this.report(outcome.hash, "failure", outcome.message);
-    else await this.report(outcome.hash, "success", `booted slot ${this.running?.slot} on trial`);
+    else await this.report(outcome.hash, "trial", `booted slot ${this.running?.slot} on trial`);
   }
 
   private async run(line: string): Promise<void> {
@@ -198,7 +198,7 @@ export class Firmware {
 
   private async report(hash: string, state: UpdateState, message: string): Promise<void> {
     const s = this.serverSettings();
-    if (s) await reportStatus(s, hash, state, message);
+    if (s) await reportStatus(s, hash, state, message, this.running?.sha256);
   }
 
   // --- commands -------------------------------------------------------------------------------

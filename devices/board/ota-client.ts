@@ -79,14 +79,16 @@ export async function activate(s: ServerSettings, vendor: string, model: string,
   return text.toLowerCase();
 }
 
-export type UpdateState = "downloading" | "installing" | "rebooting" | "success" | "failure";
+/** `trial`: booted the new image, not yet confirmed; `success` only once confirmed (DESIGN §4). */
+export type UpdateState = "downloading" | "installing" | "rebooting" | "trial" | "success" | "failure";
 
 /**
  * Best effort, as on a real device: a status the server cannot take (down, or no such endpoint
  * yet) must never fail the update itself. Uses the ota-backend surface when a firmware id is
- * set, else the provisioning surface with the CIK.
+ * set, else the provisioning surface with the CIK. `running` is the hash of the image the device
+ * runs as it reports (the server's record of the device follows it).
  */
-export async function reportStatus(s: ServerSettings, hash: string, state: UpdateState, message: string, timeoutMs = 2000): Promise<void> {
+export async function reportStatus(s: ServerSettings, hash: string, state: UpdateState, message: string, running?: string, timeoutMs = 2000): Promise<void> {
   let target: { path: string; headers: Record<string, string> } | undefined;
   if (s.firmwareId) target = { path: "/v1/status", headers: otaHeaders(s) };
   else if (s.cik) target = { path: "/provision/status", headers: { "x-exosite-cik": s.cik } };
@@ -95,7 +97,7 @@ export async function reportStatus(s: ServerSettings, hash: string, state: Updat
     const res = await fetch(url(s, target.path), {
       method: "POST",
       headers: { ...target.headers, "content-type": "application/json" },
-      body: JSON.stringify({ hash, state, message }),
+      body: JSON.stringify({ hash, state, message, ...(running ? { running } : {}) }),
       signal: AbortSignal.timeout(timeoutMs),
     });
     await res.arrayBuffer().catch(() => undefined);

@@ -81,3 +81,29 @@ has then been quiet for 0.5s (at most 10s). After powering on, piped input waits
 ${VIRTUAL_NOTE}
 
 ${COMMON}`;
+
+export const ATTACH_HELP = `Usage: rig attach <run dir> <board> [--power on|off|cycle | --reset]
+
+Works on a board of a run held open after a failure (rig run --pause-on-failure). The held run
+owns the board's port, power and reset; this talks to it over the unix socket in the run
+directory (attach.sock, readable by its user only), and everything the board prints still goes
+into the run's <board>.log.
+
+Without options: an interactive console on the board. On a terminal, keys go to the board as
+typed and Ctrl-] leaves (the run goes on holding); with stdin piped, each line is sent in turn
+(after the board's prompt is back) and the command ends when stdin ends.
+
+  --power ACTION      switch the board's power (cycle: off for 1s), then show the boot
+  --reset             reset the board, then show the boot
+  -h, --help          this text
+
+Exit codes: 0 done, 2 not a held run, no such board, bad arguments, 3 the action failed
+`;
+
+export const RESUME_HELP = `Usage: rig resume <run dir>
+
+Ends the hold of a run held open after a failure (rig run --pause-on-failure), as Enter or
+Ctrl-C in its terminal does: the run goes on to teardown and writes its reports.
+
+Exit codes: 0 resumed, 2 not a held run
+`;

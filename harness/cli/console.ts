@@ -2,6 +2,8 @@
 // is raw both ways (keys to the board as typed, the board's bytes to the screen as they arrive)
 // and Ctrl-] exits; with stdin piped it sends the input lines one at a time and exits when
 // stdin ends and the board has gone quiet.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { CONSOLE_HELP } from "./board-help.ts";
 import { lineEndingOf } from "../runner/device-actions.ts";
@@ -55,6 +57,8 @@ export async function consoleCommand(argv: string[]): Promise<number> {
       try {
         const interactive = process.stdin.isTTY === true;
         s.say(`${name}: ${s.boardName} on ${s.console.port}${interactive ? "; Ctrl-] exits" : ""}`);
+        const empty = emptyFlashHint(s, parsed.positionals[0] ?? "<rig>");
+        if (empty) s.say(`${name}: ${empty}`);
         if (powerOn) {
           s.say(`${name}: powering ${s.boardName} on`);
           await s.handle.board.power!.on();
@@ -68,7 +72,26 @@ export async function consoleCommand(argv: string[]): Promise<number> {
   );
 }
 
-async function runInteractive(s: BoardSession): Promise<void> {
+/**
+ * A virtual board whose flash holds no image boots nothing and ignores typing (as a blank board
+ * would): say so, and what to do, before the user types into silence.
+ */
+function emptyFlashHint(s: BoardSession, rigFile: string): string | undefined {
+  const dir = s.handle.board.fields.flash_dir;
+  if (!s.isVirtual || !dir) return undefined;
+  if (["a", "b"].some((slot) => existsSync(join(dir, `slot-${slot}.bin`)))) return undefined;
+  return `the flash of ${s.boardName} is empty: it boots nothing and typing does nothing; flash an image first: rig flash ${rigFile} ${s.boardName} <image>`;
+}
+
+function runInteractive(s: BoardSession): Promise<void> {
+  return typeRaw("rig console", (bytes) => s.console.write(bytes), s.signal);
+}
+
+/**
+ * A raw terminal typing into a board: keys go to `write` as typed, in order; Ctrl-] (or stdin's
+ * end, or `signal`) ends it. `rig attach` types through a held run the same way.
+ */
+export async function typeRaw(name: string, write: (bytes: Buffer) => Promise<void>, signal: AbortSignal): Promise<void> {
   const stdin = process.stdin;
   stdin.setRawMode(true);
   let writes = Promise.resolve();
@@ -85,15 +108,15 @@ async function runInteractive(s: BoardSession): Promise<void> {
         if (part.length > 0) {
           // One write after the other, so keys arrive in the order typed. A failed write (port
           // away too long) is shown and typing goes on: the console keeps looking for the port.
-          writes = writes.then(() => s.console.write(Buffer.from(part))).catch((err: unknown) => {
-            process.stderr.write(`\r\nrig console: ${err instanceof Error ? err.message : String(err)}\r\n`);
+          writes = writes.then(() => write(Buffer.from(part))).catch((err: unknown) => {
+            process.stderr.write(`\r\n${name}: ${err instanceof Error ? err.message : String(err)}\r\n`);
           });
         }
         if (at >= 0) finish();
       };
       stdin.on("data", onData);
       stdin.on("end", finish);
-      void abortOf(s.signal).then(finish);
+      void abortOf(signal).then(finish);
       stdin.resume();
     });
     await writes;

@@ -1,4 +1,4 @@
-import { CONSOLE_HELP, FLASH_HELP, POWER_HELP, RESET_HELP } from "./board-help.ts";
+import { ATTACH_HELP, CONSOLE_HELP, FLASH_HELP, POWER_HELP, RESET_HELP, RESUME_HELP } from "./board-help.ts";
 import { MERGE_HELP, REPORT_HELP } from "./lab-help.ts";
 
 export const HELP = `otarig — hardware-in-the-loop tests for over-the-air firmware updates
@@ -6,18 +6,21 @@ export const HELP = `otarig — hardware-in-the-loop tests for over-the-air firm
 Usage:
   rig <scenario.yaml|dir>... [options]   run scenarios (same as "rig run")
   rig run <scenario.yaml|dir>... [options]
-  rig validate <file>...                 check scenario, rig and profile files; touches nothing
+  rig validate <file|dir>...             check scenario, rig and profile files; touches nothing
   rig list [dir]                         list the scenarios under dir (default: scenarios/)
   rig doctor [rig.yaml]                  check this machine (and a rig's ports, relays, flashers, network)
   rig power <rig.yaml> <board> on|off|cycle   switch a board's power (shows the boot)
   rig reset <rig.yaml> <board>           reset a board (shows the boot)
   rig flash <rig.yaml> <board> <image>   flash an image onto a board
   rig console <rig.yaml> <board>         interactive serial console (Ctrl-] exits), logged
+  rig attach <run dir> <board>           console, --power, --reset on a board of a held run
+  rig resume <run dir>                   let a held run go on to teardown and reports
   rig report <run dir>...                rebuild report.html from a run directory's files
   rig merge <out dir> <shard dir>...     merge the run directories of shards into one
   rig locks [rig.yaml]                   who holds which port and relay channel; stale locks
   rig raw <board.log>:<line>             that log line's bytes in <board>.raw (offset, hex dump)
   rig help <command>                     options of one command
+  rig help steps | step <name>           every scenario step and its parameters, or one
 
 Run options:
   --out DIR           run directory (default runs/<UTC time>-<scenario>/; for several
@@ -34,6 +37,11 @@ Run options:
   --shard i/n         run only shard i of n of the scenarios (deterministic; for CI matrices)
   --durations FILE    with --shard: balance shards by the durations in an earlier result.json
   --raw-secrets       keep <board>.raw in a run whose scenario has secrets (it holds them raw)
+  --pause-on-failure  after a failed step, hold the run as it is (boards powered, consoles
+                      captured, server up, locks held) for rig attach, until Enter, Ctrl-C or
+                      rig resume; needs a terminal (refused in CI)
+  --serve [PORT]      serve the run's report page live on http://127.0.0.1:PORT/ (default: a
+                      free port, printed) while the run goes on; at the end it is the report
 
 Exit codes: 0 all passed, 1 a test failed, 2 scenario or usage error,
             3 infrastructure error, 130 interrupted (Ctrl-C)
@@ -41,11 +49,13 @@ Exit codes: 0 all passed, 1 a test failed, 2 scenario or usage error,
 
 const COMMAND_HELP: Record<string, string> = {
   run: HELP,
-  validate: `Usage: rig validate <file>...
+  validate: `Usage: rig validate <file|dir>...
 
-Checks scenario, rig and board profile files (the kind is detected from the content):
-YAML syntax, keys, types, step names, durations, regexes, board and relay references,
-variables. Prints every error as file:line:col: message. Starts nothing, opens no port.
+Checks scenario, rig and board profile files (the kind is detected from the content; a
+directory means the *.yaml files in it): YAML syntax, keys, types, step names, durations,
+regexes, board and relay references, variables, and that the files a scenario names exist
+(images to flash, files to upload, its rig and profiles): all a run would reject before
+touching anything. Prints every error as file:line:col: message. Starts nothing, opens no port.
 Exit 0 when all files are valid, 2 otherwise.
 `,
   raw: `Usage: rig raw <run dir>/<board>.log:<line> [--bytes N]
@@ -59,6 +69,8 @@ that moment. Exit 0, or 2 when a file is missing or the two files do not belong 
   reset: RESET_HELP,
   flash: FLASH_HELP,
   console: CONSOLE_HELP,
+  attach: ATTACH_HELP,
+  resume: RESUME_HELP,
   report: REPORT_HELP,
   merge: MERGE_HELP,
   doctor: `Usage: rig doctor [rig.yaml]

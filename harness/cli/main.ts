@@ -18,6 +18,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   reset: async () => (await import("./board-commands.ts")).resetCommand,
   flash: async () => (await import("./board-commands.ts")).flashCommand,
   console: async () => (await import("./console.ts")).consoleCommand,
+  attach: async () => (await import("./attach.ts")).attachCommand,
+  resume: async () => (await import("./attach.ts")).resumeCommand,
   report: async () => (await import("./report.ts")).reportCommand,
   merge: async () => (await import("./merge.ts")).mergeCommand,
   raw: async () => (await import("./raw.ts")).rawCommand,
@@ -36,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === "-h" || first === "--help" || first === "help") {
     const topic = first === "help" ? rest[0] : undefined;
+    if (topic === "steps" || topic === "step") return (await import("./help-steps.ts")).helpStepsCommand(topic, rest.slice(1));
     process.stdout.write(topic ? commandHelp(topic) : HELP);
     return first === undefined ? EXIT_CODES.scenario : EXIT_CODES.pass;
   }

@@ -1,15 +1,16 @@
 // rig run: load every scenario first (a typo anywhere touches no hardware), then run them in
 // sequence, each in its own run directory, with one JUnit file over all of them.
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseDuration } from "../core/duration.ts";
-import { EXIT_CODES, ScenarioError } from "../core/errors.ts";
+import { EXIT_CODES, formatPosition, ScenarioError, ScenarioErrors } from "../core/errors.ts";
 import { EventBus } from "../core/events.ts";
 import { writeResultJson } from "../report/json.ts";
 import { writeJunit } from "../report/junit.ts";
-import { writeHtml } from "../report/html.ts";
-import { ResultCollector, type RunResult } from "../report/result.ts";
+import { REPORT_FILE, writeHtml } from "../report/html.ts";
+import { startLiveServer, type LiveServer } from "../report/live/live-server.ts";
+import { invalidFileResult, ResultCollector, type RunResult } from "../report/result.ts";
 import { RunLogWriter } from "../report/run-log.ts";
 import { EventsJsonlWriter } from "../report/events-jsonl.ts";
 import { describeBoards, runEnvironment } from "../report/run-info.ts";
@@ -20,9 +21,11 @@ import { TerminalReporter } from "../report/terminal.ts";
 import { runScenario } from "../runner/run-scenario.ts";
 import { loadScenario, type LoadedScenario } from "../scenario/load-scenario.ts";
 import type { ServerMode } from "../scenario/types.ts";
+import { displayPath } from "../scenario/yaml-source.ts";
 import { expandScenarioArgs } from "./files.ts";
 import { HELP } from "./help.ts";
 import { hasDisplay } from "../browser/chromium.ts";
+import { pauseInTerminal, pauseRefusal } from "./pause.ts";
 
 const SERVER_MODES = ["auto", "container", "process", "url"];
 
@@ -39,6 +42,8 @@ const RUN_OPTIONS = {
   shard: { type: "string" },
   durations: { type: "string" },
   "raw-secrets": { type: "boolean", default: false },
+  "pause-on-failure": { type: "boolean", default: false },
+  serve: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -50,6 +55,8 @@ interface RunRequest {
   positionals: string[];
   retries: number;
   lockTimeoutMs: number;
+  /** --serve: the port of the live page (0: any free one) */
+  servePort?: number;
 }
 
 type Scenarios = Array<LoadedScenario & { name: string; file: string }>;
@@ -61,6 +68,7 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   const loaded = await loadAll(request);
   if (typeof loaded === "number") return loaded;
+  if ("invalid" in loaded) return reportInvalid(loaded, request);
   let shard: ShardChoice<Scenarios[number]>;
   try {
     shard = chooseShard(loaded, values.shard, values.durations);
@@ -71,10 +79,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   const scenarios = shard.info ? shard.items : loaded;
   if (shard.info) process.stdout.write(`shard ${shard.info.index}/${shard.info.total}: ${shard.info.scenarios.join(", ") || "no scenarios"}\n`);
 
-  const stamp = new Date().toISOString().replace(/[:.]/g, "-").replace(/-\d{3}Z$/, "Z");
+  const stamp = runStamp();
   const suite = scenarios.length > 1 || shard.info !== undefined;
   const base = values.out ?? join("runs", suite ? `${stamp}-suite` : `${stamp}-${safeName(scenarios[0]!.scenario.name)}`);
   const terminal = new TerminalReporter({ showConsole: values.console, ...(values["no-color"] ? { color: false } : {}) });
+
+  const live = await serveLive(request.servePort, base);
+  if (typeof live === "number") return live;
 
   const interrupt = interruptOnSignals();
   const results: RunResult[] = [];
@@ -82,11 +93,15 @@ export async function runCommand(argv: string[]): Promise<number> {
     for (const item of scenarios) {
       if (interrupt.signal.aborted) break;
       const runDir = suite ? join(base, safeName(item.scenario.name)) : base;
-      results.push(await runOne(item, runDir, request, interrupt.signal, terminal, shard.info));
+      results.push(await runOne(item, runDir, request, interrupt.signal, { terminal, ...(live ? { live } : {}) }, shard.info));
     }
-    if (suite) writeSuiteReports(base, results, interrupt.signal.aborted, shard.info);
+    if (suite) {
+      writeSuiteReports(base, results, interrupt.signal.aborted, shard.info);
+      live?.written(join(base, REPORT_FILE));
+    }
   } finally {
     interrupt.dispose();
+    await live?.close();
   }
   terminal.summary(results);
   if (interrupt.signal.aborted) return EXIT_CODES.interrupted;
@@ -96,7 +111,7 @@ export async function runCommand(argv: string[]): Promise<number> {
 function parseRunArgs(argv: string[]): RunRequest | number {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv[0] === "run" ? argv.slice(1) : argv, allowPositionals: true, options: RUN_OPTIONS });
+    parsed = parseArgs({ args: withServePort(argv[0] === "run" ? argv.slice(1) : argv), allowPositionals: true, options: RUN_OPTIONS });
   } catch (err) {
     return usageError((err as Error).message);
   }
@@ -112,31 +127,81 @@ function parseRunArgs(argv: string[]): RunRequest | number {
   const retries = Number(values.retries);
   if (!Number.isInteger(retries) || retries < 0) return usageError(`--retries must be a whole number, not "${values.retries}"`);
   if (values.headed && !hasDisplay()) return usageError("--headed needs a display (DISPLAY or WAYLAND_DISPLAY is not set)");
+  const refusal = values["pause-on-failure"] ? pauseRefusal() : undefined;
+  if (refusal) return usageError(refusal);
+  const servePort = values.serve === undefined ? undefined : values.serve === "" ? 0 : Number(values.serve);
+  if (servePort !== undefined && !(Number.isInteger(servePort) && servePort >= 0 && servePort <= 65535)) {
+    return usageError(`--serve takes a port number (1-65535), not "${values.serve}"`);
+  }
   try {
-    return { values, positionals, retries, lockTimeoutMs: parseDuration(values["lock-timeout"]) };
+    return { values, positionals, retries, lockTimeoutMs: parseDuration(values["lock-timeout"]), ...(servePort !== undefined ? { servePort } : {}) };
   } catch (err) {
     return usageError(`--lock-timeout: ${(err as Error).message}`);
   }
 }
 
+/** `--serve` takes an optional port: `--serve 8080` and `--serve=8080`, or `--serve` alone (any free port). */
+function withServePort(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (arg !== "--serve") {
+      out.push(arg);
+    } else if (next !== undefined && /^\d+$/.test(next)) {
+      out.push(`--serve=${next}`);
+      i++;
+    } else {
+      out.push("--serve=");
+    }
+  }
+  return out;
+}
+
+/** Files that did not load, each with its errors; `suite` when several files were asked for. */
+interface InvalidFiles {
+  invalid: Array<{ file: string; error: ScenarioError }>;
+  suite: boolean;
+}
+
 /** Every scenario is loaded before anything runs: a typo anywhere touches no hardware. */
-async function loadAll({ values, positionals }: RunRequest): Promise<Scenarios | number> {
+async function loadAll({ values, positionals }: RunRequest): Promise<Scenarios | InvalidFiles | number> {
   const files = expandScenarioArgs(positionals);
   if (files.length === 0) return usageError(`no scenario files (*.yaml) in ${positionals.join(", ")}`);
   const loaded: Scenarios = [];
-  const errors: string[] = [];
+  const invalid: InvalidFiles["invalid"] = [];
   for (const file of files) {
     try {
       const l = await loadScenario(file, values.rig !== undefined ? { rig: values.rig } : {});
       loaded.push({ ...l, name: l.scenario.name, file: l.scenario.file });
     } catch (err) {
       if (!(err instanceof ScenarioError)) throw err;
-      errors.push(err.toString());
+      invalid.push({ file, error: err });
     }
   }
-  if (errors.length === 0) return loaded;
-  process.stderr.write([...new Set(errors)].join("\n") + "\n"); // one bad --rig is said once, not per scenario
-  process.stderr.write(`rig: ${errors.length} file(s) with errors; nothing was run\n`);
+  if (invalid.length === 0) return loaded;
+  return { invalid, suite: files.length > 1 || values.shard !== undefined };
+}
+
+/**
+ * Nothing runs when a file is invalid. Each error is said on stderr (a bad --rig once, not per
+ * scenario); a suite still writes junit.xml and its page, an error testcase per invalid file, so
+ * a CI job shows why it ran nothing.
+ */
+function reportInvalid({ invalid, suite }: InvalidFiles, { values }: RunRequest): number {
+  const errors = invalid.map((i) => i.error.toString());
+  process.stderr.write([...new Set(errors)].join("\n") + "\n");
+  process.stderr.write(`rig: ${invalid.length} file(s) with errors; nothing was run\n`);
+  if (!suite) return EXIT_CODES.scenario;
+  const base = values.out ?? join("runs", `${runStamp()}-suite`);
+  mkdirSync(base, { recursive: true });
+  const results = invalid.map(({ file, error }) => {
+    const all = error instanceof ScenarioErrors ? error.errors : [error];
+    return invalidFileResult(displayPath(resolve(file)), all.map(String), error.position && formatPosition(error.position), base);
+  });
+  writeJunit(join(base, "junit.xml"), results);
+  writeHtml(join(base, "report.html"), results);
+  process.stderr.write(`rig: reports in ${base} (junit.xml, report.html)\n`);
   return EXIT_CODES.scenario;
 }
 
@@ -170,7 +235,7 @@ async function runOne(
   runDir: string,
   { values, retries, lockTimeoutMs }: RunRequest,
   signal: AbortSignal,
-  terminal: TerminalReporter,
+  { terminal, live }: { terminal: TerminalReporter; live?: LiveServer },
   shard: ShardChoice<unknown>["info"],
 ): Promise<RunResult> {
   mkdirSync(runDir, { recursive: true });
@@ -183,6 +248,7 @@ async function runOne(
   bus.subscribe(runLog.listener);
   bus.subscribe(eventsLog.listener);
   bus.subscribe(terminal.listener);
+  if (live) bus.subscribe(live.beginRun({ runDir, scenario: item.scenario.name, boards: item.scenario.boards, result: () => collector.result }));
   await runScenario({
     ...item,
     runDir,
@@ -193,6 +259,7 @@ async function runOne(
     lockTimeoutMs,
     headed: values.headed,
     rawSecrets: values["raw-secrets"],
+    ...(values["pause-on-failure"] ? { pauseOnFailure: pauseInTerminal } : {}),
     ...(values.server ? { serverMode: values.server as ServerMode } : {}),
     onServer: (s) =>
       collector.setServer({ mode: s.mode, url: s.url, ...(s.containerId ? { containerId: s.containerId } : {}), ...(s.image ? { image: s.image } : {}) }),
@@ -201,8 +268,23 @@ async function runOne(
   await eventsLog.close();
   writeResultJson(collector.result);
   writeJunit(join(runDir, "junit.xml"), [collector.result]);
-  writeHtml(join(runDir, "report.html"), [collector.result]);
+  writeHtml(join(runDir, REPORT_FILE), [collector.result]);
+  live?.written(join(runDir, REPORT_FILE));
   return collector.result;
+}
+
+/** --serve: the live page's server, its address printed; a port that is taken is a usage error. */
+async function serveLive(port: number | undefined, root: string): Promise<LiveServer | undefined | number> {
+  if (port === undefined) return undefined;
+  mkdirSync(root, { recursive: true });
+  try {
+    const live = await startLiveServer({ port, root });
+    process.stdout.write(`live report: ${live.url} (until rig exits)\n`);
+    return live;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return usageError(`--serve: cannot listen on 127.0.0.1:${port}: ${e.code === "EADDRINUSE" ? "the port is taken" : e.message}`);
+  }
 }
 
 /** A directory run's own result.json, junit.xml (a testcase per scenario) and suite page. */
@@ -216,6 +298,11 @@ function writeSuiteReports(base: string, results: RunResult[], interrupted: bool
 }
 
 export { worstExitCode };
+
+/** The time a run directory is named by: 2026-12-04T17-55-12Z. */
+function runStamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, "-").replace(/-\d{3}Z$/, "Z");
+}
 
 function safeName(name: string): string {
   return name.replace(/[^\w.-]+/g, "_");

@@ -1,4 +1,5 @@
 import { validateFiles } from "../scenario/validate-files.ts";
+import { expandScenarioArgs } from "./files.ts";
 import { commandHelp } from "./help.ts";
 
 export async function validateCommand(argv: string[]): Promise<number> {
@@ -6,7 +7,13 @@ export async function validateCommand(argv: string[]): Promise<number> {
     process.stdout.write(commandHelp("validate"));
     return argv.length === 0 ? 2 : 0;
   }
-  const reports = await validateFiles(argv);
+  // directories as `rig` and `rig list` take them: the *.yaml files in them
+  const files = expandScenarioArgs(argv);
+  if (files.length === 0) {
+    process.stderr.write(`rig validate: no *.yaml files in ${argv.join(", ")}\n`);
+    return 2;
+  }
+  const reports = await validateFiles(files);
   let errors = 0;
   for (const r of reports) {
     if (r.errors.length === 0) process.stdout.write(`${r.file}: ok\n`);

@@ -17,6 +17,11 @@ export interface SourcePosition {
   col: number;
 }
 
+/** `file:line:col`, the form editors and CI annotations understand. */
+export function formatPosition(p: SourcePosition): string {
+  return `${p.file}:${p.line}:${p.col}`;
+}
+
 export abstract class OtarigError extends Error {
   abstract readonly failureClass: FailureClass;
   /** Last lines a board printed, shown with the message (timeouts, failed expectations). */
@@ -51,7 +56,7 @@ export class ScenarioError extends OtarigError {
   /** `file:line:col: message`, the form editors and CI annotations understand. */
   override toString(): string {
     const p = this.position;
-    return p ? `${p.file}:${p.line}:${p.col}: ${this.message}` : this.message;
+    return p ? `${formatPosition(p)}: ${this.message}` : this.message;
   }
 }
 

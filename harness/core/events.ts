@@ -14,13 +14,15 @@ interface Stamped {
 export type RunEvent = Stamped &
   (
     | { type: "run.start"; scenario: string; file: string; runDir: string; boards: string[] }
-    | { type: "step.start"; path: string; name: string; label: string; board?: string }
+    /** `at`: the step's `file:line:col` in the scenario */
+    | { type: "step.start"; path: string; name: string; label: string; board?: string; at?: string }
     | {
         type: "step.end";
         path: string;
         name: string;
         label: string;
         board?: string;
+        at?: string;
         status: StepStatus;
         durationMs: number;
         error?: { failureClass: FailureClass; message: string; consoleTail?: string[] };
@@ -53,6 +55,9 @@ export type RunEvent = Stamped &
         /** the allowed outcomes did not include this one */
         failed: boolean;
       }
+    // --pause-on-failure: the run held open after a failed step, and how it went on
+    | { type: "pause"; step?: string; socket: string; boards: string[] }
+    | { type: "resume"; by: "terminal" | "rig resume" | "interrupted"; heldMs: number }
     // Attempts of a scenario (--retries): each attempt's verdict; the last one is the run's.
     | { type: "attempt.start"; n: number; of: number }
     | {
@@ -73,6 +78,8 @@ export type RunEvent = Stamped &
         durationMs: number;
         exitCode: number;
         failedStep?: string;
+        /** the failed step's `file:line:col` */
+        failedAt?: string;
         message?: string;
       }
   );

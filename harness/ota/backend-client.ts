@@ -6,6 +6,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { expectStatus, joinUrl, json, rangeHeader, request, requestToFile, type ByteRange, type HttpRequest } from "./http.ts";
+import type { DeviceState } from "./states.ts";
 
 export interface BackendClientOptions {
   baseUrl: string;
@@ -30,7 +31,7 @@ export interface DeviceIdentity {
 
 export type CheckResult = { status: "update-available"; hash: string } | { status: "up-to-date" };
 
-export type DeviceState = "downloading" | "installing" | "rebooting" | "success" | "failure";
+export type { DeviceState } from "./states.ts";
 
 export interface DownloadOptions {
   range?: ByteRange;
@@ -148,7 +149,7 @@ export class BackendClient {
     };
   }
 
-  async status(device: DeviceIdentity, report: { hash: string; state: DeviceState; message?: string }): Promise<void> {
+  async status(device: DeviceIdentity, report: { hash: string; state: DeviceState; message?: string; running?: string }): Promise<void> {
     const r = this.req("POST", "/v1/status", { ...this.deviceHeaders(device), "content-type": "application/json" }, JSON.stringify(report));
     expectStatus(r, await request(r), [204]);
   }

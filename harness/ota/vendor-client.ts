@@ -6,6 +6,7 @@ import path from "node:path";
 import { contentMd5, digestFile } from "./digest.ts";
 import { expectStatus, joinUrl, request, type HttpRequest } from "./http.ts";
 import { signRequest } from "./signer.ts";
+import type { DeviceState } from "./states.ts";
 
 export interface VendorClientOptions {
   baseUrl: string;
@@ -69,7 +70,7 @@ export interface DeviceInfo {
   /** null for a device only ever seen through ota-backend (never registered) */
   status: SerialStatus | null;
   current_hash: string | null;
-  state: "downloading" | "installing" | "rebooting" | "success" | "failure" | null;
+  state: DeviceState | null;
   message: string | null;
   last_seen: number | null;
   target_hash: string | null;

@@ -30,7 +30,7 @@ function renderCase(r: RunResult): string {
   const tag = r.failureClass === "test" ? "failure" : "error";
   const type = r.status === "interrupted" ? "interrupted" : (r.failureClass ?? "infrastructure");
   const tries = (r.attempts?.length ?? 0) > 1 ? `attempt ${r.attempts!.length} of ${r.attempts!.length}: ` : "";
-  const where = failed ? `step ${failed.path} (${failed.label}) failed: ` : "";
+  const where = failed ? `step ${failed.path} (${failed.label})${failed.at ? ` at ${failed.at}` : ""} failed: ` : "";
   const message = `${tries}${where}${r.message ?? failed?.error?.message ?? "failed"}`;
   const tails = failed?.error?.consoleTail
     ? { [failed.board ?? "board"]: failed.error.consoleTail }

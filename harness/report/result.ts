@@ -1,5 +1,6 @@
 // Folds a run's events into the result model that result.json, junit.xml and the summary print.
-import type { FailureClass } from "../core/errors.ts";
+import { basename } from "node:path";
+import { EXIT_CODES, type FailureClass } from "../core/errors.ts";
 import type { EventOf, RunEvent, RunStatus, StepStatus, SweepAt, SweepOutcome } from "../core/events.ts";
 import type { BoardInfo, RunEnvironment } from "./run-info.ts";
 
@@ -8,6 +9,8 @@ export interface StepResult {
   name: string;
   label: string;
   board?: string;
+  /** the step's `file:line:col` in the scenario */
+  at?: string;
   status: StepStatus;
   startedMs: number;
   durationMs: number;
@@ -24,6 +27,8 @@ export interface RunResult {
   exitCode?: number;
   failureClass?: FailureClass;
   failedStep?: string;
+  /** the failed step's `file:line:col` */
+  failedAt?: string;
   message?: string;
   startedAt: string;
   durationMs: number;
@@ -83,6 +88,29 @@ export interface ServerInfo {
 
 const TAIL = 20;
 
+/**
+ * The result of a scenario file that did not load: nothing ran, so it has no steps and no run
+ * directory of its own; it is reported (junit.xml, the suite page) so a CI run shows why.
+ */
+export function invalidFileResult(file: string, errors: string[], failedAt: string | undefined, reportDir: string): RunResult {
+  return {
+    scenario: basename(file).replace(/\.ya?ml$/, ""),
+    file,
+    runDir: reportDir,
+    boards: [],
+    status: "failed",
+    exitCode: EXIT_CODES.scenario,
+    failureClass: "scenario",
+    ...(failedAt ? { failedAt } : {}),
+    message: `${errors.join("\n")}\n(this file did not load, so nothing was run)`,
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    steps: [],
+    retries: [],
+    consoleTail: {},
+  };
+}
+
 export class ResultCollector {
   readonly result: RunResult;
   private readonly open = new Map<string, { event: EventOf<"step.start"> }>();
@@ -122,6 +150,7 @@ export class ResultCollector {
           name: e.name,
           label: e.label,
           ...(e.board ? { board: e.board } : {}),
+          ...(e.at ? { at: e.at } : {}),
           status: e.status,
           startedMs: start?.t ?? e.t - e.durationMs,
           durationMs: e.durationMs,
@@ -174,6 +203,7 @@ export class ResultCollector {
         r.durationMs = e.durationMs;
         if (e.failureClass) r.failureClass = e.failureClass;
         if (e.failedStep) r.failedStep = e.failedStep;
+        if (e.failedAt) r.failedAt = e.failedAt;
         if (e.message) r.message = e.message;
         break;
     }

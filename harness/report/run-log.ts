@@ -49,6 +49,10 @@ function format(e: RunEvent): string | undefined {
       return e.failure || e.n > 1
         ? `attempt ${e.n} ${e.outcome} in ${e.durationMs}ms${e.failure ? ` | ${e.failure.failureClass}: ${e.failure.message}` : ""}${e.retrying ? " | retrying" : ""}`
         : undefined;
+    case "pause":
+      return `held after step ${e.step ?? "?"} failed: rig attach through ${e.socket}`;
+    case "resume":
+      return `resumed (${e.by}) after ${e.heldMs}ms held`;
     case "console.line":
       return undefined;
   }

@@ -48,6 +48,7 @@ export class TerminalReporter {
         const detail = e.detail ? this.paint("dim", `  ${truncate(e.detail, 100)}`) : "";
         this.line(`${this.stamp(e.t)} ${mark} ${e.path} ${e.label} ${this.paint("dim", formatDuration(e.durationMs))}${detail}`);
         if (e.error) {
+          if (e.at) this.line(`           ${this.paint("red", `at ${e.at}`)}`);
           for (const l of e.error.message.split("\n")) this.line(`           ${this.paint("red", l)}`);
         }
         break;
@@ -101,7 +102,7 @@ export class TerminalReporter {
     for (const r of results) {
       if (r.status === "passed") continue;
       this.line("");
-      this.line(this.paint("red", `${r.scenario}: ${r.failureClass ?? r.status}${r.failedStep ? ` in step ${r.failedStep}` : ""}`));
+      this.line(this.paint("red", `${r.scenario}: ${r.failureClass ?? r.status}${r.failedStep ? ` in step ${r.failedStep}` : ""}${r.failedAt ? ` at ${r.failedAt}` : ""}`));
       if (r.message) this.line(r.message);
     }
     const passed = results.filter((r) => r.status === "passed").length;

@@ -36,7 +36,7 @@ export function describeStep(step: Step, params: unknown = step.params): string 
     case "assert.deployment":
       return `assert.deployment ${String(p.artifact)} ${p.devices ? list(p.devices) : String(p.device)} = ${String(p.status)}`;
     case "assert.device":
-      return `assert.device ${String(p.device)}${["state", "status", "hash"].map((k) => (p[k] ? ` ${k}=${String(p[k]).slice(0, 16)}` : "")).join("")}`;
+      return `assert.device ${String(p.device)}${["state", "status", "hash"].map((k) => (p[k] ? ` ${k}=${shortValue(String(p[k]))}` : "")).join("")}`;
     case "repeat":
       return `repeat ${String(p.times)}×`;
     case "sweep":
@@ -59,4 +59,9 @@ export function describeStep(step: Step, params: unknown = step.params): string 
 function list(value: unknown): string {
   const items = Array.isArray(value) ? value.map(String) : [String(value)];
   return items.length > 3 ? `${items.slice(0, 3).join(", ")} +${items.length - 3}` : items.join(", ");
+}
+
+/** A digest cut to 16 digits, a file path to its name. */
+function shortValue(v: string): string {
+  return /^[0-9a-f]{64}$/i.test(v) ? v.slice(0, 16) : basename(v);
 }

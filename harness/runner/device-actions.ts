@@ -50,7 +50,7 @@ export async function runDeviceAction(
     const m = await board.console.expect(anyOf(watched.map((k) => profile.patterns[k]!)), {
       withinMs,
       since,
-      description: `the result of "${command}" on ${boardName} (${watched.join(" | ")})`,
+      description: `the result of "${command}": ${watched.join(" | ")}`, // the console names the board
     });
     ctx.lastMatch.set(boardName, m.line.seq);
     for (const key of watched) {
@@ -86,7 +86,7 @@ async function ensurePrompt(handle: BoardHandle): Promise<void> {
     const since = board.console.mark();
     await board.console.write(lineEndingOf(handle));
     try {
-      await board.console.expect(prompt, { withinMs: PROMPT_WAIT_MS, since, partial: true, description: `the prompt /${profile.prompt}/ on ${spec.name}` });
+      await board.console.expect(prompt, { withinMs: PROMPT_WAIT_MS, since, partial: true, description: "the prompt" });
       return;
     } catch (err) {
       if (attempt >= PROMPT_TRIES) throw err;

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { formatDuration, parseDuration } from "../core/duration.ts";
 import { DEFAULT_KILL_GRACE_MS } from "../board/exec.ts";
 import { setAsideAttempt } from "./attempts.ts";
-import { EXIT_CODES, InfraError, OtarigError, ScenarioError, TestFailure, failureClassOf, type FailureClass } from "../core/errors.ts";
+import { EXIT_CODES, formatPosition, InfraError, OtarigError, ScenarioError, TestFailure, failureClassOf, type FailureClass } from "../core/errors.ts";
 import type { EventBus, EventOf } from "../core/events.ts";
 import type { BoardProfile, RigSpec, Scenario, Step } from "../scenario/types.ts";
 import { startOtaServer } from "../server/start.ts";
@@ -24,6 +24,7 @@ import { checkStepParams } from "../scenario/step-check.ts";
 import { messageOf, StepFailed, stepCause } from "./step-failed.ts";
 import { CUT_STOP, runSweep } from "./sweep-block.ts";
 import type { StepName } from "../scenario/steps.ts";
+import { holdRun, type PauseHook } from "./hold.ts";
 
 export interface RunOptions {
   scenario: Scenario;
@@ -43,6 +44,8 @@ export interface RunOptions {
   headed?: boolean;
   /** keep <board>.raw even when the scenario has secrets (the board may echo them there) */
   rawSecrets?: boolean;
+  /** --pause-on-failure: after a failed step, hold the run as it is until this hook (the terminal) or `rig resume` says go on */
+  pauseOnFailure?: PauseHook;
 }
 
 export interface RunOutcome {
@@ -98,6 +101,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     exitCode,
     ...(failureClass ? { failureClass } : {}),
     ...(attempt.step ? { failedStep: attempt.step } : {}),
+    ...(attempt.at ? { failedAt: attempt.at } : {}),
     ...(attempt.message !== undefined ? { message: attempt.message } : {}),
   });
   return { exitCode, ...(failureClass ? { failureClass } : {}) };
@@ -107,6 +111,8 @@ interface AttemptOutcome {
   failureClass?: FailureClass;
   message?: string;
   step?: string;
+  /** the failed step's `file:line:col` */
+  at?: string;
 }
 
 /** One attempt: boards and server up, the steps, teardown (always). */
@@ -114,7 +120,7 @@ async function runAttempt(options: RunOptions, secrets: Secrets): Promise<Attemp
   const { scenario, bus, runDir } = options;
   let server: OtaServer | undefined;
   let session: RigSession | undefined;
-  let failure: { error: unknown; step?: string } | undefined;
+  let failure: { error: unknown; step?: string; at?: string } | undefined;
   const deferred: RunContext["deferred"] = [];
 
   try {
@@ -179,13 +185,18 @@ async function runAttempt(options: RunOptions, secrets: Secrets): Promise<Attemp
     await runSteps(ctx, scenario.steps, "");
     if (ctx.background.failure !== undefined) throw ctx.background.failure;
   } catch (error) {
-    failure = { error, ...(error instanceof StepFailed ? { step: error.path } : {}) };
+    failure = { error, ...(error instanceof StepFailed ? { step: error.path, at: error.at } : {}) };
+    // Held before anything is torn down: boards, consoles, server and locks stay as the failure left them.
+    if (options.pauseOnFailure && session && !options.signal.aborted) {
+      const cause = error instanceof StepFailed ? error.cause : error;
+      await holdRun({ runDir, bus, boards: session.handles, server, step: failure.step, message: messageOf(cause), signal: options.signal, pause: options.pauseOnFailure });
+    }
   } finally {
     await teardown(bus, deferred, session, server, options.keepServer ?? false);
   }
   if (!failure) return {};
   const cause = failure.error instanceof StepFailed ? failure.error.cause : failure.error;
-  return { failureClass: failureClassOf(cause), message: messageOf(cause), ...(failure.step ? { step: failure.step } : {}) };
+  return { failureClass: failureClassOf(cause), message: messageOf(cause), ...(failure.step ? { step: failure.step } : {}), ...(failure.at ? { at: failure.at } : {}) };
 }
 
 /** Says which variables are hidden (never their values), and what that does to the .raw files. */
@@ -218,7 +229,8 @@ async function runStep(ctx: RunContext, step: Step, path: string): Promise<void>
   const label = step.label ?? describeStep(step, resolvedForLabel(ctx, step));
   const boardName = boardOf(step.params);
   const startedAt = ctx.bus.now();
-  const common = { path, name: step.name, label, ...(boardName ? { board: boardName } : {}) };
+  const at = formatPosition(step.pos);
+  const common = { path, name: step.name, label, ...(boardName ? { board: boardName } : {}), at };
   const end = (result: Pick<EventOf<"step.end">, "status" | "detail" | "error">) =>
     ctx.bus.emit({ type: "step.end", ...common, durationMs: ctx.bus.now() - startedAt, ...result });
   ctx.bus.emit({ type: "step.start", ...common });
@@ -230,7 +242,7 @@ async function runStep(ctx: RunContext, step: Step, path: string): Promise<void>
     if (ctx.signal.aborted && ctx.signal.reason === CUT_STOP) {
       // A sweep point's power cut ended it: the board died under it, nothing failed.
       end({ status: "skipped", detail: "stopped by the power cut" });
-      throw err instanceof StepFailed ? err : new StepFailed(path, err);
+      throw err instanceof StepFailed ? err : new StepFailed(path, at, err);
     }
     end({
       status: "failed",
@@ -240,7 +252,7 @@ async function runStep(ctx: RunContext, step: Step, path: string): Promise<void>
         ...(cause instanceof OtarigError && cause.consoleTail ? { consoleTail: cause.consoleTail } : {}),
       },
     });
-    throw err instanceof StepFailed ? err : new StepFailed(path, err);
+    throw err instanceof StepFailed ? err : new StepFailed(path, at, err);
   }
   end({ status: "passed", ...(outcome?.detail ? { detail: outcome.detail } : {}) });
 }

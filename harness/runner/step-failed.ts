@@ -1,9 +1,10 @@
-// A step's failure on its way up through nested blocks, carrying the failing step's path.
+// A step's failure on its way up through nested blocks, carrying the failing step's path and `file:line:col`.
 import { ScenarioError } from "../core/errors.ts";
 
 export class StepFailed extends Error {
   constructor(
     readonly path: string,
+    readonly at: string,
     override readonly cause: unknown,
   ) {
     super(messageOf(cause));

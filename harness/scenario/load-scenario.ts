@@ -11,7 +11,7 @@
 //
 // Paths: `rig:` resolves from the scenario's directory. `vars` values starting with ./ or ../ are
 // paths and resolve from the scenario's directory too (other values stay as written); so do
-// literal ./ or ../ values of flash.image, backend.upload.file, vendor.upload.file and assert.hash.equals.
+// literal ./ or ../ values of the params that name files (check-files.ts), which must exist.
 import path from "node:path";
 import { z } from "zod";
 import { ScenarioError } from "../core/errors.ts";
@@ -24,9 +24,10 @@ import { isRelativePath, readRigSource } from "./load-rig.ts";
 import { readProfileSource, regexErrors } from "./load-profile.ts";
 import { checkReferences } from "./check-refs.ts";
 import { checkSweeps } from "./check-sweeps.ts";
+import { checkNamedFiles, PATH_PARAMS } from "./check-files.ts";
 import { readRigOverride } from "./rig-override.ts";
 import { RESERVED_NAMES } from "./interpolate.ts";
-import { didYouMean } from "./suggest.ts";
+import { didYouMean, unknownStepHint } from "./suggest.ts";
 import { errorsOf, isRecord, readYamlSource, throwIfErrors } from "./yaml-source.ts";
 import type { Path, YamlSource } from "./yaml-source.ts";
 
@@ -75,14 +76,6 @@ const repeatSchema = z.strictObject({
 const parallelSchema = z
   .record(z.string(), z.array(z.unknown()).min(1))
   .refine((branches) => Object.keys(branches).length > 0, "a mapping of branch label -> steps");
-
-/** Step params that are file paths (relative ./ ../ ones resolve from the scenario file). */
-const PATH_PARAMS: Partial<Record<StepName, string[]>> = {
-  flash: ["image"],
-  "backend.upload": ["file"],
-  "vendor.upload": ["file"],
-  "assert.hash": ["equals"],
-};
 
 const VAR_NAME = /^[A-Za-z_][\w-]*$/;
 
@@ -179,6 +172,7 @@ export async function readScenarioSource(src: YamlSource, options: LoadOptions =
     ]),
   );
   errors.push(...checkReferences(scenario, { boards: known }, { pathOf: (s) => where.get(s) ?? [], pos: src.pos }));
+  errors.push(...checkNamedFiles(scenario.steps, scenario.vars, (s, key) => src.pos([...(where.get(s) ?? []), s.name, key])));
 
   const profiles: Record<string, BoardProfile> = {};
   const tried = new Set<string>();
@@ -249,7 +243,7 @@ function readStep(src: YamlSource, item: unknown, p: Path, errors: ScenarioError
     const message =
       actions.length > 0
         ? `unknown key "${k}" beside step "${actions[0]}"${didYouMean(k, COMMON)} (only name and timeout go here; parameters go inside ${actions[0]}: {…})`
-        : `unknown step "${k}"${didYouMean(k, [...ACTIONS, ...COMMON])}`;
+        : `unknown step "${k}"${unknownStepHint(k, ACTIONS, COMMON)}`;
     errors.push(new ScenarioError(message, src.pos([...p, k], "key")));
   }
   if (actions.length > 1) {

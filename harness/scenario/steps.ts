@@ -1,7 +1,11 @@
 // Every step a scenario may use, with the schema of its parameters. The loader validates
 // against these; the runner implements each name (harness/runner/steps/). Adding a step means
-// a schema here, an implementation there, and a line in docs/scenarios.md's step table.
+// a schema here, an implementation there, and a line in docs/scenarios.md's step table. The
+// `.describe()` texts are what `rig help steps` (harness/cli/help-steps.ts) prints.
 import { z } from "zod";
+import { DEPLOYMENT_STATUSES, DEPLOYMENT_STATUS_ALIASES, DEVICE_STATES, DEVICE_STATE_ALIASES } from "../ota/states.ts";
+
+const keysOf = <T extends object>(o: T) => Object.keys(o) as (keyof T & string)[];
 
 /** Where a board's flash writes go, as it reports them (download area, or the slot being installed). */
 export const WRITE_AREAS = ["download", "install"] as const;
@@ -10,12 +14,15 @@ export const WRITE_AREAS = ["download", "install"] as const;
 export const SWEEP_OUTCOMES = ["old", "new", "bricked", "other"] as const;
 
 /** A duration as written in YAML: "20s", "500ms", "2m", or a number of seconds. */
-export const duration = z.union([z.string(), z.number().nonnegative()]);
-const board = z.string().min(1);
+export const duration = z.union([z.string(), z.number().nonnegative()]).meta({ title: "duration" });
+const board = z.string().min(1).describe("a board of the scenario (or all)");
 /** A whole number >= min, also as the digits ${…} resolves to (e.g. ${sweep.point}). */
 const wholeNumber = (min: 0 | 1) =>
   z.union([z.number().int().min(min), z.string().regex(min === 1 ? /^[1-9]\d*$/ : /^\d+$/, `a whole number >= ${min}`)]);
 const text = z.string();
+const variableName = z.string().regex(/^[A-Za-z_][\w]*$/, "a variable name");
+/** A file path (./ ../ resolve from the scenario's directory; it must exist before the run starts). */
+const file = (what: string) => text.describe(`${what} (./ ../ from the scenario's directory)`);
 
 /** ARIA roles a browser step may select by (the ones pages use; getByRole knows them all). */
 const ARIA_ROLES = [
@@ -27,7 +34,7 @@ const ARIA_ROLES = [
 
 /** An element on a page: by role (+ accessible name), label, text or CSS selector, maybe inside another. */
 const targetShape = {
-  role: z.enum(ARIA_ROLES).optional(),
+  role: z.enum(ARIA_ROLES).optional().meta({ title: "ARIA role" }).describe(`the element's ARIA role: ${ARIA_ROLES.join(", ")}`),
   name: text.optional(),
   label: text.optional(),
   text: text.optional(),
@@ -46,53 +53,71 @@ const scope = z.strictObject(targetShape).superRefine(oneWay);
 const target = <T extends z.ZodRawShape>(extra: T) => z.strictObject({ ...targetShape, in: scope.optional(), ...extra }).superRefine(oneWay);
 
 export const stepSchemas = {
-  flash: z.strictObject({ board, image: text }),
-  power: z.strictObject({ board, action: z.enum(["on", "off", "cycle"]), off: duration.optional() }),
-  reset: z.strictObject({ board }),
-  "console.send": z.strictObject({
-    board,
-    line: text,
-    line_ending: z.string().optional(),
-    char_delay: duration.optional(),
-  }),
-  expect: z.strictObject({
-    board,
-    pattern: text,
-    within: duration.optional(),
-    /** the pattern must NOT appear (within `within`, and in output since the step started) */
-    not: z.boolean().optional(),
-    /**
-     * where the search starts: "step" (default) output since this step started; "match" output
-     * from the line the previous expect or device step matched on this board, inclusive (for
-     * lines that arrive together); "boot" everything since the console opened
-     */
-    since: z.enum(["step", "match", "boot"]).optional(),
-    /** also match the line still arriving (a prompt with no newline); default: whole lines only */
-    partial: z.boolean().optional(),
-  }),
-  settle: z.strictObject({ board, quiet: duration, within: duration.optional() }),
-  wait: z.union([duration, z.strictObject({ for: duration })]),
-  set: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  flash: z.strictObject({ board, image: file("the image to flash") }).describe("runs the rig's flash.command for the board with the image"),
+  power: z
+    .strictObject({ board, action: z.enum(["on", "off", "cycle"]), off: duration.optional().describe("with cycle: how long the power stays off (default 1s)") })
+    .describe("switches the board's power (relay channel, or the virtual board's process)"),
+  reset: z.strictObject({ board }).describe("resets the board (relay pulse, DTR/RTS sequence, command, or virtual)"),
+  "console.send": z
+    .strictObject({
+      board,
+      line: text,
+      line_ending: z.string().optional().describe("what ends the line (default: the rig's console.line_ending, else the profile's)"),
+      char_delay: duration.optional().describe("a pause between characters, for boards that drop fast input"),
+    })
+    .describe("types a line on the board's console"),
+  expect: z
+    .strictObject({
+      board,
+      pattern: text.describe("a regex; named groups (?<name>…) become variables"),
+      within: duration.optional().describe("how long to wait (default: the step's timeout)"),
+      not: z.boolean().optional().describe("the pattern must NOT appear (within `within`, and in output since the step started)"),
+      since: z
+        .enum(["step", "match", "boot"])
+        .optional()
+        .describe(
+          'where the search starts: "step" (default) output since this step started; "match" output from the line the previous expect or device step matched on this board, inclusive; "boot" everything since the console opened',
+        ),
+      partial: z.boolean().optional().describe("also match the line still arriving (a prompt with no newline); default: whole lines only"),
+    })
+    .describe("waits for a console line matching the regex"),
+  settle: z
+    .strictObject({ board, quiet: duration.describe("how long the board must be quiet"), within: duration.optional() })
+    .describe("waits until the board has been quiet for `quiet`"),
+  wait: z.union([duration, z.strictObject({ for: duration })]).describe("sleeps: a duration, or { for: duration }"),
+  set: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).describe("sets variables: { name: value, … }"),
 
-  "device.configure": z.strictObject({ board, settings: z.record(z.string(), z.union([z.string(), z.number()])) }),
-  "device.activate": z.strictObject({ board, within: duration.optional(), expect: z.enum(["activated", "error"]).optional() }),
-  "device.check": z.strictObject({
-    board,
-    within: duration.optional(),
-    expect: z.enum(["update-available", "up-to-date", "error"]).optional(),
-  }),
-  "device.download": z.strictObject({ board, within: duration.optional(), expect: z.enum(["done", "error"]).optional() }),
-  "device.install": z.strictObject({ board, within: duration.optional(), expect: z.enum(["done", "error"]).optional() }),
-  "device.confirm": z.strictObject({ board, within: duration.optional() }),
-  "device.reboot": z.strictObject({ board, within: duration.optional() }),
+  "device.configure": z
+    .strictObject({ board, settings: z.record(z.string(), z.union([z.string(), z.number()])).describe("{ key: value }: one configure command per setting") })
+    .describe("sends the profile's configure command once per setting and waits for `configured`"),
+  "device.activate": z
+    .strictObject({ board, within: duration.optional(), expect: z.enum(["activated", "error"]).optional() })
+    .describe("the profile's activate command; waits for `activated`"),
+  "device.check": z
+    .strictObject({
+      board,
+      within: duration.optional(),
+      expect: z.enum(["update-available", "up-to-date", "error"]).optional().describe("the answer wanted (default: either of the first two)"),
+    })
+    .describe("the profile's check command; fails unless the board answers as expected"),
+  "device.download": z
+    .strictObject({ board, within: duration.optional(), expect: z.enum(["done", "error"]).optional() })
+    .describe("the profile's download command; download_progress lines become progress; waits for `download_done`"),
+  "device.install": z
+    .strictObject({ board, within: duration.optional(), expect: z.enum(["done", "error"]).optional() })
+    .describe("the profile's install command; waits for `install_done`"),
+  "device.confirm": z.strictObject({ board, within: duration.optional() }).describe("the profile's confirm command; waits for `confirmed`"),
+  "device.reboot": z.strictObject({ board, within: duration.optional() }).describe("the profile's reboot command; waits for `booted`"),
 
-  /** ota-backend (seed 001) vendor actions */
-  "backend.create": z.strictObject({ as: z.string().regex(/^[A-Za-z_][\w]*$/, "a variable name") }),
-  "backend.allow": z.strictObject({ firmware: text, device: text }),
-  "backend.deny": z.strictObject({ firmware: text, device: text }),
-  "backend.upload": z.strictObject({ firmware: text, file: text }),
+  // ota-backend (seed 001) vendor actions
+  "backend.create": z
+    .strictObject({ as: variableName.describe("${<as>.id} is the firmware's id (its key is kept secret)") })
+    .describe("creates a firmware on the ota-backend surface"),
+  "backend.allow": z.strictObject({ firmware: text, device: text.describe("a device id, or all") }).describe("firewall: lets a device use the firmware"),
+  "backend.deny": z.strictObject({ firmware: text, device: text.describe("a device id, or all") }).describe("firewall: stops a device from using the firmware"),
+  "backend.upload": z.strictObject({ firmware: text, file: file("the image to upload") }).describe("uploads an image; ${<firmware>.hash} is its SHA-256"),
 
-  /** faults: a power cut armed on a console pattern; network faults through the board's proxy */
+  // faults: a power cut armed on a console pattern; network faults through the board's proxy
   "fault.power_cut": z
     .strictObject({
       board,
@@ -102,7 +127,7 @@ export const stepSchemas = {
       write: wholeNumber(0)
         .optional()
         .describe(
-          "cut right after the page holding this byte offset is written (boards that report their writes: virtual); counted across the download and the install in the order the board writes them, or within `area`",
+          "cut right after the page holding this byte offset is written (boards that report their writes: virtual, QEMU); counted across the download and the install in the order the board writes them, or within `area`",
         ),
       area: z.enum(WRITE_AREAS).optional().describe("with write: count the offset within this area only"),
       off: duration.optional().describe("how long the power stays off (default 1s), then it comes back"),
@@ -113,65 +138,89 @@ export const stepSchemas = {
       if ((p.when === undefined) === (p.write === undefined)) ctx.addIssue({ code: "custom", message: "give exactly one of when (a console pattern) or write (a flash offset)" });
       if (p.when === undefined && (p.nth !== undefined || p.after !== undefined)) ctx.addIssue({ code: "custom", message: "nth and after go with when" });
       if (p.write === undefined && p.area !== undefined) ctx.addIssue({ code: "custom", message: "area goes with write" });
-    }),
-  "fault.network": z.strictObject({
-    board,
-    mode: z.enum(["drop", "delay", "cut", "corrupt", "clear"]),
-    after_bytes: z.number().int().nonnegative().optional(),
-    duration: duration.optional(),
-    delay: duration.optional(),
-  }),
-  "server.restart": z.union([z.null(), z.strictObject({})]),
-  "server.stop": z.union([z.null(), z.strictObject({})]),
-  "server.start": z.union([z.null(), z.strictObject({})]),
+    })
+    .describe("arms a one-shot power cut: at the nth console line matching a pattern, a delay after it, or right after a flash write offset"),
+  "fault.network": z
+    .strictObject({
+      board,
+      mode: z.enum(["drop", "delay", "cut", "corrupt", "clear"]),
+      after_bytes: z.number().int().nonnegative().optional().describe("bytes to the board before the fault starts"),
+      duration: duration.optional().describe("how long the fault lasts (cut: new connections refused that long)"),
+      delay: duration.optional().describe("with delay: added to every chunk (default 500ms)"),
+    })
+    .describe("breaks the link between the board and the server in the board's proxy; clear ends every fault"),
+  "server.restart": z.union([z.null(), z.strictObject({})]).describe("stops and starts the OTA server; its data survives"),
+  "server.stop": z.union([z.null(), z.strictObject({})]).describe("stops the OTA server"),
+  "server.start": z.union([z.null(), z.strictObject({})]).describe("starts the OTA server again (the boards' proxies follow it)"),
 
-  /** signed vendor API (seeds 000, 002, 003/004) */
-  "vendor.register": z.strictObject({
-    model: z.string().regex(/^[A-Za-z_][\w-]*$/, "a model name (letters, digits, _ and -)"),
-    devices: z.array(text).min(1),
-    require_activation: z.boolean().optional(),
-    /** enable the serials for activation (starts the activation window); default true */
-    enable: z.boolean().optional(),
-  }),
-  "vendor.enable": z.strictObject({ model: text, devices: z.array(text).min(1) }),
-  "vendor.disable": z.strictObject({ model: text, devices: z.array(text).min(1) }),
-  "vendor.upload": z.strictObject({ file: text, as: z.string().regex(/^[A-Za-z_][\w]*$/, "a variable name"), name: z.string().optional() }),
-  "vendor.deploy": z.strictObject({ artifact: text, devices: z.array(text).min(1), expect_rejected: z.array(text).optional() }),
+  // signed vendor API (seeds 000, 002, 003/004)
+  "vendor.register": z
+    .strictObject({
+      model: z.string().regex(/^[A-Za-z_][\w-]*$/, "a model name (letters, digits, _ and -)"),
+      devices: z.array(text).min(1).describe("serial numbers"),
+      require_activation: z.boolean().optional(),
+      enable: z.boolean().optional().describe("enable the serials for activation (starts the activation window); default true"),
+    })
+    .describe("creates the provisioning model if needed, adds the serials and enables them; ${<model>.id} is its ota-backend firmware id"),
+  "vendor.enable": z
+    .strictObject({ model: text, devices: z.array(text).min(1) })
+    .describe("re-enables serials (a new activation window; an activated device's CIK is revoked)"),
+  "vendor.disable": z.strictObject({ model: text, devices: z.array(text).min(1) }).describe("disables serials"),
+  "vendor.upload": z
+    .strictObject({ file: file("the image to upload"), as: variableName, name: z.string().optional().describe("the artifact's name (default: the file's)") })
+    .describe("the three-step signed upload of seed 000; ${<as>.uuid}, ${<as>.hash}"),
+  "vendor.deploy": z
+    .strictObject({
+      artifact: text.describe("an `as` name of vendor.upload"),
+      devices: z.array(text).min(1),
+      expect_rejected: z.array(text).optional().describe("devices the server is expected to reject"),
+    })
+    .describe("creates a deployment; fails if a device is rejected unless listed in expect_rejected; ${<artifact>.deployment} is its id"),
 
-  /** browser steps (playwright-core in the system's Chromium); one page per run */
-  "browser.open": z.strictObject({ url: text }),
-  "browser.click": target({}),
-  "browser.fill": target({ value: text }),
-  /** picks the option whose text contains `option` */
-  "browser.select": target({ option: text }),
-  "browser.upload": target({ file: text }),
-  /** the element appears (or with not: true, is gone / never appears) within `within` */
+  // browser steps (playwright-core in the system's Chromium); one page per run
+  "browser.open": z.strictObject({ url: text }).describe("opens a page; fails on a 4xx/5xx answer"),
+  "browser.click": target({}).describe("clicks the element"),
+  "browser.fill": target({ value: text }).describe("types `value` into a text field (replacing what was there)"),
+  "browser.select": target({ option: text.describe("picks the first option whose text contains this") }).describe("picks an option of a <select>"),
+  "browser.upload": target({ file: file("the file to put into the input") }).describe("puts a file into a file input"),
   "browser.expect": target({
     within: duration.optional(),
-    not: z.boolean().optional(),
-    /** keeps the element's visible text as ${<as>} */
-    as: z.string().regex(/^[A-Za-z_][\w]*$/, "a variable name").optional(),
-  }),
-  "browser.screenshot": z.strictObject({ name: z.string().regex(/^[\w.-]+$/, "a file name (letters, digits, . _ -)"), full_page: z.boolean().optional() }),
-  /** signs in to the reference portal with the harness's API key (the secret never reaches a log or the trace) */
-  "portal.login": z.union([z.null(), z.strictObject({ url: text.optional() })]),
+    not: z.boolean().optional().describe("wait until no such element is shown"),
+    as: variableName.optional().describe("keeps the element's visible text as ${<as>}"),
+  }).describe("waits until the element is shown (with not: true, until none is)"),
+  "browser.screenshot": z
+    .strictObject({ name: z.string().regex(/^[\w.-]+$/, "a file name (letters, digits, . _ -)"), full_page: z.boolean().optional() })
+    .describe("saves browser/<name>.png in the run directory and attaches it"),
+  "portal.login": z
+    .union([z.null(), z.strictObject({ url: text.optional().describe("default ${server.url}/portal") })])
+    .describe("signs in to the reference portal with the harness's API key (the secret never reaches a log or the trace)"),
 
-  "assert.hash": z.strictObject({ board, equals: text }),
-  "assert.deployment": z.strictObject({
-    artifact: text,
-    /** one device, or `devices` for several (each must reach the status) */
-    device: text.optional(),
-    devices: z.array(text).min(1).optional(),
-    status: z.enum(["processing", "success", "failed"]),
-    within: duration.optional(),
-  }),
-  "assert.device": z.strictObject({
-    device: text,
-    state: z.enum(["downloading", "installing", "rebooting", "success", "failure"]).optional(),
-    status: z.enum(["registered", "enabled", "activated", "expired", "disabled"]).optional(),
-    hash: text.optional(),
-    within: duration.optional(),
-  }),
+  "assert.hash": z
+    .strictObject({ board, equals: text.describe("a file (its SHA-256 is meant) or 64 hex digits") })
+    .describe("asks the board for its status and fails unless it runs that image"),
+  "assert.deployment": z
+    .strictObject({
+      artifact: text,
+      device: text.optional().describe("one device, or `devices` for several (each must reach the status)"),
+      devices: z.array(text).min(1).optional(),
+      status: z
+        .enum([...DEPLOYMENT_STATUSES, ...keysOf(DEPLOYMENT_STATUS_ALIASES)])
+        .describe("the deployment's status for each device (the seeds' words): processing, success (the device confirmed the image), failed; failure is read as failed"),
+      within: duration.optional().describe("how long to poll (default 10s)"),
+    })
+    .describe("polls the deployment's per-device status on the server until every device named is at `status`"),
+  "assert.device": z
+    .strictObject({
+      device: text,
+      state: z
+        .enum([...DEVICE_STATES, ...keysOf(DEVICE_STATE_ALIASES)])
+        .optional()
+        .describe("the device's last reported state: downloading, installing, rebooting, trial (booted, not confirmed), success (confirmed), failure; failed is read as failure"),
+      status: z.enum(["registered", "enabled", "activated", "expired", "disabled"]).optional().describe("provisioning status"),
+      hash: text.optional().describe("the image the server says the device runs: a file or 64 hex digits"),
+      within: duration.optional().describe("how long to poll (default 10s)"),
+    })
+    .describe("polls what the server records of a device until it holds"),
 } as const;
 
 export type StepName = keyof typeof stepSchemas;

@@ -38,3 +38,19 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
   const s = suggest(word, candidates);
   return s === undefined ? "" : `, did you mean "${s}"?`;
 }
+
+/** Names grouped by family, in order: "flash, power, device.*, vendor.*" (a dotted name is its family). */
+export function families(names: Iterable<string>): string {
+  const seen = new Set<string>();
+  for (const n of names) seen.add(n.includes(".") ? `${n.slice(0, n.indexOf("."))}.*` : n);
+  return [...seen].join(", ");
+}
+
+/**
+ * For an unknown step: `, did you mean "x"?` when one is close; otherwise, since a guess would
+ * mislead, the families to look in.
+ */
+export function unknownStepHint(word: string, steps: readonly string[], others: readonly string[] = []): string {
+  const close = didYouMean(word, [...steps, ...others]);
+  return close || ` (the steps: ${families(steps)}; rig help steps lists them with their parameters)`;
+}

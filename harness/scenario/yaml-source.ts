@@ -6,6 +6,7 @@ import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } f
 import type { Document, Node } from "yaml";
 import { ScenarioError, ScenarioErrors } from "../core/errors.ts";
 import type { SourcePosition } from "../core/errors.ts";
+import { unclosedOpeners } from "./yaml-unclosed.ts";
 
 export type Path = readonly (string | number)[];
 
@@ -58,7 +59,7 @@ export function parseYamlSource(text: string, absPath: string): YamlSource {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true });
   const file = displayPath(absPath);
   const at = (offset: number): SourcePosition => ({ file, ...lineCounter.linePos(offset) });
-  const errors = doc.errors.map((e) => new ScenarioError(e.message, at(e.pos[0])));
+  const errors = doc.errors.map((e) => new ScenarioError(e.message + openedAt(text, e.message, e.pos[0], at), at(e.pos[0])));
   let data: unknown;
   if (errors.length === 0) data = doc.toJS({ maxAliasCount: 1000 }) ?? undefined;
   return {
@@ -69,6 +70,21 @@ export function parseYamlSource(text: string, absPath: string): YamlSource {
     errors,
     pos: (p, part = "value") => at(offsetOf(doc, p, part)),
   };
+}
+
+/**
+ * ` (the "{" opened at 29:12 is not closed)`: the last unclosed opener before a syntax error (of
+ * the kind the message asks to close, when it names one), else "".
+ */
+function openedAt(text: string, message: string, errorOffset: number, at: (offset: number) => SourcePosition): string {
+  const before = unclosedOpeners(text).filter((o) => o.offset < errorOffset);
+  const closer = /end with a ([}\]])/.exec(message)?.[1];
+  const wanted = closer === "}" ? "{" : closer === "]" ? "[" : undefined;
+  const opener = before.filter((o) => o.char === wanted).at(-1) ?? before.at(-1);
+  if (!opener) return "";
+  const p = at(opener.offset);
+  const what = opener.char === "{" || opener.char === "[" ? `the "${opener.char}"` : `the ${opener.char} quote`;
+  return ` (${what} opened at ${p.line}:${p.col} is not closed)`;
 }
 
 function offsetOf(doc: Document, p: Path, part: "key" | "value"): number {

@@ -6,7 +6,7 @@ import { HttpError, sendJson, sendEmpty } from "../http/errors.ts";
 import { boundaryOf, readFirstFilePart } from "../http/multipart.ts";
 import { route, type Ctx, type Handler, type Route } from "../http/router.ts";
 import { sendFile } from "../http/send-file.ts";
-import { checkSharedSecret, deviceAuth, ownerAuth } from "./device-auth.ts";
+import { checkSharedSecret, deviceAuth, ownerAuth, speaksForDevice } from "./device-auth.ts";
 
 /** Slack for multipart framing on top of the file size limit. */
 const MULTIPART_OVERHEAD = 1024 * 1024;
@@ -89,7 +89,8 @@ export function tooLarge(max: number): HttpError {
 function check(app: App, ctx: Ctx): void {
   const { model, device } = deviceAuth(app, ctx);
   const current = ctx.params.hash?.trim().toLowerCase();
-  if (current) app.store.recordCurrentHash(device, current);
+  // The running image the check names is the device's word only when the device itself speaks.
+  if (current && speaksForDevice(app, ctx, device)) app.store.recordCurrentHash(device, current);
   const target = app.store.deployedTarget(device.id) ?? app.store.newestUpload(model.id);
   if (!target) throw new HttpError(404, "FIRMWARE_NOT_UPLOADED", "no firmware uploaded for this device");
   if (current === target) {

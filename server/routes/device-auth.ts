@@ -72,3 +72,13 @@ export function deviceAuth(app: App, ctx: Ctx): { model: ModelRow; device: Devic
   ctx.logFields.device_id = sn;
   return { model, device: app.store.touchDevice(model.id, sn, ctx.now) };
 }
+
+/**
+ * Whether what this request says about the device may stand as the device's own word: always
+ * for a device without a CIK, only with that CIK once it is activated (a caller that merely
+ * knows the serial must not overwrite what the device reported with its CIK).
+ */
+export function speaksForDevice(app: App, ctx: Ctx, device: DeviceRow): boolean {
+  if (device.prov_status !== "activated") return true;
+  return cikDevice(app, header(ctx, "x-exosite-cik"), device.model_id, device.sn)?.id === device.id;
+}

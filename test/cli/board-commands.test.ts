@@ -75,6 +75,25 @@ describe("board commands (subprocess, virtual rig)", () => {
     expect(await processesMentioning(cache)).toEqual([]);
   });
 
+  it("rig console on a virtual board with an empty flash says so, and what to do (rig flash)", async () => {
+    // a fresh cache: this board was never flashed
+    const child = rig(["console", RIG, "dut", "--out", tempDir()], { env: { XDG_CACHE_HOME: tempDir("otarig-empty-cache-") } });
+    child.stdin!.end("status\n");
+    const r = await child;
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain("[boot] no bootable image");
+    expect(r.stderr).toContain(`rig console: the flash of dut is empty: it boots nothing and typing does nothing; flash an image first: rig flash ${RIG} dut <image>`);
+  });
+
+  it("rig console on a flashed virtual board gives no empty-flash hint", async () => {
+    await flashBase();
+    const child = rig(["console", RIG, "dut", "--out", tempDir()]);
+    child.stdin!.end("");
+    const r = await child;
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stderr).not.toContain("is empty");
+  });
+
   it.skipIf(!hasScript())("rig console on a terminal: raw keys to the board, its answer on screen, Ctrl-] exits", async () => {
     await flashBase();
     const out = tempDir();

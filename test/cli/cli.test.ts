@@ -40,7 +40,7 @@ describe("rig run (subprocess)", () => {
     expect(r.exitCode, r.all).toBe(1);
     const junit = readFileSync(join(out, "junit.xml"), "utf8");
     expect(junit).toMatch(/failures="1"/);
-    expect(junit).toMatch(/<failure message="step 3 \(expect dut \/version=9\\.9\\.9\/\) failed/);
+    expect(junit).toMatch(/<failure message="step 3 \(expect dut \/version=9\\.9\\.9\/\) at \S+never-matches\.yaml:\d+:\d+ failed/);
     expect(junit).toMatch(/boot: slot=A version=1\.0\.0/); // the board's last lines are in the failure
     expect(readJson(join(out, "result.json")).failureClass).toBe("test");
     expect(await processesMentioning(out)).toEqual([]);

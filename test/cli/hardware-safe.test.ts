@@ -57,7 +57,7 @@ describe("tools that hang", () => {
       expect(a.failure.message).toMatch(/relay r1 \(channel 1 on\): `\.\/hang-relay\.sh 1 on` timed out after 1\.0s; killed with SIGKILL after ignoring SIGTERM/);
     }
     const junit = readFileSync(join(out, "junit.xml"), "utf8");
-    expect(junit).toMatch(/<error message="attempt 2 of 2: step 1 \(power dut on\) failed: relay r1 [^"]*" type="infrastructure">/);
+    expect(junit).toMatch(/<error message="attempt 2 of 2: step 1 \(power dut on\) at \S+:\d+:\d+ failed: relay r1 [^"]*" type="infrastructure">/);
     expect(junit).toMatch(/attempts: 2\nattempt 1: failed \(infrastructure, step 1\): relay r1/);
     // The failed attempt's files are kept aside; the command relay ran in the rig's directory
     // and its output and how it was killed are in run.log.

@@ -104,6 +104,8 @@ export interface StatusReport {
   hash: string;
   state: string;
   message: string;
+  /** the image the device runs as it reports */
+  running?: string;
 }
 
 /**

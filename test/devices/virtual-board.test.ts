@@ -144,7 +144,9 @@ describe("virtual board", () => {
     const trial = await con.expect(BANNER, { since: installing });
     expect(trial.groups).toMatchObject({ slot: "B", version: "1.1.0", sha: target, trial: "1" });
     await con.prompt();
-    expect(server.statuses.map((s) => s.state)).toEqual(["downloading", "downloading", "installing", "rebooting", "success"]);
+    // A trial boot is not a success: that waits for confirm (Mender's commit, hawkBit's closed action).
+    expect(server.statuses.map((s) => s.state)).toEqual(["downloading", "downloading", "installing", "rebooting", "trial"]);
+    expect(server.statuses.at(-1)).toMatchObject({ hash: target, running: target });
 
     // A reset without confirm: the bootloader reverts to the old slot and says so.
     const resetAt = con.mark();
@@ -153,7 +155,8 @@ describe("virtual board", () => {
     const reverted = await con.expect(BANNER, { since: resetAt });
     expect(reverted.groups).toMatchObject({ slot: "A", version: "1.0.0", trial: "0" });
     await con.prompt();
-    expect(server.statuses.at(-1)).toMatchObject({ hash: target, state: "failure" });
+    // The revert report names the image the board runs again, so the server can follow it.
+    expect(server.statuses.at(-1)).toMatchObject({ hash: target, state: "failure", running: sha256(readFileSync(V100)) });
   });
 
   it("keeps a confirmed update across resets", async () => {
@@ -164,8 +167,10 @@ describe("virtual board", () => {
     const installing = con.send("install");
     await con.expect(BANNER, { since: installing });
     await con.prompt();
+    expect(server.statuses.at(-1)).toMatchObject({ hash: target, state: "trial" });
     await con.run("confirm", /^confirmed slot=B$/);
     await con.prompt();
+    expect(server.statuses.at(-1)).toMatchObject({ hash: target, state: "success", running: target });
     const resetAt = con.mark();
     await board.reset.reset();
     const after = await con.expect(BANNER, { since: resetAt });

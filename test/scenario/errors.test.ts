@@ -217,7 +217,7 @@ describe("static check of ${…} references", () => {
         '  - console.send: { board: dut, line: "${fw.id}" }',
         "  - backend.create: { as: fw }",
         '  - console.send: { board: dut, line: "${fw.id} ${fw.key} ${fw.hash}" }',
-        "  - backend.upload: { firmware: fw, file: x.bin }",
+        "  - backend.upload: { firmware: fw, file: /dev/null }",
         '  - console.send: { board: dut, line: "${fw.hash}" }',
         "  - backend.allow: { firmware: fx, device: d }",
         "  - set: { env: 1 }",
@@ -325,6 +325,33 @@ describe("profile errors", () => {
     const [e] = await errorsFrom(() => loadProfile(path.join(dir2, "p.yaml")));
     expect(e!.message).toMatch(/^patterns\.booted: not a valid regular expression: Invalid regular expression: .*Unterminated character class/);
     expect(e!.position).toMatchObject(where(fixed, "'boot"));
+  });
+});
+
+describe("YAML syntax errors name the opener of what is not closed", () => {
+  it("an unclosed { is reported where the parser gives up, and where it was opened", async () => {
+    const text = scenario("  - flash: { board: dut, image: a.bin\n  - power: { board: dut, action: on }\n  - reset: { board: dut }\n");
+    const errors = await scenarioErrors(text);
+    const opened = where(text, "{ board: dut, image");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(new RegExp(`end with a \\} \\(the "\\{" opened at ${opened.line}:${opened.col} is not closed\\)$`));
+    expect(errors[0]!.position!.line).toBeGreaterThan(opened.line);
+  });
+
+  it("an unclosed [ and an unclosed quote", async () => {
+    const seq = scenario('  - vendor.register: { model: m, devices: ["a", "b" }\n  - reset: { board: dut }\n');
+    const [s1] = await scenarioErrors(seq);
+    const bracket = where(seq, '["a"');
+    expect(s1!.message).toContain(`(the "[" opened at ${bracket.line}:${bracket.col} is not closed)`);
+    const quote = scenario('  - console.send: { board: dut, line: "hello }\n  - reset: { board: dut }\n');
+    const [q1] = await scenarioErrors(quote);
+    const q = where(quote, '"hello');
+    expect(q1!.message).toContain(`(the " quote opened at ${q.line}:${q.col} is not closed)`);
+  });
+
+  it("says nothing of openers when every bracket is closed", async () => {
+    const [e] = await scenarioErrors(scenario("  - reset: { board: dut }\n   bad: indent\n"));
+    expect(e!.message).not.toContain("opened at");
   });
 });
 

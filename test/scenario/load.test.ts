@@ -22,8 +22,8 @@ describe("a full scenario", () => {
       boards: ["dut"],
       server: { mode: "process" },
       vars: {
-        base: path.join(FIX, "fixtures/firmware/app-1.0.0.bin"),
-        target: path.join(FIX, "fixtures/firmware/app-1.1.0.bin"),
+        base: path.join(FIX, "../../../fixtures/firmware/app-1.0.0.bin"),
+        target: path.join(FIX, "../../../fixtures/firmware/app-1.1.0.bin"),
       },
       timeoutMs: 30_000,
     });
@@ -132,10 +132,11 @@ describe("relative paths", () => {
       "  - flash: { board: dut, image: ../images/x.bin }",
       "  - backend.create: { as: f }",
       "  - backend.upload: { firmware: f, file: ./y.bin }",
-      "  - assert.hash: { board: dut, equals: 0123abcd }",
+      `  - assert.hash: { board: dut, equals: ${"0123abcd".repeat(8)} }`,
       "",
     ].join("\n");
-    const dir = tree({ "suite/s/t.yaml": text, "suite/rigs/bench.yaml": rig, "suite/profiles/p.yaml": PROFILE });
+    // the files the steps name exist (the loader checks)
+    const dir = tree({ "suite/s/t.yaml": text, "suite/rigs/bench.yaml": rig, "suite/profiles/p.yaml": PROFILE, "suite/images/x.bin": "", "suite/s/y.bin": "" });
     const { scenario: s, rig: r, profiles } = await loadScenario(path.join(dir, "suite/s/t.yaml"));
     expect(s.rigFile).toBe(path.join(dir, "suite/rigs/bench.yaml"));
     expect(r.boards.dut!.profile).toBe(path.join(dir, "suite/profiles/p.yaml"));
@@ -151,7 +152,7 @@ describe("relative paths", () => {
     expect(s.boards).toEqual(["dut"]); // default: all the rig's boards
     expect(s.steps[0]!.params).toEqual({ board: "dut", image: path.join(dir, "suite/images/x.bin") });
     expect(s.steps[2]!.params).toEqual({ firmware: "f", file: path.join(dir, "suite/s/y.bin") });
-    expect(s.steps[3]!.params).toEqual({ board: "dut", equals: "0123abcd" });
+    expect(s.steps[3]!.params).toEqual({ board: "dut", equals: "0123abcd".repeat(8) });
   });
 });
 

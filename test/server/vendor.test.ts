@@ -185,7 +185,7 @@ describe("signed vendor API", () => {
     let fwHash: string;
     beforeAll(async () => {
       await s.vendorA.createModel("gw-100");
-      await s.vendorA.addSerials("gw-100", ["SN-1", "SN-2"]);
+      await s.vendorA.addSerials("gw-100", ["SN-1", "SN-2", "SN-3", "SN-4"]);
       const up = await s.vendorA.uploadArtifact(file);
       artifactUuid = up.artifactUuid;
       fwHash = up.sha256;
@@ -262,6 +262,48 @@ describe("signed vendor API", () => {
       expect(await s.vendorA.deploymentStatus(d.deployment_id, "failed")).toEqual([
         { device_sn: "SN-1", deployment_status: "failed", update_epoch: expect.any(Number) },
       ]);
+    });
+
+    it("a trial boot keeps the deployment processing; the device's record follows what it says it runs (trial, confirm, revert)", async () => {
+      const model = await s.vendorA.model("gw-100");
+      const cik = await activated("SN-3");
+      const device = { firmwareId: model.id, deviceId: "SN-3", cik };
+      const old = "a".repeat(64);
+      const d = await s.vendorA.createDeployment({ device_sn: ["SN-3"], artifact_uuid: artifactUuid });
+      await s.backend.check(device, old);
+      expect((await s.vendorA.device("SN-3"))[0]).toMatchObject({ current_hash: old });
+
+      await s.backend.status(device, { hash: fwHash, state: "trial", running: fwHash });
+      expect(await s.vendorA.deploymentStatus(d.deployment_id, "processing")).toHaveLength(1);
+      expect((await s.vendorA.device("SN-3"))[0]).toMatchObject({ state: "trial", current_hash: fwHash });
+
+      // Not confirmed: the board reverts and says it runs the old image again.
+      await s.backend.status(device, { hash: fwHash, state: "failure", message: "not confirmed", running: old });
+      expect(await s.vendorA.deploymentStatus(d.deployment_id, "failed")).toHaveLength(1);
+      expect((await s.vendorA.device("SN-3"))[0]).toMatchObject({ state: "failure", current_hash: old });
+
+      // A client that does not say what it runs: a failure of the image on record leaves it unknown.
+      await s.backend.status(device, { hash: fwHash, state: "trial" });
+      expect((await s.vendorA.device("SN-3"))[0]).toMatchObject({ current_hash: fwHash });
+      await s.backend.status(device, { hash: fwHash, state: "failure" });
+      expect((await s.vendorA.device("SN-3"))[0]).toMatchObject({ current_hash: null });
+
+      // success means confirmed: the device runs it
+      await s.backend.status(device, { hash: fwHash, state: "success", running: fwHash });
+      expect(await s.vendorA.deploymentStatus(d.deployment_id, "success")).toHaveLength(1);
+      expect((await s.vendorA.device("SN-3"))[0]).toMatchObject({ state: "success", current_hash: fwHash });
+      expect((await statusOf(s.backend.status(device, { hash: fwHash, state: "success", running: "xyz" }))).status).toBe(400);
+    });
+
+    it("a check without the CIK does not overwrite what the activated device reported with it", async () => {
+      const model = await s.vendorA.model("gw-100");
+      const cik = await activated("SN-4");
+      await s.vendorA.createDeployment({ device_sn: ["SN-4"], artifact_uuid: artifactUuid }); // lets SN-4 through the firewall
+      await s.backend.check({ firmwareId: model.id, deviceId: "SN-4", cik }, fwHash);
+      expect((await s.vendorA.device("SN-4"))[0]).toMatchObject({ current_hash: fwHash });
+      // anyone who knows the serial gets through the firewall, but does not speak for the device
+      await s.backend.check({ firmwareId: model.id, deviceId: "SN-4" }, "b".repeat(64));
+      expect((await s.vendorA.device("SN-4"))[0]).toMatchObject({ current_hash: fwHash });
     });
 
     it("404 for an unknown status filter or deployment id", async () => {

@@ -4,6 +4,7 @@
 // steps and consoles.
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { formatDuration } from "../../core/duration.ts";
 import type { RunEvent } from "../../core/events.ts";
 import { EVENTS_FILE } from "../events-jsonl.ts";
 import type { ReadResult } from "../read-result.ts";
@@ -114,58 +115,85 @@ const STEP_MARKERS: Record<string, MarkerKind> = { power: "power", reset: "reset
 function markersOf(steps: PageStep[], events: RunEvent[]): PageMarker[] {
   const markers: PageMarker[] = [];
   for (const s of steps) {
-    const kind = STEP_MARKERS[s.name] ?? (s.name.startsWith("fault.") ? "fault" : s.name.startsWith("server.") ? "server" : undefined);
-    if (kind) markers.push({ t: s.start, kind, ...(s.board ? { board: s.board } : {}), label: `${s.path} ${s.label}` });
+    const m = stepMarker(s);
+    if (m) markers.push(m);
   }
   for (const e of events) {
-    if (e.type === "console.gap") markers.push({ t: e.t, kind: "gap", board: e.board, label: e.message });
-    else if (e.type === "retry") markers.push({ t: e.t, kind: "retry", label: `retry ${e.path} ${e.attempt}/${e.of}: ${e.reason}` });
-    else if (e.type === "log" && e.source.startsWith("fault")) markers.push({ t: e.t, kind: "fault", label: `${e.source}: ${e.message}` });
+    const m = eventMarker(e);
+    if (m) markers.push(m);
   }
   return markers.sort((a, b) => a.t - b.t);
+}
+
+/** A power, reset, flash, fault or server step is also a mark on the timeline. */
+export function stepMarker(s: PageStep): PageMarker | undefined {
+  const kind = STEP_MARKERS[s.name] ?? (s.name.startsWith("fault.") ? "fault" : s.name.startsWith("server.") ? "server" : undefined);
+  return kind ? { t: s.start, kind, ...(s.board ? { board: s.board } : {}), label: `${s.path} ${s.label}` } : undefined;
+}
+
+/** The events that are marks of their own: capture gaps, retries, faults, a hold. */
+export function eventMarker(e: RunEvent): PageMarker | undefined {
+  if (e.type === "console.gap") return { t: e.t, kind: "gap", board: e.board, label: e.message };
+  if (e.type === "retry") return { t: e.t, kind: "retry", label: `retry ${e.path} ${e.attempt}/${e.of}: ${e.reason}` };
+  if (e.type === "log" && e.source.startsWith("fault")) return { t: e.t, kind: "fault", label: `${e.source}: ${e.message}` };
+  if (e.type === "pause") return { t: e.t, kind: "pause", label: `held for rig attach after step ${e.step ?? "?"} failed (--pause-on-failure)` };
+  if (e.type === "resume") return { t: e.t, kind: "pause", label: `resumed (${e.by}) after ${formatDuration(e.heldMs)} held` };
+  return undefined;
 }
 
 /** The server's per-request log lines (server/log.ts: msg "request", method, path, status, ms). */
 function requestsOf(events: RunEvent[]): PageRequest[] {
   const out: PageRequest[] = [];
   for (const e of events) {
-    if (e.type !== "server.log" || !e.line.includes('"request"')) continue;
-    let r: Record<string, unknown>;
-    try {
-      r = JSON.parse(e.line) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    if (r.msg !== "request" || typeof r.path !== "string" || r.path === "/healthz") continue;
-    const ms = typeof r.ms === "number" ? r.ms : 0;
-    const device = r.device_id ?? r.sn ?? r.device;
-    out.push({
-      t: Math.max(0, Math.round(e.t - ms)),
-      end: e.t,
-      method: String(r.method ?? "?"),
-      path: r.path,
-      status: Number(r.status ?? 0),
-      ...(device !== undefined ? { device: String(device) } : {}),
-      ...(r.aborted ? { aborted: true } : {}),
-    });
+    const r = requestOf(e);
+    if (r) out.push(r);
   }
   // The server logs a request when it ends; the page lists them by when they began.
   return out.sort((a, b) => a.t - b.t);
+}
+
+/** A request the server logged (a `server.log` line with msg "request"), health checks left out. */
+export function requestOf(e: RunEvent): PageRequest | undefined {
+  if (e.type !== "server.log" || !e.line.includes('"request"')) return undefined;
+  let r: Record<string, unknown>;
+  try {
+    r = JSON.parse(e.line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (r.msg !== "request" || typeof r.path !== "string" || r.path === "/healthz") return undefined;
+  const ms = typeof r.ms === "number" ? r.ms : 0;
+  const device = r.device_id ?? r.sn ?? r.device;
+  return {
+    t: Math.max(0, Math.round(e.t - ms)),
+    end: e.t,
+    method: String(r.method ?? "?"),
+    path: r.path,
+    status: Number(r.status ?? 0),
+    ...(device !== undefined ? { device: String(device) } : {}),
+    ...(r.aborted ? { aborted: true } : {}),
+  };
 }
 
 /** Progress events per board and step; "(16384/262272)" in the message gives the bytes. */
 function progressOf(events: RunEvent[]): PageProgress[] {
   const curves = new Map<string, PageProgress>();
   for (const e of events) {
-    if (e.type !== "progress" || e.fraction === undefined) continue;
-    const board = e.board ?? "";
-    const key = `${board}\u0000${e.path}`;
+    const p = progressPoint(e);
+    if (!p) continue;
+    const key = `${p.board}\u0000${p.step}`;
     let curve = curves.get(key);
-    if (!curve) curves.set(key, (curve = { board, step: e.path, points: [] }));
-    const bytes = /\((\d+)\/(\d+)\)/.exec(e.message);
-    curve.points.push([e.t, e.fraction, bytes ? Number(bytes[1]) : null]);
+    if (!curve) curves.set(key, (curve = { board: p.board, step: p.step, points: [] }));
+    curve.points.push(p.point);
   }
   return [...curves.values()];
+}
+
+/** One point of a progress curve: its board and step, [t, fraction, bytes or null]. */
+export function progressPoint(e: RunEvent): { board: string; step: string; point: PageProgress["points"][number] } | undefined {
+  if (e.type !== "progress" || e.fraction === undefined) return undefined;
+  const bytes = /\((\d+)\/(\d+)\)/.exec(e.message);
+  return { board: e.board ?? "", step: e.path, point: [e.t, e.fraction, bytes ? Number(bytes[1]) : null] };
 }
 
 function attachmentsOf(result: ReadResult, runDir: string, pageDir: string): PageAttachment[] {

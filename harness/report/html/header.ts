@@ -17,7 +17,7 @@ export function verdictOf(r: Pick<ReadResult, "status" | "failureClass">): { tex
 }
 
 export function renderHeader(r: ReadResult, data: PageData): string {
-  const v = verdictOf(r);
+  const v = data.live ? { text: "running", cls: "running" } : verdictOf(r);
   const failed = data.steps.find((s) => s.status === "failed");
   const facts: Array<[string, string]> = [
     ["scenario", `${esc(r.scenario)} <span class="dim">${esc(r.file)}</span>`],
@@ -32,14 +32,14 @@ export function renderHeader(r: ReadResult, data: PageData): string {
 ${failure(r, data)}
 <table class="facts">${facts.map(([k, val]) => `<tr><th>${k}</th><td>${val}</td></tr>`).join("")}</table>
 ${boards(r)}${attempts(r)}${attachments(data)}
-${failed || r.status !== "passed" ? `<h3>the board's lines around the failure</h3><pre class="console-excerpt" id="failure-lines"></pre>` : ""}
+${failed || (r.status !== "passed" && !data.live) ? `<h3>the board's lines around the failure</h3><pre class="console-excerpt" id="failure-lines"></pre>` : ""}
 </header>`;
 }
 
 function failure(r: ReadResult, data: PageData): string {
-  if (r.status === "passed") return "";
+  if (r.status === "passed" || data.live) return "";
   const step = data.steps.find((s) => s.status === "failed");
-  const where = step ? `<p class="where">in step <a href="#" class="jump" data-step="${esc(step.path)}">${esc(step.path)} ${esc(step.label)}</a></p>` : "";
+  const where = step ? `<p class="where">in step <a href="#" class="jump" data-step="${esc(step.path)}">${esc(step.path)} ${esc(step.label)}</a>${r.failedAt ? ` at <code class="at">${esc(r.failedAt)}</code>` : ""}</p>` : "";
   const hash = hashFailureOf(step);
   const hashes = hash
     ? (() => {

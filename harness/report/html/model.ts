@@ -6,7 +6,8 @@ export interface PageStep {
   name: string;
   label: string;
   board?: string;
-  status: "passed" | "failed" | "skipped";
+  /** "running": a step a live page (rig run --serve) shows before it ends */
+  status: "passed" | "failed" | "skipped" | "running";
   start: number;
   end: number;
   detail?: string;
@@ -21,7 +22,7 @@ export interface PageConsole {
   gaps: number[];
 }
 
-export type MarkerKind = "power" | "reset" | "flash" | "fault" | "gap" | "retry" | "server";
+export type MarkerKind = "power" | "reset" | "flash" | "fault" | "gap" | "retry" | "server" | "pause";
 
 export interface PageMarker {
   t: number;
@@ -97,4 +98,21 @@ export interface PageData {
   sweeps: PageSweep[];
   /** where the failure happened, for the lines shown under the header */
   failure?: { step?: string; board?: string; t: number };
+  /** a live page (rig run --serve): the address of its feed of PageDelta events */
+  live?: string;
 }
+
+/**
+ * One change to a live page's data, sent as a Server-Sent Event and applied by the page's
+ * script as it comes (`t`: the run time it happened at, which the timeline grows to).
+ */
+export type PageDelta = { t: number } & (
+  | { step: PageStep }
+  | { line: { board: string; text: string; gap?: true } }
+  | { marker: PageMarker }
+  | { request: PageRequest }
+  | { progress: { board: string; step: string; point: PageProgress["points"][number] } }
+  | { attachment: PageAttachment }
+  /** the run has ended and its report is written: load the page again */
+  | { reload: string }
+);

@@ -9,7 +9,7 @@ import { renderBrickMaps } from "./brick-map.ts";
 import type { PageData } from "./model.ts";
 
 export function renderRunPage(result: ReadResult, data: PageData): string {
-  const v = verdictOf(result);
+  const v = data.live ? { text: "running" } : verdictOf(result);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>${esc(v.text)}: ${esc(result.scenario)} (otarig)</title>

@@ -7,7 +7,7 @@ import { asset } from "./assets.ts";
 import { esc } from "./escape.ts";
 import { hrefOf } from "./extract.ts";
 import { verdictOf } from "./header.ts";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 
 export interface SuitePageOptions {
   title?: string;
@@ -26,7 +26,9 @@ export function renderSuitePage(results: ReadResult[], pageDir: string, options:
     .map((r) => {
       const v = verdictOf(r);
       const attempts = r.attempts?.length ?? 1;
-      return `<tr><td data-sort="${esc(r.scenario)}"><a href="${esc(hrefOf(pageDir, join(r.runDir, "report.html")))}">${esc(r.scenario)}</a></td>` +
+      // a file that did not load has no page of its own: its row says why
+      const name = resolve(r.runDir) === resolve(pageDir) ? esc(r.scenario) : `<a href="${esc(hrefOf(pageDir, join(r.runDir, "report.html")))}">${esc(r.scenario)}</a>`;
+      return `<tr><td data-sort="${esc(r.scenario)}">${name}</td>` +
         `<td class="${v.cls}" data-sort="${v.cls}">${esc(v.text)}</td><td data-sort="${esc(r.failureClass ?? "")}">${esc(r.failureClass ?? "")}</td>` +
         `<td data-sort="${r.durationMs}">${formatDuration(r.durationMs)}</td><td data-sort="${attempts}">${attempts}</td>` +
         `<td data-sort="${r.environment?.shard?.index ?? 0}">${r.environment?.shard ? `${r.environment.shard.index}/${r.environment.shard.total}` : ""}</td>` +

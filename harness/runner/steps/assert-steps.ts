@@ -8,12 +8,12 @@ import type { StepImpl } from "../context.ts";
 import { requireOutcome, runDeviceAction } from "../device-actions.ts";
 
 /** `equals` is a firmware file (its SHA-256 is meant) or a 64-digit hex digest. */
-function expectedHash(equals: string, pos: SourcePosition): { hash: string; what: string } {
+export function expectedHash(equals: string, pos: SourcePosition, step = "assert.hash equals"): { hash: string; what: string } {
   if (/^[0-9a-fA-F]{64}$/.test(equals)) return { hash: equals.toLowerCase(), what: equals.toLowerCase() };
   if (existsSync(equals)) {
     return { hash: createHash("sha256").update(readFileSync(equals)).digest("hex"), what: basename(equals) };
   }
-  throw new ScenarioError(`assert.hash equals: "${equals}" is neither a file nor a 64-digit SHA-256`, pos);
+  throw new ScenarioError(`${step}: "${equals}" is neither a file nor a 64-digit SHA-256`, pos);
 }
 
 export const hash: StepImpl<StepParams<"assert.hash">> = async (ctx, p) => {

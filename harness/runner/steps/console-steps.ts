@@ -17,8 +17,7 @@ export const expect: StepImpl<StepParams<"expect">> = async (ctx, p) => {
   const m = await board.console.expect(pattern, {
     withinMs: within,
     ...(since !== undefined ? { since } : {}),
-    partial: p.partial ?? false,
-    description: `/${p.pattern}/ on ${p.board}`,
+    partial: p.partial ?? false, // the timeout names the pattern and the board, once each
   });
   ctx.lastMatch.set(p.board, m.line.seq);
   for (const [name, value] of Object.entries(m.groups)) ctx.outputs.set(name, value);

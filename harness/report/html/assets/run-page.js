@@ -102,15 +102,18 @@
     for (var i = 0; i < prev.length; i++) prev[i].classList.remove("selected");
     if (node) node.classList.add("selected");
     if (sel && sel.board && D.console[sel.board]) { state.board = sel.board; $("console-board").value = sel.board; }
-    windowMarks.forEach(function (w) {
-      w.hidden = !sel;
-      if (sel) { w.style.left = pct(sel.t0); w.style.width = "max(2px, " + span(sel.t1 - sel.t0) + ")"; }
-    });
+    drawWindow(sel);
     $("zoom-in").hidden = !sel;
     $("selection").hidden = !sel;
     $("selection-text").textContent = sel ? "showing " + secs(sel.t0) + " – " + secs(sel.t1) + ": " + sel.label : "";
     refreshConsole(true);
     drawRequests();
+  }
+  function drawWindow(sel) {
+    windowMarks.forEach(function (w) {
+      w.hidden = !sel;
+      if (sel) { w.style.left = pct(sel.t0); w.style.width = "max(2px, " + span(sel.t1 - sel.t0) + ")"; }
+    });
   }
   function clickable(node, sel) {
     node.addEventListener("click", function (e) { e.stopPropagation(); select(sel, node); });
@@ -275,7 +278,8 @@
 
   // ---- controls ----
   var boardSel = $("console-board");
-  D.boards.forEach(function (b) { var o = el("option", "", boardSel); o.value = b; o.textContent = b + " (" + ((D.console[b] && D.console[b].t.length) || 0) + " lines)"; });
+  function boardLabel(b) { return b + " (" + ((D.console[b] && D.console[b].t.length) || 0) + " lines)"; }
+  D.boards.forEach(function (b) { var o = el("option", "", boardSel); o.value = b; o.textContent = boardLabel(b); });
   boardSel.addEventListener("change", function () { state.board = boardSel.value; refreshConsole(true); });
   var timer = 0;
   $("console-search").addEventListener("input", function (e) {
@@ -351,11 +355,72 @@
     select(state.sel, state.sel && state.sel.step ? timeline.querySelector('.bar[data-step="' + CSS.escape(state.sel.step) + '"]') : null);
   });
 
+  // ---- a live page (rig run --serve): the run's changes as they happen ----
+  function follow(url) {
+    var dirty = false, newRequests = false, stepRows = {};
+    var table = document.querySelector("#steps-section table.steps");
+    function apply(d) {
+      if (d.reload) { location.reload(); return; }
+      if (d.t > DUR) {
+        var whole = V.from === 0 && V.to === DUR;
+        DUR = d.t;
+        if (whole) V.to = DUR;
+      }
+      if (d.line) {
+        var c = D.console[d.line.board] || (D.console[d.line.board] = { t: [], text: [], gaps: [] });
+        if (D.boards.indexOf(d.line.board) < 0) D.boards.push(d.line.board);
+        if (d.line.gap) c.gaps.push(c.t.length);
+        c.t.push(d.t);
+        c.text.push(d.line.text);
+      } else if (d.step) {
+        var i = D.steps.findIndex(function (s) { return s.path === d.step.path; });
+        if (i >= 0) D.steps[i] = d.step;
+        else {
+          D.steps.push(d.step);
+          var o = el("option", "", jump); o.value = d.step.path; o.textContent = d.step.path + " " + d.step.label;
+        }
+        stepRow(d.step);
+      } else if (d.marker) D.markers.push(d.marker);
+      else if (d.request) { D.requests.push(d.request); newRequests = true; }
+      else if (d.progress) {
+        var p = D.progress.find(function (q) { return q.board === d.progress.board && q.step === d.progress.step; });
+        if (!p) D.progress.push((p = { board: d.progress.board, step: d.progress.step, points: [] }));
+        p.points.push(d.progress.point);
+      } else if (d.attachment) D.attachments.push(d.attachment);
+      if (!dirty) { dirty = true; setTimeout(redraw, 100); }
+    }
+    function stepRow(s) {
+      if (!table) return;
+      var row = stepRows[s.path] || (stepRows[s.path] = el("tr", "", table.tBodies[0] || table));
+      row.className = s.status;
+      row.setAttribute("data-step", s.path);
+      var mark = s.status === "passed" ? "✓" : s.status === "failed" ? "✗" : s.status === "running" ? "…" : "–";
+      row.innerHTML = "<td>" + esc(s.path) + '</td><td class="' + s.status + '">' + mark + '</td><td><a href="#" class="jump" data-step="' + esc(s.path) + '">' + esc(s.label) + "</a>" +
+        (s.detail ? '<div class="dim">' + esc(s.detail) + "</div>" : "") + (s.error ? '<pre class="message">' + esc(s.error) + "</pre>" : "") +
+        "</td><td>" + secs(s.start) + "</td><td>" + (s.status === "running" ? "" : (s.end - s.start) + "ms") + "</td>";
+    }
+    function redraw() {
+      dirty = false;
+      var atEnd = view.scrollTop + view.clientHeight >= view.scrollHeight - 2 * ROW;
+      drawTimeline();
+      drawWindow(state.sel);
+      if (newRequests) { D.requests.sort(function (a, b) { return a.t - b.t; }); drawRequests(); newRequests = false; }
+      for (var k = 0; k < boardSel.options.length; k++) boardSel.options[k].textContent = boardLabel(boardSel.options[k].value);
+      if (!state.board && D.boards.length) state.board = D.boards[0];
+      refreshConsole(false);
+      if (atEnd) { view.scrollTop = view.scrollHeight; drawConsole(true); } // following the newest line
+      document.body.setAttribute("data-live-t", String(DUR));
+    }
+    var source = new EventSource(url);
+    source.onmessage = function (m) { apply(JSON.parse(m.data)); };
+  }
+
   drawTimeline();
   drawRequests();
   refreshConsole(true);
   failureLines();
   // Other views of the page (the brick maps) select a moment through this.
   window.otarigRunPage = { select: function (sel) { select(sel, null); } };
+  if (D.live) follow(D.live);
   document.body.setAttribute("data-ready", String(Math.round(performance.now()))); // ms from navigation: the bench reads it
 })();
