@@ -284,7 +284,7 @@ function readStep(src: YamlSource, item: unknown, p: Path, errors: ScenarioError
     // Its steps are read (and checked) even when the sweep's own keys have errors.
     const raw: Record<string, unknown> = isRecord(item[name]) ? item[name] : {};
     const { setup, steps: body, ...params } = raw;
-    step.params = resolveImagePaths(src, params);
+    step.params = resolveParamPaths(src, "sweep", params);
     const list = (v: unknown) => (Array.isArray(v) ? v : []);
     step.children = [readSteps(src, list(setup), [...at, "setup"], errors, where), readSteps(src, list(body), [...at, "steps"], errors, where)];
   } else {
@@ -303,17 +303,8 @@ function readStep(src: YamlSource, item: unknown, p: Path, errors: ScenarioError
   return step;
 }
 
-/** A sweep's base and target images resolve from the scenario's directory, like flash.image. */
-function resolveImagePaths(src: YamlSource, params: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...params };
-  for (const k of ["base", "target"]) {
-    const v = out[k];
-    if (typeof v === "string" && isRelativePath(v)) out[k] = path.resolve(src.dir, v);
-  }
-  return out;
-}
-
-function resolveParamPaths(src: YamlSource, name: StepName, params: unknown): unknown {
+/** A step's file params (a sweep's base and target too) resolve from the scenario's directory. */
+function resolveParamPaths(src: YamlSource, name: StepName | "sweep", params: unknown): unknown {
   const keys = PATH_PARAMS[name];
   if (!keys || !isRecord(params)) return params;
   const out = { ...params };

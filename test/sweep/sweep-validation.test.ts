@@ -103,6 +103,11 @@ describe("sweep validation", () => {
     expect(await errorsOf(stops)).toEqual([]);
   });
 
+  it("a base or target image that does not exist", async () => {
+    const file = scenarioFile("no-image", `      board: dut\n      base: "\${base}"\n      target: ./nowhere/app-9.bin\n      points: [0]\n${BODY}`);
+    expect(await errorsOf(file)).toEqual([expect.stringMatching(/no-image\.yaml:8:15: sweep target: no file .*nowhere\/app-9\.bin/)]);
+  });
+
   it("rig run exits 2 and starts nothing", async () => {
     const file = scenarioFile("cli", `      board: dut\n      base: "\${base}"\n      target: "\${target}"\n      points: { from: 0, to: 10, count: 0 }\n${BODY}`);
     const out = join(dir, "cli-run");
