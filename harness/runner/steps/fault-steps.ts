@@ -38,7 +38,7 @@ export const powerCut: StepImpl<StepParams<"fault.power_cut">> = async (ctx, p) 
       await power.off();
       const at = armed.landing();
       armed.stop();
-      ctx.bus.emit({ type: "log", level: "warn", source: `fault ${path}`, message: `power cut on ${p.board}: ${landingText(at)} (off ${offMs}ms)` });
+      ctx.bus.emit({ type: "log", level: "warn", source: `fault ${path}`, message: `power cut on ${p.board} ${at.trigger === "write" ? "after " : ""}${landingText(at)} (off ${offMs}ms)` });
       await sleep(offMs);
       await power.on();
       return at;
