@@ -9,8 +9,9 @@ import { qemuBench } from "./qemu.ts";
 import { reportBench } from "./report.ts";
 import { reopenBench } from "./reopen.ts";
 import { historyBench } from "./history.ts";
+import { sweepBench } from "./sweep.ts";
 
-const BENCHMARKS: Benchmark[] = [fleetBench, fleetSimBench, serverBench, consoleBench, reopenBench, reportBench, historyBench, qemuBench];
+const BENCHMARKS: Benchmark[] = [fleetBench, fleetSimBench, serverBench, consoleBench, reopenBench, reportBench, historyBench, sweepBench, qemuBench];
 
 function help(): string {
   const lines = [

@@ -22,7 +22,7 @@ interface BootFigures {
 export const qemuBench: Benchmark = {
   name: "qemu",
   summary: "QEMU board: power on → shell prompt, peak memory per board, one OTA cycle (ota-happy-path), --suite: the nightly suite's wall time",
-  optionsHelp: ["--boots 3            boots measured (the median is shown)", "--suite 1            also run the nightly suite (all scenarios but fleet-rollout; ~15 min)"],
+  optionsHelp: ["--boots 3            boots measured (the median is shown)", "--suite 1            also run the nightly suite (all scenarios but fleet-rollout and power-cut-sweep; ~15 min)"],
   async run(ctx) {
     const missing = qemuMissing();
     if (missing.length > 0) {
@@ -68,8 +68,8 @@ export const qemuBench: Benchmark = {
       table(["figure", "measured"], rows);
 
       if (ctx.options.get("suite") === "1") {
-        heading("qemu: the nightly suite (every scenario but fleet-rollout, --rig rigs/qemu.yaml)");
-        const scenarios = readdirSync(join(ROOT, "scenarios")).filter((f) => f.endsWith(".yaml") && f !== "fleet-rollout.yaml").map((f) => `scenarios/${f}`);
+        heading("qemu: the nightly suite (every scenario but fleet-rollout and power-cut-sweep, --rig rigs/qemu.yaml)");
+        const scenarios = readdirSync(join(ROOT, "scenarios")).filter((f) => f.endsWith(".yaml") && f !== "fleet-rollout.yaml" && f !== "power-cut-sweep.yaml").map((f) => `scenarios/${f}`);
         const suite = await runToEnd(
           process.execPath,
           ["--import", "tsx", CLI, ...scenarios, "--rig", "rigs/qemu.yaml", "--out", join(tmp.path, "suite")],

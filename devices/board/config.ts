@@ -31,8 +31,11 @@ export const DEFAULT_MESSAGES = {
 
 export type MessageKey = keyof typeof DEFAULT_MESSAGES;
 
-/** Settings the shell's `set` accepts; kept in nvs.json. */
-export const SETTING_KEYS = ["server", "firmware_id", "secret", "vendor", "model"] as const;
+/**
+ * Settings the shell's `set` accepts; kept in nvs.json. `updater: unsafe` makes `install` write
+ * the running slot in place (no second slot, no trial): the flaw a power-cut sweep should find.
+ */
+export const SETTING_KEYS = ["server", "firmware_id", "secret", "vendor", "model", "updater"] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
 const settingsSchema = z.object(Object.fromEntries(SETTING_KEYS.map((k) => [k, z.string().optional()])) as Record<SettingKey, z.ZodOptional<z.ZodString>>);

@@ -96,6 +96,7 @@ async function fetchRest(o: DownloadOptions): Promise<void> {
       let pending = Buffer.alloc(0);
       const writePage = async (page: Buffer) => {
         await file.write(page);
+        await o.flash.probe?.wrote("download", done, page.length, total);
         done += page.length;
         o.onProgress(done, total);
         if (o.pageDelayMs > 0) await sleep(o.pageDelayMs);

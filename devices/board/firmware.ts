@@ -306,12 +306,16 @@ export class Firmware {
     const verified = verifyImage(image);
     if (!verified.ok) await refuse(verified.reason);
 
-    const target = otherSlot(this.running!.slot);
+    const unsafe = this.setting("updater") === "unsafe";
+    const target = unsafe ? this.running!.slot : otherSlot(this.running!.slot);
     await this.report(hash, "installing", `writing slot ${target}`);
-    // Erase first, then point the boot state at the slot on trial, then write: a power cut at any
-    // point leaves a slot the bootloader will find torn (and fall back from).
-    this.flash.eraseSlot(target);
-    this.flash.updateState({ active: target, trial: true, trialBooted: false, updateHash: hash, available: undefined });
+    // Safe: erase first, then point the boot state at the slot on trial, then write: a power cut
+    // at any point leaves a slot the bootloader will find torn (and fall back from). Unsafe: the
+    // running slot is overwritten in place, so a cut mid-write leaves nothing bootable.
+    if (!unsafe) {
+      this.flash.eraseSlot(target);
+      this.flash.updateState({ active: target, trial: true, trialBooted: false, updateHash: hash, available: undefined });
+    }
     let lastDecade = -1;
     await this.flash.writeSlot(target, image, this.config.flashChunkSize, this.config.flashChunkDelayMs, (written) => {
       const percent = Math.floor((written * 100) / image.length);
@@ -320,7 +324,7 @@ export class Firmware {
       this.say("install_progress", { percent });
     });
     this.flash.clearDownload();
-    this.flash.updateState({ downloadKey: undefined, downloadHash: undefined, downloadComplete: undefined });
+    this.flash.updateState({ downloadKey: undefined, downloadHash: undefined, downloadComplete: undefined, ...(unsafe ? { available: undefined } : {}) });
     this.say("install_done", { slot: target });
     await this.report(hash, "rebooting", `installed in slot ${target}`);
   }

@@ -34,7 +34,21 @@ export type Nvs = Record<string, string>;
 
 export const FRESH_STATE: BootState = { active: "A", trial: false, trialBooted: false };
 
+/** The areas a write report names: the download area, or a slot being installed. */
+export type WriteArea = "download" | "install";
+
+/**
+ * Told of every page the firmware writes, right after it is written (the harness's side channel,
+ * devices/board/write-probe.ts). A probe may hold the writer there: the next page waits for it.
+ */
+export interface WriteProbe {
+  wrote(area: WriteArea, offset: number, length: number, total: number): Promise<void>;
+}
+
 export class Flash {
+  /** hears each page written to the download area or a slot (none: nobody listens) */
+  probe: WriteProbe | undefined;
+
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
   }
@@ -61,7 +75,9 @@ export class Flash {
 
   /** Writes `image` into `slot` page by page, pausing after each page so a power cut can tear it. */
   writeSlot(slot: Slot, image: Buffer, pageSize: number, pauseMs: number, onProgress?: (written: number) => void): Promise<void> {
-    return writePaged(this.slotPath(slot), image, pageSize, pauseMs, onProgress);
+    const probe = this.probe;
+    const afterPage = probe ? (offset: number, length: number) => probe.wrote("install", offset, length, image.length) : undefined;
+    return writePaged(this.slotPath(slot), image, pageSize, pauseMs, onProgress, afterPage);
   }
 
   readState(): BootState {
@@ -113,12 +129,20 @@ export class Flash {
 }
 
 /** Writes `data` to `path` page by page with a pause after each: a kill in between leaves a prefix. */
-export async function writePaged(path: string, data: Buffer, pageSize: number, pauseMs: number, onProgress?: (written: number) => void): Promise<void> {
+export async function writePaged(
+  path: string,
+  data: Buffer,
+  pageSize: number,
+  pauseMs: number,
+  onProgress?: (written: number) => void,
+  afterPage?: (offset: number, length: number) => Promise<void>,
+): Promise<void> {
   const file = await open(path, "w");
   try {
     for (let offset = 0; offset < data.length; offset += pageSize) {
       const page = data.subarray(offset, offset + pageSize);
       await file.write(page, 0, page.length, offset);
+      await afterPage?.(offset, page.length);
       onProgress?.(offset + page.length);
       if (pauseMs > 0) await sleep(pauseMs);
     }

@@ -11,6 +11,7 @@ import { loadConfig } from "./config.ts";
 import { Console } from "./console.ts";
 import { Flash } from "./flash.ts";
 import { Firmware } from "./firmware.ts";
+import { stdioWriteProbe } from "./write-probe.ts";
 
 const USAGE = "usage: main.ts --tty <pty path> --flash-dir <dir> --serial <serial number> [--config <json file>] [--keep-stdin]";
 
@@ -67,10 +68,11 @@ async function main(): Promise<void> {
     process.stdin.on("end", shutdown);
     process.stdin.on("close", shutdown);
     process.stdin.on("error", shutdown);
-    process.stdin.resume(); // flowing, so that EOF is seen; whatever is written is discarded
   }
 
   const flash = new Flash(args.flashDir);
+  // stdin also carries the write probe's hold/go (a flowing stream, so that EOF is seen too)
+  flash.probe = stdioWriteProbe(process.stdin, process.stdout);
   let firmware: Firmware | undefined;
   const console = new Console(port, config, (line) => firmware?.onLine(line));
   firmware = new Firmware(flash, config, args.serial, console, log);

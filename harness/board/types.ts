@@ -99,6 +99,29 @@ export interface FlashProtocol {
   program(image: string, onProgress?: (fraction: number, line: string) => void, signal?: AbortSignal): Promise<void>;
 }
 
+/** A page the board wrote: to its download area or to a slot it installs into (`install`). */
+export interface FlashWrite {
+  area: string;
+  offset: number;
+  length: number;
+  /** the area's whole size in this write, -1 when the board does not know it */
+  total: number;
+}
+
+/**
+ * A board that reports its flash writes page by page (the virtual board; a debug probe on a
+ * real one): what lets a power cut land at an exact write offset.
+ */
+export interface WriteReportProtocol {
+  onWrite(listener: (write: FlashWrite) => void): () => void;
+  /** hold the writer after each page until `proceed()` (on), or let it run free (off) */
+  hold(on: boolean): void;
+  /** lets the held writer write its next page */
+  proceed(): void;
+  /** holds no more from the next power-on, leaving a held writer held now (its power is going) */
+  forget(): void;
+}
+
 /** A board: what a scenario's steps act on. Capabilities a rig does not give are absent. */
 export interface Board {
   readonly name: string;
@@ -107,6 +130,7 @@ export interface Board {
   readonly power?: PowerProtocol;
   readonly reset?: ResetProtocol;
   readonly flash?: FlashProtocol;
+  readonly writes?: WriteReportProtocol;
   /** Fields a scenario reads as ${boards.<name>.<field>}: serial, port, profile, … */
   readonly fields: Record<string, string>;
 }

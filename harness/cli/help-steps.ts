@@ -21,6 +21,10 @@ type Json = {
 const BLOCK_STEPS: Record<(typeof BLOCK_STEP_NAMES)[number], { params: string; what: string }> = {
   repeat: { params: "times: number, steps: [steps…]", what: "runs the steps `times` times (step paths 5.3.2 = block 5, round 3, step 2)" },
   parallel: { params: "{ <branch>: [steps…], … }", what: "runs each branch's steps at the same time (e.g. one branch per board); fails if any branch fails" },
+  sweep: {
+    params: "board, points: [n…] | { from, to, count }, base, target, allow?, stop_on: bricked?, window?, setup: [steps…]?, steps: [steps…]",
+    what: "a power-cut sweep: runs setup then steps once per point (${sweep.point}, ${sweep.index}); a power cut ends a point's steps and the boot after it is classified old, new, bricked or other; fails naming every point whose outcome allow does not list",
+  },
 };
 
 interface Param {

@@ -39,6 +39,24 @@ export type RunEvent = Stamped &
     | { type: "log"; level: "info" | "warn" | "error"; source: string; message: string }
     | { type: "retry"; path: string; attempt: number; of: number; reason: string }
     | AttachmentEvent
+    // Power-cut sweeps (issue 20): each point's verdict; result.json `sweeps` and the brick map.
+    | { type: "sweep.start"; path: string; name: string; board: string; points: number[]; allow: SweepOutcome[] }
+    | {
+        type: "sweep.point";
+        path: string;
+        name: string;
+        board: string;
+        /** 1-based */
+        index: number;
+        point: number;
+        at: SweepAt;
+        outcome: SweepOutcome;
+        detail: string;
+        /** when the point started (its setup), ms since the run started; it ends at `t` */
+        start: number;
+        /** the allowed outcomes did not include this one */
+        failed: boolean;
+      }
     // --pause-on-failure: the run held open after a failed step, and how it went on
     | { type: "pause"; step?: string; socket: string; boards: string[] }
     | { type: "resume"; by: "terminal" | "rig resume" | "interrupted"; heldMs: number }
@@ -81,6 +99,28 @@ export interface AttachmentEvent {
   path: string;
   contentType: string;
   step?: string;
+}
+
+export type SweepOutcome = "old" | "new" | "bricked" | "other";
+
+/** Where a sweep point's cut landed (result.json `at`). */
+export interface SweepAt {
+  /** what the cut was armed on: a console line, a delay after one, or a flash write offset */
+  trigger: "line" | "after" | "write";
+  /** the line that armed it, and which match it was */
+  line?: string;
+  nth?: number;
+  /** ms from that line to the power going off */
+  after_ms?: number;
+  /** the last page the board reported before the power went: its area, bytes written there, of how many */
+  area?: string;
+  offset?: number;
+  total?: number;
+  percent?: number;
+  /** bytes written across all areas since the cut was armed (boards that report writes) */
+  written?: number;
+  /** the cut never fired: the point's steps ended first */
+  not_reached?: true;
 }
 
 export type RunEventType = RunEvent["type"];

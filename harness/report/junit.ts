@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import type { RunResult } from "./result.ts";
 import type { ReadResult } from "./read-result.ts";
+import { landingText } from "../sweep/landing.ts";
 
 export function renderJunit(results: RunResult[], suiteName = "otarig"): string {
   const failures = results.filter((r) => r.status === "failed" && r.failureClass === "test").length;
@@ -34,15 +35,24 @@ function renderCase(r: RunResult): string {
   const tails = failed?.error?.consoleTail
     ? { [failed.board ?? "board"]: failed.error.consoleTail }
     : r.consoleTail;
+  const bricked = brickedPoints(r);
   const tailText = Object.entries(tails)
     .map(([board, lines]) => `--- last ${lines.length} lines printed by ${board} ---\n${lines.join("\n")}`)
     .join("\n");
   return (
     `${head}>\n` +
-    `      <${tag} message="${xml(firstLine(message))}" type="${xml(type)}">${cdata(`${message}\n\n${tailText}\n`)}</${tag}>\n` +
+    `      <${tag} message="${xml(firstLine(message))}" type="${xml(type)}">${cdata(`${message}\n\n${bricked}${tailText}\n`)}</${tag}>\n` +
     out +
     `    </testcase>\n`
   );
+}
+
+/** Every bricked point of every sweep, by name: what a reader of a CI report looks for first. */
+function brickedPoints(r: RunResult): string {
+  const lines = (r.sweeps ?? []).flatMap((s) =>
+    s.points.filter((p) => p.outcome === "bricked").map((p) => `bricked: sweep ${s.name} point ${p.index} (${landingText(p.at)}): ${p.detail}`),
+  );
+  return lines.length ? `${lines.join("\n")}\n\n` : "";
 }
 
 /** `[[ATTACHMENT|path]]`: how Jenkins and GitLab pick up a testcase's files (screenshots, traces). */

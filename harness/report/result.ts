@@ -1,7 +1,7 @@
 // Folds a run's events into the result model that result.json, junit.xml and the summary print.
 import { basename } from "node:path";
 import { EXIT_CODES, type FailureClass } from "../core/errors.ts";
-import type { EventOf, RunEvent, RunStatus, StepStatus } from "../core/events.ts";
+import type { EventOf, RunEvent, RunStatus, StepStatus, SweepAt, SweepOutcome } from "../core/events.ts";
 import type { BoardInfo, RunEnvironment } from "./run-info.ts";
 import type { FleetSummary } from "../fleet/metrics.ts";
 
@@ -48,6 +48,21 @@ export interface RunResult {
   attachments?: Attachment[];
   /** the simulated fleet's figures (fleet.start), with one sample a second in `series` */
   fleet?: FleetSummary;
+  /** power-cut sweeps (issue 20): each point, where its cut landed and what the board booted */
+  sweeps?: SweepResult[];
+}
+
+/** result.json `sweeps[]`: these names are a contract (CI scripts parse them). */
+export interface SweepResult {
+  name: string;
+  points: SweepPointResult[];
+}
+
+export interface SweepPointResult {
+  index: number;
+  at: SweepAt;
+  outcome: SweepOutcome;
+  detail: string;
 }
 
 export interface Attachment {
@@ -104,6 +119,8 @@ export class ResultCollector {
   private readonly open = new Map<string, { event: EventOf<"step.start"> }>();
   /** fleet samples before the fleet's summary arrives */
   private fleetSeries: FleetSummary["series"] | undefined;
+  /** sweeps by their step path */
+  private readonly sweeps = new Map<string, SweepResult>();
 
   constructor(scenario: string, file: string, runDir: string) {
     this.result = {
@@ -167,12 +184,23 @@ export class ResultCollector {
         r.fleet = { ...e.summary, series: r.fleet?.series ?? this.fleetSeries ?? [] };
         this.fleetSeries = undefined;
         break;
+      case "sweep.start": {
+        const sweep: SweepResult = { name: e.name, points: [] };
+        this.sweeps.set(e.path, sweep);
+        (r.sweeps ??= []).push(sweep);
+        break;
+      }
+      case "sweep.point":
+        this.sweeps.get(e.path)?.points.push({ index: e.index, at: e.at, outcome: e.outcome, detail: e.detail });
+        break;
       case "attempt.start":
         if (e.n > 1) {
           r.steps = []; // the verdict's steps; earlier attempts keep their failure in `attempts`
           delete r.fleet;
           this.fleetSeries = undefined;
           this.open.clear();
+          delete r.sweeps;
+          this.sweeps.clear();
         }
         break;
       case "attempt.end":

@@ -10,6 +10,7 @@ import type { Fleet } from "../fleet/fleet.ts";
 import type { FleetSummary } from "../fleet/metrics.ts";
 import type { ConsoleWindows } from "./console-windows.ts";
 import type { ConsolePosition } from "../board/types.ts";
+import type { CutLanding } from "../faults/cut-trigger.ts";
 
 export interface BoardHandle {
   board: Board;
@@ -50,6 +51,8 @@ export interface RunContext {
   fatal?: FatalWatch;
   /** the simulated fleet fleet.start started (stopped at teardown) */
   fleet: { running?: { fleet: Fleet; model: string }; stopped?: FleetSummary };
+  /** inside a sweep point: told when a power cut fires (the promise: power back on, where it landed) */
+  sweepPoint?: { onCut(done: Promise<CutLanding>): void };
   /** after a server restart: points the boards' network proxies at the server's (new) address */
   onServerMoved?: (url: string) => void | Promise<void>;
 }

@@ -46,6 +46,8 @@ export function describeStep(step: Step, params: unknown = step.params): string 
       return `assert.device ${String(p.device)}${["state", "status", "hash"].map((k) => (p[k] ? ` ${k}=${shortValue(String(p[k]))}` : "")).join("")}`;
     case "repeat":
       return `repeat ${String(p.times)}×`;
+    case "sweep":
+      return `sweep${p.name ? ` ${String(p.name)}` : ""}${board}`;
     case "browser.screenshot":
       return `browser.screenshot ${String(p.name)}`;
     case "browser.open":

@@ -40,7 +40,13 @@ export async function runDeviceAction(
   await ensurePrompt(handle);
   const command = template.replace(/\{(\w+)\}/g, (whole, key: string) => placeholders[key] ?? whole);
   const since = board.console.mark();
-  const stopProgress = action === "download" ? watchProgress(ctx, handle, boardName) : () => {};
+  const stopWatch = action === "download" ? watchProgress(ctx, handle, boardName) : () => {};
+  // A stopped step (a timeout, a sweep's power cut) reports no more progress, even while its wait winds down.
+  const stopProgress = () => {
+    stopWatch();
+    ctx.signal.removeEventListener("abort", stopProgress);
+  };
+  ctx.signal.addEventListener("abort", stopProgress, { once: true });
   try {
     await board.console.send(command, { lineEnding: lineEndingOf(handle) });
     const m = await board.console.expect(anyOf(watched.map((k) => profile.patterns[k]!)), {

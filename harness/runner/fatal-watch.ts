@@ -15,6 +15,8 @@ const LINES_IN_TAIL = 20;
 export interface FatalWatch {
   /** Rejects with the TestFailure when a board prints a fatal line; never resolves. */
   readonly failed: Promise<never>;
+  /** while a board is quiet its fatal lines fail nothing (a sweep classifies them itself) */
+  quiet(board: string, on: boolean): void;
   stop(): void;
 }
 
@@ -25,6 +27,7 @@ export function watchFatal(boards: Map<string, BoardHandle>, scenario: Pick<Scen
   let done = false;
   const expected = scenario.expectedFatal.length ? anyOf(scenario.expectedFatal) : undefined;
   const stops: Array<() => void> = [];
+  const quiet = new Set<string>();
 
   for (const [name, { board, profile, spec }] of boards) {
     const sources = [...profile.fatal, ...(spec.fatal ?? []), ...scenario.fatal];
@@ -32,7 +35,7 @@ export function watchFatal(boards: Map<string, BoardHandle>, scenario: Pick<Scen
     const fatal = anyOf(sources);
     stops.push(
       board.console.onLine((line) => {
-        if (done || line.cut || !fatal.test(line.text)) return; // a fragment cut by a gap is no whole line
+        if (done || line.cut || quiet.has(name) || !fatal.test(line.text)) return; // a fragment cut by a gap is no whole line
         if (expected?.test(line.text)) {
           bus.emit({ type: "log", level: "info", source: name, message: `expected fatal line: ${line.text}` });
           return;
@@ -53,6 +56,7 @@ export function watchFatal(boards: Map<string, BoardHandle>, scenario: Pick<Scen
   }
   return {
     failed,
+    quiet: (board, on) => void (on ? quiet.add(board) : quiet.delete(board)),
     stop: () => {
       done = true;
       for (const stop of stops) stop();

@@ -15,10 +15,11 @@ import { createRelay, powerFor, resetFor, type Relay } from "../board/power/rela
 import { DtrRtsReset } from "../board/reset/dtr-rts.ts";
 import { CommandReset } from "../board/reset/command-reset.ts";
 import { FLASHER_PROGRAM, startVirtualBoard } from "../board/virtual/virtual-board.ts";
+import { consoleWriteReports } from "../board/virtual/write-reports.ts";
 import { programCommand } from "../board/virtual/programs.ts";
 import { startVirtualRelay, type VirtualRelay } from "../board/virtual/relay.ts";
 import { QEMU_FLASHER_PROGRAM, startQemu } from "./qemu-boards.ts";
-import type { Board, PowerProtocol, ResetProtocol } from "../board/types.ts";
+import type { Board, PowerProtocol, ResetProtocol, WriteReportProtocol } from "../board/types.ts";
 import type { RelaySpec } from "../board/spec.ts";
 import type { SwitchGuard } from "../board/power/serial-writer.ts";
 import { acquirePlace, type AcquiredPlace } from "../lab/labgrid/place.ts";
@@ -245,6 +246,8 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
     ...(power ? { power } : {}),
     ...(reset ? { reset } : {}),
     ...(flash ? { flash } : {}),
+    // a virtual board reports its writes on a side channel, a QEMU guest on its console
+    ...(virtual?.writes ? { writes: virtual.writes } : spec.qemu ? { writes: consoleWriteReports(console) } : {}),
   };
   return { board, spec, profile, ...isolationOf(o, name) };
 }
@@ -260,6 +263,8 @@ export interface ManagedBoard {
   reset: ResetProtocol;
   /** board fields it adds (${boards.<b>.flash_dir}, ${boards.<b>.disk}) */
   fields: Record<string, string>;
+  /** its flash writes, page by page, where the board reports them */
+  writes?: WriteReportProtocol;
 }
 
 /** A labgrid place: reserved and acquired now, released (reservation cancelled first) with the session. */
@@ -287,7 +292,7 @@ async function startVirtual(o: Opening, spec: BoardSpec): Promise<ManagedBoard> 
     onOutput: o.log(`${spec.name} (virtual board process)`),
   });
   o.cleanups.push(() => virtual.stop());
-  return { consolePort: virtual.consolePort, power: virtual.power, reset: virtual.reset, fields: { flash_dir: virtual.flashDir } };
+  return { consolePort: virtual.consolePort, power: virtual.power, reset: virtual.reset, writes: virtual.writes, fields: { flash_dir: virtual.flashDir } };
 }
 
 /** Opens the board's console; capture into `<board>.log` starts now and lasts the session. */

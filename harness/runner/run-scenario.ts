@@ -24,6 +24,8 @@ import { ConsoleWindows } from "./console-windows.ts";
 import type { ConsolePosition } from "../board/types.ts";
 import { scenarioSecrets, type Secrets } from "./secrets.ts";
 import { checkStepParams } from "../scenario/step-check.ts";
+import { messageOf, StepFailed, stepCause } from "./step-failed.ts";
+import { CUT_STOP, runSweep } from "./sweep-block.ts";
 import type { StepName } from "../scenario/steps.ts";
 import { holdRun, type PauseHook } from "./hold.ts";
 
@@ -244,16 +246,6 @@ function reportSecrets(bus: EventBus, secrets: ReturnType<typeof scenarioSecrets
   }
 }
 
-/** Carries the failing step's path and `file:line:col` up through nested blocks. */
-class StepFailed extends Error {
-  constructor(
-    readonly path: string,
-    readonly at: string,
-    override readonly cause: unknown,
-  ) {
-    super(messageOf(cause));
-  }
-}
 
 async function runSteps(ctx: RunContext, steps: Step[], prefix: string): Promise<void> {
   for (const [i, step] of steps.entries()) {
@@ -278,6 +270,11 @@ async function runStep(ctx: RunContext, step: Step, path: string): Promise<void>
     outcome = await executeStep(ctx, step, path);
   } catch (err) {
     const cause = err instanceof StepFailed ? err.cause : err;
+    if (ctx.signal.aborted && ctx.signal.reason === CUT_STOP) {
+      // A sweep point's power cut ended it: the board died under it, nothing failed.
+      end({ status: "skipped", detail: "stopped by the power cut" });
+      throw err instanceof StepFailed ? err : new StepFailed(path, at, err);
+    }
     end({
       status: "failed",
       error: {
@@ -292,6 +289,7 @@ async function runStep(ctx: RunContext, step: Step, path: string): Promise<void>
 }
 
 async function executeStep(ctx: RunContext, step: Step, path: string): Promise<StepOutcome | void> {
+  if (step.name === "sweep") return runSweep(ctx, step, path, runSteps);
   if (step.name === "repeat" || step.name === "parallel") return runBlock(ctx, step, path);
   const impl = STEP_IMPLS[step.name as keyof typeof STEP_IMPLS];
   if (!impl) throw new ScenarioError(`unknown step "${step.name}"`, step.pos);
@@ -354,10 +352,6 @@ async function runBlock(ctx: RunContext, step: Step, path: string): Promise<Step
     ctx.signal.removeEventListener("abort", onRunAbort);
   }
   return { detail: `${blocks.length} branches` };
-}
-
-function stepCause(err: unknown): unknown {
-  return err instanceof StepFailed ? err.cause : err;
 }
 
 function abortMessage(signal: AbortSignal, fallback: string): string {
@@ -536,8 +530,4 @@ function failureMessage(err: unknown, runDir: string): string {
   return failureClassOf(err) === "harness" ? harnessBugMessage(err, join(runDir, "run.log")) : messageOf(err);
 }
 
-export function messageOf(err: unknown): string {
-  if (err instanceof ScenarioError) return err.toString();
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
+export { messageOf };

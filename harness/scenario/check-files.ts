@@ -9,8 +9,9 @@ import type { StepName } from "./steps.ts";
 import type { Step } from "./types.ts";
 
 /** Step params that name a file (relative ./ ../ ones resolve from the scenario file). */
-export const PATH_PARAMS: Partial<Record<StepName, string[]>> = {
+export const PATH_PARAMS: Partial<Record<StepName | "sweep", string[]>> = {
   flash: ["image"],
+  sweep: ["base", "target"],
   "backend.upload": ["file"],
   "vendor.upload": ["file"],
   "browser.upload": ["file"],
@@ -26,7 +27,7 @@ export function checkNamedFiles(steps: Step[], vars: Record<string, string>, pos
   for (const step of steps) {
     for (const block of step.children ?? []) errors.push(...checkNamedFiles(block, vars, posOf));
     const params = step.params as Record<string, unknown> | null | undefined;
-    for (const key of PATH_PARAMS[step.name as StepName] ?? []) {
+    for (const key of PATH_PARAMS[step.name as StepName | "sweep"] ?? []) {
       const written = params?.[key];
       if (typeof written !== "string") continue;
       const file = staticValue(written, vars);

@@ -53,6 +53,9 @@ export function captureNames(pattern: string): string[] {
   return [...pattern.matchAll(/\(\?<([A-Za-z_$][\w$]*)>/g)].map((m) => m[1]!);
 }
 
+/** What a sweep's steps read as ${…}: the point and its 1-based index. */
+export const SWEEP_VARIABLES = ["sweep.point", "sweep.index"];
+
 export function checkReferences(scenario: Scenario, known: KnownNames, at: Locator): ScenarioError[] {
   const errors: ScenarioError[] = [];
   const vars = Object.keys(scenario.vars);
@@ -133,7 +136,10 @@ export function checkReferences(scenario: Scenario, known: KnownNames, at: Locat
         }
         for (const n of after) produced.add(n);
       } else {
-        for (const body of step.children ?? []) walk(body, produced);
+        // A sweep's setup and steps see the point: ${sweep.point}, ${sweep.index}.
+        const inner = step.name === "sweep" ? new Set([...produced, ...SWEEP_VARIABLES]) : produced;
+        for (const body of step.children ?? []) walk(body, inner);
+        if (inner !== produced) for (const n of inner) if (!SWEEP_VARIABLES.includes(n)) produced.add(n);
       }
       for (const n of stepOutputs(step)) produced.add(n);
       if (step.name === "backend.create" && isRecord(params) && typeof params.as === "string") firmwares.add(params.as);

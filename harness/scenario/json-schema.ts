@@ -5,7 +5,7 @@
 // stays with `rig validate`. The output is deterministic: the committed schemas/ are compared
 // with it.
 import { z } from "zod";
-import { BLOCK_STEP_NAMES, isDuration, STEP_COMMON_KEYS, STEP_NAMES, stepSchemas } from "./steps.ts";
+import { BLOCK_STEP_NAMES, isDuration, STEP_COMMON_KEYS, STEP_NAMES, stepSchemas, sweepSchema } from "./steps.ts";
 import { parallelSchema, repeatSchema, scenarioSchema, stepCommonSchema } from "./load-scenario.ts";
 import { boardSchema, powerSchemas, relaySchemas, resetSchemas, rigSchema } from "./load-rig.ts";
 import { networkSchema } from "./load-network.ts";
@@ -103,12 +103,21 @@ function stepJson(): Json {
   properties.repeat = { ...repeat, properties: { ...repeat.properties, steps: stepList(repeatSchema.shape.steps.description, repeat.properties.steps as Json) } };
   const parallel = toJson(parallelSchema);
   properties.parallel = { ...parallel, additionalProperties: stepList(undefined, parallel.additionalProperties as Json) };
+  const sweep = interpolable(toJson(sweepSchema)) as { properties: Json };
+  properties.sweep = {
+    ...sweep,
+    properties: {
+      ...sweep.properties,
+      setup: stepList(sweepSchema.shape.setup.description, sweep.properties.setup as Json),
+      steps: stepList(sweepSchema.shape.steps.description, sweep.properties.steps as Json),
+    },
+  };
   // A block step this generator does not know yet (added beside repeat and parallel): any
   // value, until its schema is wired in here like theirs.
   for (const name of BLOCK_STEP_NAMES) properties[name] ??= { description: `the ${name} block (see docs/scenarios.md)` };
   const actions = [...STEP_NAMES, ...BLOCK_STEP_NAMES].sort();
   return {
-    description: "a step: one action (a step name, repeat or parallel), with an optional name and timeout",
+    description: "a step: one action (a step name, repeat, parallel or sweep), with an optional name and timeout",
     type: "object",
     properties,
     additionalProperties: false,

@@ -22,6 +22,7 @@ const COMMANDS: Record<DeviceAction, string> = {
 };
 const PATTERNS: Record<ProfilePattern, string> = {
   booted: "the boot banner (named groups such as version and sha256 become ${<board>.<group>})",
+  boot_failed: "the bootloader found nothing to boot (a power-cut sweep calls the board bricked at once)",
   configured: "a setting was taken",
   activated: "activation succeeded",
   update_available: "check found an update",

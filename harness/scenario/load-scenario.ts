@@ -16,13 +16,14 @@ import path from "node:path";
 import { z } from "zod";
 import { ScenarioError } from "../core/errors.ts";
 import type { BoardProfile, RigSpec, Scenario, ServerSpec, Step } from "./types.ts";
-import { BLOCK_STEP_NAMES, STEP_COMMON_KEYS, STEP_NAMES, stepSchemas } from "./steps.ts";
+import { BLOCK_STEP_NAMES, STEP_COMMON_KEYS, STEP_NAMES, stepSchemas, sweepSchema } from "./steps.ts";
 import type { StepName } from "./steps.ts";
 import { check, describe, durationMs, literalDurationErrors } from "./validate.ts";
 import type { Checked } from "./validate.ts";
 import { isRelativePath, readRigSource } from "./load-rig.ts";
 import { readProfileSource, regexErrors } from "./load-profile.ts";
 import { checkReferences } from "./check-refs.ts";
+import { checkSweeps } from "./check-sweeps.ts";
 import { checkNamedFiles, PATH_PARAMS } from "./check-files.ts";
 import { readRigOverride } from "./rig-override.ts";
 import { RESERVED_NAMES } from "./interpolate.ts";
@@ -214,6 +215,7 @@ export async function readScenarioSource(src: YamlSource, options: LoadOptions =
       errors.push(...errorsOf(err));
     }
   }
+  errors.push(...checkSweeps(scenario, rig, profiles, { pathOf: (s) => where.get(s) ?? [], pos: src.pos }));
   return errors.length > 0 ? { errors } : { value: { scenario, rig, profiles }, errors };
 }
 
@@ -301,6 +303,16 @@ function readStep(src: YamlSource, item: unknown, p: Path, errors: ScenarioError
       step.params = { branches: Object.keys(r.value) };
       step.children = Object.entries(r.value).map(([label, list]) => readSteps(src, list, [...at, label], errors, where));
     }
+  } else if (name === "sweep") {
+    const r = check(sweepSchema, item[name], src, at, { what: "sweep", deferInterpolated: true });
+    errors.push(...r.errors);
+    if (r.value) errors.push(...literalDurationErrors(sweepSchema, item[name], src, at));
+    // Its steps are read (and checked) even when the sweep's own keys have errors.
+    const raw: Record<string, unknown> = isRecord(item[name]) ? item[name] : {};
+    const { setup, steps: body, ...params } = raw;
+    step.params = resolveParamPaths(src, "sweep", params);
+    const list = (v: unknown) => (Array.isArray(v) ? v : []);
+    step.children = [readSteps(src, list(setup), [...at, "setup"], errors, where), readSteps(src, list(body), [...at, "steps"], errors, where)];
   } else {
     const schema = stepSchemas[name as StepName] as z.ZodType;
     const r = check(schema, item[name], src, at, { what: name, deferInterpolated: true });
@@ -317,7 +329,8 @@ function readStep(src: YamlSource, item: unknown, p: Path, errors: ScenarioError
   return step;
 }
 
-function resolveParamPaths(src: YamlSource, name: StepName, params: unknown): unknown {
+/** A step's file params (a sweep's base and target too) resolve from the scenario's directory. */
+function resolveParamPaths(src: YamlSource, name: StepName | "sweep", params: unknown): unknown {
   const keys = PATH_PARAMS[name];
   if (!keys || !isRecord(params)) return params;
   const out = { ...params };

@@ -8,6 +8,12 @@ import { DEPLOYMENT_STATUSES, DEPLOYMENT_STATUS_ALIASES, DEVICE_STATES, DEVICE_S
 
 const keysOf = <T extends object>(o: T) => Object.keys(o) as (keyof T & string)[];
 
+/** Where a board's flash writes go, as it reports them (download area, or the slot being installed). */
+export const WRITE_AREAS = ["download", "install"] as const;
+
+/** What a board booted after a power cut: the sweep's verdict on each point. */
+export const SWEEP_OUTCOMES = ["old", "new", "bricked", "other"] as const;
+
 /** A duration as written in YAML: "20s", "500ms", "2m", or a number of seconds. */
 export const duration = z.union([z.string(), z.number().nonnegative()]).meta({ title: "duration" });
 /** Whether `s` is `duration` (or a described copy of it: `.describe()` clones a schema). */
@@ -15,6 +21,9 @@ export function isDuration(s: unknown): boolean {
   return s instanceof z.ZodType && s._zod.def === duration._zod.def;
 }
 const board = z.string().min(1).describe("the rig's board this step acts on (one of the scenario's boards), or all: every board at once");
+/** A whole number >= min, also as the digits ${…} resolves to (e.g. ${sweep.point}). */
+const wholeNumber = (min: 0 | 1) =>
+  z.union([z.number().int().min(min), z.string().regex(min === 1 ? /^[1-9]\d*$/ : /^\d+$/, `a whole number >= ${min}`)]);
 const text = z.string();
 const within = duration.optional().describe("how long to wait (a duration: 500ms, 20s, 2m, or seconds)");
 /** A name a later step reads back as ${<name>…}. */
@@ -134,12 +143,25 @@ export const stepSchemas = {
   "fault.power_cut": z
     .strictObject({
       board,
-      when: text.describe("cut the power the moment a console line matches this regex"),
+      when: text.optional().describe("cut the power when a console line matches this regex"),
+      nth: wholeNumber(1).optional().describe("with when: at the nth matching line (default 1)"),
+      after: duration.optional().describe("with when: this long after the matching line (for firmware that prints nothing while it writes)"),
+      write: wholeNumber(0)
+        .optional()
+        .describe(
+          "cut right after the page holding this byte offset is written (boards that report their writes: virtual, QEMU); counted across the download and the install in the order the board writes them, or within `area`",
+        ),
+      area: z.enum(WRITE_AREAS).optional().describe("with write: count the offset within this area only"),
       off: duration.optional().describe("how long the power stays off (default 1s), then it comes back"),
       wait: z.boolean().optional().describe("block until the cut has happened (default: arm it and go on at once)"),
-      within: duration.optional().describe("with wait: how long to wait for the pattern"),
+      within: duration.optional().describe("with wait: how long to wait for the cut"),
     })
-    .describe("arms a one-shot power cut on a console pattern"),
+    .superRefine((p, ctx) => {
+      if ((p.when === undefined) === (p.write === undefined)) ctx.addIssue({ code: "custom", message: "give exactly one of when (a console pattern) or write (a flash offset)" });
+      if (p.when === undefined && (p.nth !== undefined || p.after !== undefined)) ctx.addIssue({ code: "custom", message: "nth and after go with when" });
+      if (p.write === undefined && p.area !== undefined) ctx.addIssue({ code: "custom", message: "area goes with write" });
+    })
+    .describe("arms a one-shot power cut: at the nth console line matching a pattern, a delay after it, or right after a flash write offset"),
   "fault.network": z
     .strictObject({
       board,
@@ -242,5 +264,32 @@ export type StepParams<N extends StepName> = z.infer<(typeof stepSchemas)[N]>;
 export const STEP_COMMON_KEYS = ["name", "timeout"] as const;
 
 /** Block steps: not in stepSchemas; the loader gives them `children` (see load-scenario.ts).
- *  repeat: params { times: number | "${…}" }, children [body]; parallel: params { branches: labels }, one child per branch. */
-export const BLOCK_STEP_NAMES = ["parallel", "repeat"] as const;
+ *  repeat: params { times: number | "${…}" }, children [body]; parallel: params { branches: labels }, one child per branch;
+ *  sweep: params SweepParams (without setup/steps), children [setup, steps]. */
+export const BLOCK_STEP_NAMES = ["parallel", "repeat", "sweep"] as const;
+
+/** A power-cut sweep: its steps run once per point, each from a known state, and each point's outcome is classified. */
+export const sweepSchema = z.strictObject({
+  name: z.string().min(1).optional().describe("the sweep's name in result.json, JUnit and the brick map (default: sweep <step path>)"),
+  board: board.describe("the board whose power is cut and whose boots are classified"),
+  points: z
+    .union([
+      z.array(z.number()).min(1).describe("the points, as written"),
+      z
+        .strictObject({
+          from: z.number().describe("the first point"),
+          to: z.number().describe("the last point"),
+          count: z.number().int().min(1).describe("how many points, evenly spread from `from` to `to` (whole numbers when both ends are)"),
+        })
+        .refine((r) => r.from <= r.to, { message: "from must not be greater than to" }),
+    ])
+    .describe("each point is ${sweep.point} in the steps (its 1-based index is ${sweep.index})"),
+  base: text.describe("the image the board starts each point from: a boot of it is `old`"),
+  target: text.describe("the image the update installs: a boot of it is `new`"),
+  allow: z.array(z.enum(SWEEP_OUTCOMES)).min(1).optional().describe("outcomes that pass (default: old, new); every other point fails the sweep"),
+  stop_on: z.literal("bricked").optional().describe("stop at the first bricked point (default: every point runs: the whole map is the result)"),
+  window: duration.optional().describe("how long after power returns the board has to boot (default 20s)"),
+  setup: z.array(z.unknown()).optional().describe("steps run before each point (typically: flash the base image and boot it)"),
+  steps: z.array(z.unknown()).min(1).describe("the point's steps: arm a fault.power_cut at ${sweep.point}, then drive the update"),
+});
+export type SweepParams = Omit<z.infer<typeof sweepSchema>, "setup" | "steps">;

@@ -60,6 +60,8 @@ export type DeviceAction = (typeof DEVICE_ACTIONS)[number];
 /** Result patterns a profile can fill in (regex source strings). */
 export const PROFILE_PATTERNS = [
   "booted",
+  /** the bootloader found nothing it can boot (a sweep counts the point bricked at once) */
+  "boot_failed",
   "configured",
   "activated",
   "update_available",

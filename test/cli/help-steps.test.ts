@@ -46,7 +46,7 @@ describe("rig help steps", () => {
     expect(close.stderr).toContain('unknown step "expct", did you mean "expect"?');
     const far = await rig(["help", "step", "frobnicate"]);
     expect(far.exitCode).toBe(2);
-    expect(far.stderr).toContain('unknown step "frobnicate" (the steps: flash, power, reset, console.*, expect, settle, wait, set, device.*, backend.*, fault.*, server.*, vendor.*, browser.*, portal.*, fleet.*, assert.*, parallel, repeat; rig help steps lists them');
+    expect(far.stderr).toContain('unknown step "frobnicate" (the steps: flash, power, reset, console.*, expect, settle, wait, set, device.*, backend.*, fault.*, server.*, vendor.*, browser.*, portal.*, fleet.*, assert.*, parallel, repeat, sweep; rig help steps lists them');
   });
 
   it("the loader lists the families for a step name far from every step", async () => {

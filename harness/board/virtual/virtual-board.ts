@@ -8,10 +8,11 @@ import { createInterface } from "node:readline";
 import { processPower } from "../power/process-power.ts";
 import { InfraError } from "../../core/errors.ts";
 import { trackChild } from "../../core/child-registry.ts";
-import type { PowerProtocol, ResetProtocol } from "../types.ts";
+import type { PowerProtocol, ResetProtocol, WriteReportProtocol } from "../types.ts";
 import { BOARD_PROGRAM, FLASHER_PROGRAM, REPO_ROOT } from "./paths.ts";
 import { programCommand } from "./programs.ts";
 import { openPtyPair, requireSocat, SOCAT_INSTALL, type PtyPair } from "./pty-pair.ts";
+import { WriteReports } from "./write-reports.ts";
 
 export { BOARD_PROGRAM, FLASHER_PROGRAM, requireSocat, SOCAT_INSTALL };
 
@@ -37,6 +38,8 @@ export interface VirtualBoard {
   readonly flashDir: string;
   readonly power: PowerProtocol;
   readonly reset: ResetProtocol;
+  /** the pages it writes, page by page (its program's stdout), and a hold between pages */
+  readonly writes: WriteReportProtocol;
   /** whether the board program is running ("powered") */
   isPowered(): boolean;
   /** Powers the board off and removes the PTY pair. */
@@ -58,6 +61,9 @@ export async function startVirtualBoard(opts: VirtualBoardOptions): Promise<Virt
   const args = [...(await programCommand(BOARD_PROGRAM)), "--tty", pty.b, "--flash-dir", flashDir, "--serial", opts.serialNumber];
   if (configFile) args.push("--config", configFile);
   const program = new BoardProcess([...(opts.commandPrefix ?? []), process.execPath, ...args], output);
+  const writes = new WriteReports((line) => program.tell(line));
+  program.onStart = () => writes.started();
+  program.take = (line) => writes.take(line);
 
   const power = processPower(program);
   return {
@@ -66,6 +72,7 @@ export async function startVirtualBoard(opts: VirtualBoardOptions): Promise<Virt
     devicePort: pty.b,
     flashDir,
     power,
+    writes,
     reset: {
       reset: async () => {
         await program.kill();
@@ -84,6 +91,9 @@ export async function startVirtualBoard(opts: VirtualBoardOptions): Promise<Virt
 class BoardProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
+  /** a line of its output the caller keeps for itself (not passed on to `output`) */
+  take: (line: string) => boolean = () => false;
+  onStart: () => void = () => {};
 
   constructor(
     /** the program and its arguments */
@@ -109,9 +119,9 @@ class BoardProcess {
         done();
       });
     });
-    for (const stream of [child.stdout, child.stderr]) {
-      if (stream) createInterface({ input: stream }).on("line", this.output);
-    }
+    if (child.stdout) createInterface({ input: child.stdout }).on("line", (line) => this.take(line) || this.output(line));
+    if (child.stderr) createInterface({ input: child.stderr }).on("line", this.output);
+    child.stdin?.on("error", () => {}); // a write racing a kill: the board is gone, nothing to tell
     await new Promise<void>((ok, fail) => {
       child.once("spawn", ok);
       child.once("error", (err) => {
@@ -119,6 +129,13 @@ class BoardProcess {
         fail(new InfraError(`cannot start the virtual board program ${BOARD_PROGRAM}: ${err.message}`, { cause: err }));
       });
     });
+    this.onStart();
+  }
+
+  /** A line to the running program's stdin (its write probe's hold/go); dropped when it is off. */
+  tell(line: string): void {
+    const stdin = this.child?.stdin;
+    if (stdin && !stdin.destroyed) stdin.write(`${line}\n`);
   }
 
   async kill(): Promise<void> {

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 
 const cache = new Map<string, string>();
 
-export function asset(name: "style.css" | "run-page.js" | "suite-page.js" | "history.css" | "history-page.js"): string {
+export function asset(name: "style.css" | "run-page.js" | "suite-page.js" | "history.css" | "history-page.js" | "brick-map.js"): string {
   let text = cache.get(name);
   if (text === undefined) {
     text = readFileSync(new URL(`./assets/${name}`, import.meta.url), "utf8");

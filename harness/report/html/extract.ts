@@ -10,6 +10,7 @@ import { EVENTS_FILE } from "../events-jsonl.ts";
 import type { ReadResult } from "../read-result.ts";
 import { FLEET_STATES } from "../../fleet/metrics.ts";
 import type { MarkerKind, PageAttachment, PageConsole, PageData, PageFleet, PageMarker, PageProgress, PageRequest, PageStep } from "./model.ts";
+import { sweepsOf } from "./sweeps.ts";
 
 export function extractPageData(result: ReadResult, runDir: string, pageDir = runDir): PageData {
   const events = readEvents(join(runDir, EVENTS_FILE));
@@ -32,6 +33,7 @@ export function extractPageData(result: ReadResult, runDir: string, pageDir = ru
     progress: progressOf(events),
     attachments: attachmentsOf(result, runDir, pageDir),
     ...(result.fleet ? { fleet: fleetOf(result.fleet) } : {}),
+    sweeps: sweepsOf(events),
     ...(result.status !== "passed"
       ? { failure: { ...(failed ? { step: failed.path, t: failed.end } : { t: result.durationMs }), ...(failed?.board ? { board: failed.board } : {}) } }
       : {}),

@@ -68,6 +68,35 @@ export interface PageFleet {
   checkP99: Array<number | null>;
 }
 
+/** A power-cut sweep's brick map: a cell per point, placed by where its cut landed. */
+export interface PageSweep {
+  name: string;
+  path: string;
+  board: string;
+  allow: string[];
+  /** what the cells' places measure: bytes written, ms after the line, the line's count, or the point */
+  axis: "bytes written" | "ms after the line" | "matching line" | "point";
+  points: PageSweepPoint[];
+}
+
+export interface PageSweepPoint {
+  index: number;
+  point: number;
+  outcome: "old" | "new" | "bricked" | "other";
+  detail: string;
+  /** where the cut landed, in words */
+  at: string;
+  /** the area the last page before the cut went to (download, install), if the board reports writes */
+  area?: string;
+  /** the cell's place along the axis (see PageSweep.axis) */
+  position: number;
+  /** the point's stretch of the run (its setup to its verdict), ms since the run started */
+  start: number;
+  end: number;
+  /** its outcome is not among the allowed ones */
+  failed: boolean;
+}
+
 export interface PageData {
   scenario: string;
   durationMs: number;
@@ -79,6 +108,7 @@ export interface PageData {
   progress: PageProgress[];
   attachments: PageAttachment[];
   fleet?: PageFleet;
+  sweeps: PageSweep[];
   /** where the failure happened, for the lines shown under the header */
   failure?: { step?: string; board?: string; t: number };
   /** a live page (rig run --serve): the address of its feed of PageDelta events */

@@ -5,6 +5,7 @@ import type { ReadResult } from "../read-result.ts";
 import { asset } from "./assets.ts";
 import { esc, scriptJson } from "./escape.ts";
 import { renderHeader, verdictOf } from "./header.ts";
+import { renderBrickMaps } from "./brick-map.ts";
 import type { PageData } from "./model.ts";
 
 export function renderRunPage(result: ReadResult, data: PageData): string {
@@ -15,6 +16,7 @@ export function renderRunPage(result: ReadResult, data: PageData): string {
 <style>${asset("style.css")}</style></head>
 <body class="run-page">
 ${renderHeader(result, data)}
+${renderBrickMaps(data.sweeps)}
 <section id="timeline-section"><h2>timeline</h2>
 <div class="timeline-bar"><span id="selection" class="selection" hidden><span id="selection-text"></span> <button id="clear-selection" type="button">show all</button></span>
 <button id="zoom-in" type="button" hidden>zoom to this moment</button> <button id="zoom-out" type="button" hidden>whole run</button></div>
@@ -30,6 +32,7 @@ ${renderHeader(result, data)}
 <section id="steps-section"><h2>steps</h2>${stepsTable(data)}</section>
 <script id="otarig-data" type="application/json">${scriptJson(data)}</script>
 <script>${asset("run-page.js")}</script>
+${data.sweeps.length ? `<script>${asset("brick-map.js")}</script>` : ""}
 </body></html>
 `;
 }

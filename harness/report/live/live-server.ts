@@ -113,6 +113,7 @@ export async function startLiveServer(options: { port: number; root: string }): 
       steps: [],
       console: {},
       markers: [],
+      sweeps: [],
       requests: [],
       progress: [],
       attachments: [],
