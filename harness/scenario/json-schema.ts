@@ -103,13 +103,14 @@ function stepJson(): Json {
   properties.repeat = { ...repeat, properties: { ...repeat.properties, steps: stepList(repeatSchema.shape.steps.description, repeat.properties.steps as Json) } };
   const parallel = toJson(parallelSchema);
   properties.parallel = { ...parallel, additionalProperties: stepList(undefined, parallel.additionalProperties as Json) };
-  const sweep = interpolable(toJson(sweepSchema)) as { properties: Json };
+  const sweepRaw = toJson(sweepSchema) as { properties: Json };
+  const sweep = within(sweepRaw) as { properties: Json };
   properties.sweep = {
     ...sweep,
     properties: {
       ...sweep.properties,
-      setup: stepList(sweepSchema.shape.setup.description, sweep.properties.setup as Json),
-      steps: stepList(sweepSchema.shape.steps.description, sweep.properties.steps as Json),
+      setup: stepList(sweepSchema.shape.setup.description, sweepRaw.properties.setup as Json),
+      steps: stepList(sweepSchema.shape.steps.description, sweepRaw.properties.steps as Json),
     },
   };
   // A block step this generator does not know yet (added beside repeat and parallel): any

@@ -291,5 +291,5 @@ export const sweepSchema = z.strictObject({
   window: duration.optional().describe("how long after power returns the board has to boot (default 20s)"),
   setup: z.array(z.unknown()).optional().describe("steps run before each point (typically: flash the base image and boot it)"),
   steps: z.array(z.unknown()).min(1).describe("the point's steps: arm a fault.power_cut at ${sweep.point}, then drive the update"),
-});
+}).describe("a power-cut sweep: runs setup then steps once per point; the boot after each cut is classified old, new, bricked or other");
 export type SweepParams = Omit<z.infer<typeof sweepSchema>, "setup" | "steps">;

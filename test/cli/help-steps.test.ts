@@ -34,7 +34,7 @@ describe("rig help steps", () => {
     const r = await rig(["help", "step", "expect"]);
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toMatch(/^expect: waits for a console line matching the regex$/m);
-    expect(r.stdout).toMatch(/^ {2}since\? +step\|match\|boot\n {2} +where the search starts: "step" \(default\)/m);
+    expect(r.stdout).toMatch(/^ {2}since\? +step\|match\|boot\n {2} +where the search starts\. Default: after the last line an earlier expect or device step consumed/m);
     expect(r.stdout).toMatch(/^ {2}within\? +duration$/m);
     const deployment = await rig(["help", "step", "assert.deployment"]);
     expect(deployment.stdout).toMatch(/^ {2}status +processing\|success\|failed\|failure\n.*failure is read as failed/m);
