@@ -13,7 +13,7 @@ import { SerialConsole } from "../board/console/serial-console.ts";
 import { terminalSafe } from "../board/console/ansi.ts";
 import { RunLogWriter } from "../report/run-log.ts";
 import { openRigSession, type RigSession } from "../runner/rig-session.ts";
-import type { BoardHandle } from "../runner/context.ts";
+import type { BoardHandle } from "../runner/board-handle.ts";
 import { loadProfile } from "../scenario/load-profile.ts";
 import { loadRig } from "../scenario/load-rig.ts";
 import { didYouMean } from "../scenario/suggest.ts";

@@ -1,7 +1,7 @@
 // What a step implementation gets to work with. Plain typed objects; no YAML past the loader.
 import type { EventBus } from "../core/events.ts";
-import type { Board } from "../board/types.ts";
-import type { BoardProfile, BoardSpec, Scenario, Step } from "../scenario/types.ts";
+import type { Scenario, Step } from "../scenario/types.ts";
+import type { BoardHandle } from "./board-handle.ts";
 import type { OtaServer } from "../server/types.ts";
 import type { NetworkProxy } from "../faults/network-proxy.ts";
 import type { BrowserSlot } from "../browser/slot.ts";
@@ -11,14 +11,6 @@ import type { FleetSummary } from "../fleet/metrics.ts";
 import type { ConsoleWindows } from "./console-windows.ts";
 import type { ConsolePosition } from "../board/types.ts";
 import type { CutLanding } from "../faults/cut-trigger.ts";
-
-export interface BoardHandle {
-  board: Board;
-  spec: BoardSpec;
-  profile: BoardProfile;
-  /** an isolated virtual board's namespace and veth addresses */
-  network?: { namespace: string; hostAddress: string; boardAddress: string; reachOnly(address: string, port: number): Promise<void> };
-}
 
 export interface RunContext {
   scenario: Scenario;

@@ -2,7 +2,8 @@
 // is this plus a verdict, so a new firmware needs a profile, not code.
 import { ScenarioError, TestFailure } from "../core/errors.ts";
 import type { DeviceAction, ProfilePattern } from "../scenario/types.ts";
-import type { BoardHandle, StepContext } from "./context.ts";
+import type { BoardHandle } from "./board-handle.ts";
+import type { StepContext } from "./context.ts";
 import { anyOf, compilePattern } from "./patterns.ts";
 import { positionAfter } from "../board/console/position.ts";
 

@@ -6,7 +6,7 @@
 import { TestFailure } from "../core/errors.ts";
 import type { EventBus } from "../core/events.ts";
 import type { Scenario } from "../scenario/types.ts";
-import type { BoardHandle } from "./context.ts";
+import type { BoardHandle } from "./board-handle.ts";
 import { anyOf, compilePattern } from "./patterns.ts";
 
 const LINES_BEFORE = 10;

@@ -11,7 +11,7 @@ import { z } from "zod";
 import type { EventBus } from "../core/events.ts";
 import type { OtaServer } from "../server/types.ts";
 import { didYouMean } from "../scenario/suggest.ts";
-import type { BoardHandle } from "./context.ts";
+import type { BoardHandle } from "./board-handle.ts";
 import { lineEndingOf } from "./device-actions.ts";
 import { HOLD_SOCKET, PORTAL_SECRET_FILE, encodeLine, jsonLines, socketAddress, type HoldReply } from "./hold-protocol.ts";
 

@@ -1,7 +1,7 @@
 // Isolated virtual boards in a rig session: the machine is checked and stale namespaces of
 // killed runs are removed once, then each board gets its namespace, removed with the session.
 import { createIsolatedNetwork, removeStaleNetworks, requireNetnsSupport, type IsolatedNetwork } from "../board/network/netns.ts";
-import type { BoardHandle } from "./context.ts";
+import type { BoardHandle } from "./board-handle.ts";
 
 /** What isolation needs of a rig session while it opens: its clean-ups (torn down in reverse). */
 interface Opening {

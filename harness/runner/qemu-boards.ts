@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { startQemuBoard } from "../board/qemu/qemu-board.ts";
 import { REPO_ROOT } from "../board/virtual/paths.ts";
 import type { BoardSpec } from "../scenario/types.ts";
-import type { ManagedBoard } from "./rig-session.ts";
+import type { ManagedBoard } from "./managed-board.ts";
 
 /** The QEMU board's flasher (`{node} {qemu_flasher} --disk {board.disk} {image}` in a rig). */
 export const QEMU_FLASHER_PROGRAM = join(REPO_ROOT, "devices", "qemu", "flasher.ts");

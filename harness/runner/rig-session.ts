@@ -19,12 +19,13 @@ import { consoleWriteReports } from "../board/virtual/write-reports.ts";
 import { programCommand } from "../board/virtual/programs.ts";
 import { startVirtualRelay, type VirtualRelay } from "../board/virtual/relay.ts";
 import { QEMU_FLASHER_PROGRAM, startQemu } from "./qemu-boards.ts";
-import type { Board, PowerProtocol, ResetProtocol, WriteReportProtocol } from "../board/types.ts";
+import type { Board, PowerProtocol, ResetProtocol } from "../board/types.ts";
 import type { RelaySpec } from "../board/spec.ts";
 import type { SwitchGuard } from "../board/power/serial-writer.ts";
 import { acquirePlace, type AcquiredPlace } from "../lab/labgrid/place.ts";
 import type { BoardProfile, BoardSpec, RigSpec } from "../scenario/types.ts";
-import type { BoardHandle } from "./context.ts";
+import type { BoardHandle } from "./board-handle.ts";
+import type { ManagedBoard } from "./managed-board.ts";
 import { lineEndingOf } from "./device-actions.ts";
 
 export interface RigSession {
@@ -254,17 +255,6 @@ async function openBoard(o: Opening, name: string): Promise<BoardHandle> {
 
 function managedDir(o: Opening, spec: BoardSpec): string {
   return join(o.options.virtualDir ?? join(o.options.runDir, "virtual"), spec.name);
-}
-
-/** A board whose console, power and reset the harness runs itself: virtual or QEMU. */
-export interface ManagedBoard {
-  consolePort: string;
-  power: PowerProtocol;
-  reset: ResetProtocol;
-  /** board fields it adds (${boards.<b>.flash_dir}, ${boards.<b>.disk}) */
-  fields: Record<string, string>;
-  /** its flash writes, page by page, where the board reports them */
-  writes?: WriteReportProtocol;
 }
 
 /** A labgrid place: reserved and acquired now, released (reservation cancelled first) with the session. */

@@ -6,7 +6,7 @@ import { EventBus } from "../../harness/core/events.ts";
 import type { NetworkProxy } from "../../harness/faults/network-proxy.ts";
 import type { RigSession } from "../../harness/runner/rig-session.ts";
 import type { OtaServer } from "../../harness/server/types.ts";
-import type { BoardHandle } from "../../harness/runner/context.ts";
+import type { BoardHandle } from "../../harness/runner/board-handle.ts";
 
 const holders: Server[] = [];
 const proxies = new Map<string, NetworkProxy>();
