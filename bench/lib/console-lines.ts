@@ -4,6 +4,8 @@
 // "\r", the odd long hex dump, and a final marker line. Every line has content (a terminator
 // never ends an empty line), so each generated line is exactly one line of the board log.
 
+import { seededRandom } from "../../harness/core/seeded-random.ts";
+
 export interface GeneratedLine {
   /** the line's bytes without its terminator (ASCII, ANSI escapes included) */
   content: string;
@@ -27,21 +29,9 @@ const MESSAGES = [
   "esp_https_ota: Starting OTA...",
 ];
 
-/** A small fast PRNG (mulberry32): the same seed gives the same lines in both processes. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Lines adding up to at least `bytes` (terminators counted), then the end marker line. */
 export function* consoleLines(bytes: number, seed = 1): Generator<GeneratedLine> {
-  const rand = rng(seed);
+  const rand = seededRandom(seed); // the same seed gives the same lines in both processes
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
   let sent = 0;
   let n = 0;

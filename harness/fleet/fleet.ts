@@ -4,7 +4,8 @@
 import { SimDevice } from "./device.ts";
 import { HttpPool } from "./http-pool.ts";
 import { emptyStates, FleetMetrics, type FleetSample, type FleetState, type FleetSummary } from "./metrics.ts";
-import { behavioursOf, seeded, sliceSerials, type Behaviour, type FleetSpec } from "./spec.ts";
+import { seededRandom } from "../core/seeded-random.ts";
+import { behavioursOf, sliceSerials, type Behaviour, type FleetSpec } from "./spec.ts";
 
 export interface FleetTarget {
   /** the server's base url */
@@ -43,7 +44,7 @@ export class Fleet {
     const { spec, target } = o;
     this.pool = new HttpPool({ server: target.server, connections: spec.connections, timeoutMs: spec.timeoutMs, metrics: this.metrics });
     this.serials = sliceSerials(spec);
-    const random = seeded(spec.seed ^ spec.slice.index);
+    const random = seededRandom(spec.seed ^ spec.slice.index);
     const deps = {
       pool: this.pool,
       timing: spec.timing,

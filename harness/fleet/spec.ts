@@ -66,18 +66,6 @@ export function sliceSerials(spec: FleetSpec): string[] {
   return Array.from({ length: Math.max(0, last - first + 1) }, (_, k) => serialOf(spec, first + k));
 }
 
-/** mulberry32: a small seeded generator, so a fleet misbehaves the same way on every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Which behaviours a device has: a device has behaviour b when a hash of (seed, serial, b) falls
  * under b's fraction. Decided per serial, so the runners of a split fleet agree without talking,

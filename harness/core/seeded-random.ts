@@ -1,0 +1,15 @@
+// A small seeded pseudo-random generator (mulberry32): the same seed gives the same sequence in
+// every process and on every run, so a fleet misbehaves alike each time and a benchmark's two
+// processes agree on their data. Not for anything secret.
+
+/** Numbers in [0, 1), the same sequence for the same seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
