@@ -32,7 +32,7 @@ const profile: BoardProfile = {
 function stepContext(): StepContext {
   const handle = { board: { name: "dut", serialNumber: "X", console, fields: {} }, spec: { console: {} } as never, profile };
   const windows = new ConsoleWindows();
-  return { lastMatch: new Map(), windows, marks: new Map(), acted: () => {}, handle: () => handle, progress: () => {} } as unknown as StepContext;
+  return { lastMatch: new Map(), windows, marks: new Map(), acted: () => {}, handle: () => handle, progress: () => {}, signal: new AbortController().signal } as unknown as StepContext;
 }
 
 describe("a result line that arrives in pieces", () => {
