@@ -1,28 +1,13 @@
 // Server hardening (issue 12): one answer for every device auth failure, 429 + Retry-After after
 // repeated failed signatures, header deadlines, one-shot upload URLs with 409 for verified bytes,
 // and status reports of provisioned devices only with their CIK.
-import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OtaHttpError } from "../../harness/ota/http.ts";
 import { ProvisionClient } from "../../harness/ota/provision-client.ts";
 import { VendorClient } from "../../harness/ota/vendor-client.ts";
-import { raw, startTestServer, VENDOR_A, type TestServer } from "./helpers.ts";
-
-const md5 = (b: Buffer): string => createHash("md5").update(b).digest("hex");
-const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
-
-async function statusOf(p: Promise<unknown>): Promise<{ status: number; code?: string }> {
-  try {
-    await p;
-    return { status: 200 };
-  } catch (err) {
-    if (!(err instanceof OtaHttpError)) throw err;
-    return { status: err.status, code: err.code };
-  }
-}
+import { md5, raw, sha256, startTestServer, statusOf, VENDOR_A, type TestServer } from "./helpers.ts";
 
 describe("server hardening", () => {
   let s: TestServer;

@@ -1,5 +1,6 @@
 // Shared setup for the server tests: a real server on 127.0.0.1 with a free port, a fresh data
 // directory, two vendors, and a clock the test can move.
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -7,6 +8,7 @@ import { startServer, type RunningServer } from "../../server/app.ts";
 import { DEFAULT_MAX_UPLOAD, type ServerConfig } from "../../server/config.ts";
 import { BackendClient } from "../../harness/ota/backend-client.ts";
 import { VendorClient } from "../../harness/ota/vendor-client.ts";
+import { OtaHttpError } from "../../harness/ota/http.ts";
 
 export const VENDOR_A = { vendor: "acme", keyId: "AKIDACME", secret: "EPqeEGVcYf6Zpo+6yCqHeoYJSrnDykc9gPShOA==" };
 export const VENDOR_B = { vendor: "globex", keyId: "AKIDGLOBEX", secret: "c2VjcmV0LWIK" };
@@ -69,4 +71,18 @@ export async function raw(url: string, init: RequestInit = {}): Promise<{ status
   const res = await fetch(url, init);
   const body = Buffer.from(await res.arrayBuffer());
   return { status: res.status, headers: res.headers, text: body.toString("utf8"), body };
+}
+
+export const md5 = (b: Buffer | string): string => createHash("md5").update(b).digest("hex");
+export const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
+
+/** A client call's HTTP outcome: 200, or the status and code of the OtaHttpError it threw. */
+export async function statusOf(p: Promise<unknown>): Promise<{ status: number; code?: string }> {
+  try {
+    await p;
+    return { status: 200 };
+  } catch (err) {
+    if (!(err instanceof OtaHttpError)) throw err;
+    return { status: err.status, code: err.code };
+  }
 }

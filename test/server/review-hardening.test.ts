@@ -2,30 +2,15 @@
 // process over HTTP on 127.0.0.1: stalled bodies, connection bound, disabled serials, deployments
 // across models, replayed signatures, activation guessing, anonymous uploads off loopback, portal
 // CSRF and cookies, the rate limiter's table and buckets, client aborts, portal 404 headers.
-import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { OtaHttpError } from "../../harness/ota/http.ts";
 import { portalSignIn } from "../../harness/ota/portal-client.ts";
 import { freshEpoch, signRequest } from "../../harness/ota/signer.ts";
 import { configFromEnv } from "../../server/config.ts";
 import { addressKey, FailureLimiter } from "../../server/http/rate-limit.ts";
-import { raw, startTestServer, VENDOR_A, type TestServer } from "./helpers.ts";
-
-const md5 = (b: Buffer | string): string => createHash("md5").update(b).digest("hex");
-const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
-
-async function statusOf(p: Promise<unknown>): Promise<{ status: number; code?: string }> {
-  try {
-    await p;
-    return { status: 200 };
-  } catch (err) {
-    if (!(err instanceof OtaHttpError)) throw err;
-    return { status: err.status, code: err.code };
-  }
-}
+import { md5, raw, sha256, startTestServer, statusOf, VENDOR_A, type TestServer } from "./helpers.ts";
 
 /** A raw connection: what the server sent until it closed the socket (or `waitMs` passed). */
 function rawExchange(url: string, send: (sock: Socket) => void, waitMs: number): Promise<{ text: string; closed: boolean; ms: number }> {
