@@ -3,24 +3,12 @@
 import { accessSync, constants, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { PhysicalLock } from "../../harness/board/lock/lock-file.ts";
 import { chooseLockDir } from "../../harness/board/lock/lock-dir.ts";
-import { ROOT, processesMentioning, rig, tempDir } from "./helpers.ts";
+import { ROOT, processesMentioning, rig, tempDir, useOwnCacheDir } from "./helpers.ts";
 
-// This file's own cache dir (vitest runs each file in its own process; the rig subprocesses
-// inherit it): its board locks and the virtual boards' flash are nobody else's, so scenario
-// runs of other test files on the virtual rig neither wait for these commands nor see their flash.
-const cache = tempDir("otarig-bench-cache-");
-let savedCache: string | undefined;
-beforeAll(() => {
-  savedCache = process.env.XDG_CACHE_HOME;
-  process.env.XDG_CACHE_HOME = cache;
-});
-afterAll(() => {
-  if (savedCache === undefined) delete process.env.XDG_CACHE_HOME;
-  else process.env.XDG_CACHE_HOME = savedCache;
-});
+const cache = useOwnCacheDir();
 
 const RIG = "rigs/virtual.yaml";
 const BASE = "fixtures/firmware/app-1.0.0.bin";

@@ -3,12 +3,32 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll } from "vitest";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const FIXTURES = fileURLToPath(new URL("./fixtures", import.meta.url));
 
 export function tempDir(prefix = "otarig-cli-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * Gives this test file a cache dir of its own (XDG_CACHE_HOME, inherited by the rig subprocesses
+ * it starts): its board locks and its virtual boards' flash are nobody else's, so scenario runs of
+ * other test files neither wait for its board commands nor see their flash. Call at file level.
+ */
+export function useOwnCacheDir(): string {
+  const cache = tempDir("otarig-bench-cache-");
+  let saved: string | undefined;
+  beforeAll(() => {
+    saved = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = cache;
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved;
+  });
+  return cache;
 }
 
 /** Runs `rig …` as a user would (`npm run rig -- …`), as a subprocess in the project root. */

@@ -3,9 +3,9 @@
 // clear screen, cursor moves, DCS strings, 8-bit C1 controls, lone control characters).
 import { join } from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TerminalFilter, terminalSafe } from "../../harness/board/console/ansi.ts";
-import { FIXTURES, ROOT, rig, tempDir } from "./helpers.ts";
+import { FIXTURES, ROOT, rig, tempDir, useOwnCacheDir } from "./helpers.ts";
 
 /** One of each: what a hostile or merely chatty device may print. */
 const HOSTILE = {
@@ -51,17 +51,8 @@ describe("terminalSafe", () => {
   });
 });
 
-// Board commands lock the board in the cache dir: this file's own, as in board-commands.test.ts.
-const cache = tempDir("otarig-bench-cache-");
-let savedCache: string | undefined;
-beforeAll(() => {
-  savedCache = process.env.XDG_CACHE_HOME;
-  process.env.XDG_CACHE_HOME = cache;
-});
-afterAll(() => {
-  if (savedCache === undefined) delete process.env.XDG_CACHE_HOME;
-  else process.env.XDG_CACHE_HOME = savedCache;
-});
+// Board commands lock the board in the cache dir: this file's own.
+useOwnCacheDir();
 
 describe("device escapes on the user's terminal (subprocess, virtual rig)", () => {
   it("rig run --console on a terminal: the board's colours pass, nothing else does", async () => {
