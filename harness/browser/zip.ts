@@ -1,6 +1,8 @@
 // Just enough ZIP (PKWARE APPNOTE 6.3) to rewrite a Playwright trace: every entry read through the
 // central directory (Playwright's writer puts sizes only there), entries written back deflated.
-// No ZIP64: a trace is far below its 4 GB and 65,535-entry limits.
+// No ZIP64: a trace is far below its 4 GB and 65,535-entry limits. Hand-written on node:zlib
+// (deflate, inflate, crc32) because none of the project's packages offers a zip API: the zip
+// reader and writer inside playwright-core are its internals, not a public API to build on.
 import { crc32, deflateRawSync, inflateRawSync } from "node:zlib";
 
 export interface ZipEntry {

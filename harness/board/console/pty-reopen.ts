@@ -12,7 +12,7 @@
 import { constants, open, realpathSync } from "node:fs";
 import { promisify } from "node:util";
 import { LinuxBinding, LinuxPortBinding, type LinuxOpenOptions } from "@serialport/bindings-cpp";
-import type { BindingInterface, OpenOptions } from "./network/binding-types.ts";
+import { SERIALPORT_OPEN_DEFAULTS, type BindingInterface, type OpenOptions } from "./network/binding-types.ts";
 
 const openFd = promisify(open);
 
@@ -33,14 +33,7 @@ export const PtyReopenBinding: BindingInterface = {
     // O_NOCTTY: never become the harness's controlling terminal. O_NONBLOCK: the binding's poller reads.
     const fd = await openFd(options.path, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
     return new LinuxPortBinding(fd, {
-      dataBits: 8,
-      stopBits: 1,
-      parity: "none",
-      rtscts: false,
-      xon: false,
-      xoff: false,
-      xany: false,
-      hupcl: true,
+      ...SERIALPORT_OPEN_DEFAULTS,
       vmin: 1,
       vtime: 0,
       ...(options as LinuxOpenOptions),

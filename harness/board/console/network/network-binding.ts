@@ -4,7 +4,7 @@
 // the connection dropping is a disconnect (the console marks a gap and reconnects), our own
 // close cancels reads.
 import { connect, type Socket } from "node:net";
-import type { BindingInterface, BindingPortInterface, OpenOptions, PortStatus, SetOptions, UpdateOptions } from "./binding-types.ts";
+import { SERIALPORT_OPEN_DEFAULTS, type BindingInterface, type BindingPortInterface, type OpenOptions, type PortStatus, type SetOptions, type UpdateOptions } from "./binding-types.ts";
 import { parseConsoleUrl, type ConsoleUrl } from "./console-url.ts";
 import {
   baudValue,
@@ -74,18 +74,7 @@ export class NetworkPort implements BindingPortInterface {
     private readonly socket: Socket,
     options: OpenOptions,
   ) {
-    this.openOptions = {
-      dataBits: 8,
-      lock: false,
-      stopBits: 1,
-      parity: "none",
-      rtscts: false,
-      xon: false,
-      xoff: false,
-      xany: false,
-      hupcl: true,
-      ...options,
-    };
+    this.openOptions = { ...SERIALPORT_OPEN_DEFAULTS, lock: false, ...options };
     this.baudRate = options.baudRate;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 5000);
